@@ -1,0 +1,1 @@
+"""Every edge of newsdesk: settings, CLI, HTTP API and Telegram bot."""

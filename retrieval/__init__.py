@@ -1,0 +1,1 @@
+"""Turns a question into ranked passages and an extractive, cited answer."""
