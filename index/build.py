@@ -1,0 +1,314 @@
+"""Full and incremental builds: corpus → chunks → vectors + BM25 + metadata, swapped in atomically.
+
+A build writes a new generation next to the current one and publishes it only when complete
+(see `index.layout`), so a failed or killed build leaves the previous index serving. An update
+reuses the chunks and vectors of articles whose content hash is unchanged; its result equals a
+full build of the same folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import sqlite3
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from index import layout
+from index.articles import Article, SkippedInput, read_corpus
+from index.chunking import ChunkerSettings, chunk_article, embedding_text
+from index.errors import CorpusError, IndexIncompatible, IndexNotFound
+from index.lexical import LexicalIndex
+from index.store import (
+    FORMAT_VERSION,
+    LEXICAL,
+    METADATA,
+    VECTORS,
+    IndexReader,
+    Manifest,
+    create_metadata,
+)
+from index.vectors import VectorIndex
+
+logger = logging.getLogger(__name__)
+
+EMBED_BATCH = 256
+
+
+class Encoder(Protocol):
+    """What a build needs of the embedding model (`index.embedder.Embedder`)."""
+
+    @property
+    def model_id(self) -> str: ...
+    @property
+    def dimension(self) -> int: ...
+    @property
+    def max_tokens(self) -> int: ...
+    def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class BuildProgress:
+    phase: str  # "reading", "embedding", "lexical", "saving"
+    done: int
+    total: int | None
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    articles: int
+    chunks: int
+    tokens: int
+    embedded_chunks: int
+    reused_chunks: int
+    added_articles: int
+    changed_articles: int
+    removed_articles: int
+    skipped: list[SkippedInput] = field(default_factory=list)
+    seconds: float = 0.0
+    generation: str = ""
+    incremental: bool = False
+
+
+ProgressCallback = Callable[[BuildProgress], None]
+
+
+def build_index(
+    corpus: Path,
+    index_dir: Path,
+    encoder: Encoder,
+    *,
+    incremental: bool = False,
+    chunker: ChunkerSettings | None = None,
+    on_progress: ProgressCallback | None = None,
+    on_skip: Callable[[SkippedInput], None] | None = None,
+) -> BuildReport:
+    """Build (or with `incremental`, update) the index of `corpus` in `index_dir`."""
+    started = time.perf_counter()
+    chunker = chunker or ChunkerSettings(max_tokens=encoder.max_tokens)
+    progress = on_progress or (lambda _: None)
+    skipped: list[SkippedInput] = []
+
+    def record_skip(item: SkippedInput) -> None:
+        skipped.append(item)
+        if on_skip:
+            on_skip(item)
+
+    with layout.build_lock(index_dir):
+        for stale in layout.remove_stale(index_dir):
+            logger.info("removed leftover generation %s", stale.name)
+        previous = _previous_generation(index_dir, encoder, chunker) if incremental else None
+        partial = layout.new_partial(index_dir)
+        try:
+            articles = read_corpus(corpus, record_skip)
+            tally = _write_metadata(partial, articles, previous, encoder, chunker, progress)
+            for item in skipped:
+                tally.db.execute("INSERT INTO skipped VALUES (?, ?)", (item.origin, item.reason))
+            tally.db.commit()
+            if tally.articles == 0:
+                raise CorpusError(f"No readable article in {corpus}; nothing to index.")
+            _write_vectors(partial, tally, previous, encoder, progress)
+            progress(BuildProgress("lexical", 0, 1))
+            _write_lexical(partial, tally.db)
+            progress(BuildProgress("lexical", 1, 1))
+            manifest = Manifest(
+                format_version=FORMAT_VERSION,
+                model_id=encoder.model_id,
+                dimension=encoder.dimension,
+                chunker=chunker.to_dict(),
+                articles=tally.articles,
+                chunks=tally.chunks,
+                tokens=tally.tokens,
+                skipped=len(skipped),
+                corpus=str(corpus),
+                corpus_fingerprint=tally.fingerprint.hexdigest(),
+                built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                build_seconds=round(time.perf_counter() - started, 3),
+            )
+            tally.db.close()
+            manifest.save(partial)
+            progress(BuildProgress("saving", 0, 1))
+            final = layout.publish(index_dir, partial)
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
+        finally:
+            if previous is not None:
+                previous.close()
+        layout.remove_stale(index_dir)
+        progress(BuildProgress("saving", 1, 1))
+
+    return BuildReport(
+        articles=tally.articles,
+        chunks=tally.chunks,
+        tokens=tally.tokens,
+        embedded_chunks=len(tally.to_embed),
+        reused_chunks=len(tally.reused),
+        added_articles=tally.added,
+        changed_articles=tally.changed,
+        removed_articles=tally.removed,
+        skipped=skipped,
+        seconds=time.perf_counter() - started,
+        generation=final.name,
+        incremental=previous is not None,
+    )
+
+
+def update_index(corpus: Path, index_dir: Path, encoder: Encoder, **options: object) -> BuildReport:
+    """Embed only new or changed articles; falls back to a full build when there is no index."""
+    return build_index(corpus, index_dir, encoder, incremental=True, **options)  # type: ignore[arg-type]
+
+
+def _previous_generation(
+    index_dir: Path, encoder: Encoder, chunker: ChunkerSettings
+) -> IndexReader | None:
+    try:
+        previous = IndexReader(layout.current_generation(index_dir), encoder.model_id)
+    except IndexNotFound:
+        return None
+    except IndexIncompatible as error:
+        logger.warning("%s Doing a full build instead.", error)
+        return None
+    if previous.manifest.chunker != chunker.to_dict():
+        logger.warning("chunker settings changed; doing a full build")
+        previous.close()
+        return None
+    return previous
+
+
+@dataclass
+class _Tally:
+    db: sqlite3.Connection
+    fingerprint: hashlib._Hash
+    articles: int = 0
+    chunks: int = 0
+    tokens: int = 0
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    reused: list[int] = field(default_factory=list)
+    to_embed: list[int] = field(default_factory=list)
+
+
+def _write_metadata(
+    partial: Path,
+    articles: Iterator[Article],
+    previous: IndexReader | None,
+    encoder: Encoder,
+    chunker: ChunkerSettings,
+    progress: ProgressCallback,
+) -> _Tally:
+    """Pass 1: articles and chunk offsets into SQLite; decides which chunks need embedding."""
+    db = create_metadata(partial / METADATA)
+    tally = _Tally(db=db, fingerprint=hashlib.sha256())
+    if previous is not None:
+        db.execute("ATTACH DATABASE ? AS previous", (str(previous.directory / METADATA),))
+    seen: set[str] = set()
+    for article in articles:
+        content_hash = article.content_hash
+        old = previous.article(article.id) if previous else None
+        db.execute(
+            "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (article.id, article.title, article.source, article.date, article.url,
+             article.origin, content_hash, article.text),
+        )  # fmt: skip
+        if old is not None and old.content_hash == content_hash:
+            rows = db.execute(
+                'SELECT id, ordinal, start, "end", sentences, tokens FROM previous.chunks '
+                "WHERE article_id = ?",
+                (article.id,),
+            ).fetchall()
+            tally.reused.extend(row[0] for row in rows)
+            tally.tokens += sum(row[5] for row in rows)
+            db.executemany(
+                "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(row[0], article.id, *row[1:]) for row in rows],
+            )
+            tally.chunks += len(rows)
+        else:
+            chunks = chunk_article(article.id, article.title, article.text,
+                                   encoder.count_tokens, chunker)  # fmt: skip
+            db.executemany(
+                "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(c.id, c.article_id, c.ordinal, c.start, c.end, json.dumps(c.sentences), c.tokens)
+                 for c in chunks],
+            )  # fmt: skip
+            tally.to_embed.extend(c.id for c in chunks)
+            tally.tokens += sum(c.tokens for c in chunks)
+            tally.chunks += len(chunks)
+            if old is None:
+                tally.added += 1
+            else:
+                tally.changed += 1
+        seen.add(article.id)
+        tally.fingerprint.update(content_hash.encode())
+        tally.articles += 1
+        if tally.articles % 50 == 0:
+            progress(BuildProgress("reading", tally.articles, None))
+    progress(BuildProgress("reading", tally.articles, tally.articles))
+    if previous is not None:
+        tally.removed = sum(1 for article_id in previous.articles if article_id not in seen)
+        db.commit()
+        db.execute("DETACH DATABASE previous")
+    return tally
+
+
+def _write_vectors(
+    partial: Path,
+    tally: _Tally,
+    previous: IndexReader | None,
+    encoder: Encoder,
+    progress: ProgressCallback,
+) -> None:
+    """Pass 2: reuse stored vectors of unchanged chunks, embed the rest in batches."""
+    vectors = VectorIndex.empty(encoder.dimension)
+    if previous is not None and tally.reused:
+        reused = np.asarray(tally.reused, dtype=np.int64)
+        vectors.add(reused, previous.vectors.vectors(reused))
+    total = len(tally.to_embed)
+    progress(BuildProgress("embedding", 0, total))
+    done = 0
+    for batch in _embedding_batches(tally.db, tally.to_embed):
+        ids, texts = zip(*batch, strict=True)
+        vectors.add(np.asarray(ids, dtype=np.int64), encoder.encode(list(texts)))
+        done += len(batch)
+        progress(BuildProgress("embedding", done, total))
+    vectors.save(partial / VECTORS)
+
+
+def _embedding_batches(
+    db: sqlite3.Connection, chunk_ids: list[int]
+) -> Iterator[list[tuple[int, str]]]:
+    query = (
+        'SELECT c.id, a.title, substr(a.text, c.start + 1, c."end" - c.start) '
+        "FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id = ?"
+    )
+    for offset in range(0, len(chunk_ids), EMBED_BATCH):
+        batch = []
+        for chunk_id in chunk_ids[offset : offset + EMBED_BATCH]:
+            row = db.execute(query, (chunk_id,)).fetchone()
+            batch.append((row[0], embedding_text(row[1], row[2])))
+        yield batch
+
+
+def _write_lexical(partial: Path, db: sqlite3.Connection) -> None:
+    rows = db.execute(
+        'SELECT c.id, a.title, substr(a.text, c.start + 1, c."end" - c.start) '
+        "FROM chunks c JOIN articles a ON a.id = c.article_id ORDER BY c.id"
+    )
+    ids, texts = [], []
+    for chunk_id, title, passage in rows:
+        ids.append(chunk_id)
+        texts.append(embedding_text(title, passage))
+    lexical_dir = partial / LEXICAL
+    lexical_dir.mkdir()
+    LexicalIndex.build(ids, texts).save(lexical_dir)

@@ -1,0 +1,72 @@
+"""The FAISS index: normalised vectors under stable 63-bit chunk ids (inner product = cosine).
+
+The only module that imports faiss.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+
+def set_threads(threads: int) -> None:
+    """FAISS uses OpenMP; more threads than free cores makes it several times slower."""
+    faiss.omp_set_num_threads(max(1, threads))
+
+
+class VectorIndex:
+    def __init__(self, index: faiss.Index) -> None:
+        self._index = index
+
+    @classmethod
+    def empty(cls, dimension: int) -> VectorIndex:
+        return cls(faiss.IndexIDMap2(faiss.IndexFlatIP(dimension)))
+
+    @classmethod
+    def load(cls, path: Path) -> VectorIndex:
+        return cls(faiss.read_index(str(path)))
+
+    def save(self, path: Path) -> None:
+        faiss.write_index(self._index, str(path))
+
+    @property
+    def dimension(self) -> int:
+        return self._index.d
+
+    def __len__(self) -> int:
+        return self._index.ntotal
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        self._index.add_with_ids(
+            np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64)
+        )
+
+    def ids(self) -> np.ndarray:
+        return faiss.vector_to_array(self._index.id_map).astype(np.int64)
+
+    def vectors(self, ids: Iterable[int]) -> np.ndarray:
+        """The stored vectors for `ids` (an update reuses them for unchanged articles)."""
+        ids = list(ids)
+        out = np.empty((len(ids), self.dimension), dtype=np.float32)
+        for row, chunk_id in enumerate(ids):
+            out[row] = self._index.reconstruct(int(chunk_id))
+        return out
+
+    def search(
+        self, queries: np.ndarray, k: int, allowed_ids: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k (scores, ids) per query row; `allowed_ids` restricts the search (filters)."""
+        queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
+        k = min(k, len(self))
+        if k <= 0:
+            empty = np.empty((len(queries), 0))
+            return empty.astype(np.float32), empty.astype(np.int64)
+        params = None
+        if allowed_ids is not None:
+            selector = faiss.IDSelectorBatch(np.asarray(allowed_ids, dtype=np.int64))
+            params = faiss.SearchParameters(sel=selector)
+        scores, ids = self._index.search(queries, k, params=params)
+        return scores, ids
