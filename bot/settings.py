@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     encoder: Literal["onnx", "torch"] = Field(
         "onnx", description="Run the model through an ONNX export (faster) or plain torch."
     )
+    cache_dir: Path = Field(
+        Path.home() / ".cache" / "newsdesk", description="Where the ONNX export is kept."
+    )
     threads: int = Field(0, ge=0, description="CPU threads for the model; 0 = the free cores.")
     session_ttl_s: int = Field(
         3600, ge=1, description="Idle seconds before a conversation expires."

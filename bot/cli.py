@@ -1,0 +1,233 @@
+"""The `newsdesk` command: index, ask, chat, eval, serve, telegram."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from bot.cli_index import index_app
+from bot.cli_support import (
+    IndexDirOption,
+    JsonOption,
+    ModelOption,
+    configure_logging,
+    fail,
+    friendly_errors,
+    load_settings,
+)
+from bot.render import render_text
+from bot.service import NewsdeskService
+from retrieval.search import SearchFilters
+
+app = typer.Typer(
+    help="Ask questions of a folder of news articles and get answers with cited sources.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(index_app, name="index")
+console = Console()
+
+KOption = Annotated[int, typer.Option("--k", min=1, max=20, help="Passages to retrieve.")]
+SourceOption = Annotated[
+    list[str] | None, typer.Option("--source", help="Only these outlets (repeatable).")
+]
+SinceOption = Annotated[
+    str | None, typer.Option("--since", help="Only articles on or after YYYY-MM-DD.")
+]
+UntilOption = Annotated[
+    str | None, typer.Option("--until", help="Only articles on or before YYYY-MM-DD.")
+]
+HostOption = Annotated[str, typer.Option(envvar="NEWSDESK_HOST", help="Interface to bind.")]
+
+
+@app.callback()
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress.")] = False):
+    """newsdesk: cited answers from your news articles."""
+    configure_logging(verbose)
+
+
+def _date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option} must be a date like 2023-11-03, not {value!r}.")
+
+
+def _filters(source: list[str] | None, since: str | None, until: str | None) -> SearchFilters:
+    filters = SearchFilters(tuple(source or ()), _date(since, "--since"), _date(until, "--until"))
+    if filters.since and filters.until and filters.since > filters.until:
+        fail("--since is after --until; nothing could match.")
+    return filters
+
+
+def _service(index_dir: Path | None, model: str | None = None) -> NewsdeskService:
+    settings = load_settings(index_dir=index_dir, model=model)
+    with friendly_errors():
+        return NewsdeskService.from_settings(settings)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in quotes.")],
+    k: KOption = 5,
+    source: SourceOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    as_json: JsonOption = False,
+    index_dir: IndexDirOption = None,
+    model: ModelOption = None,
+) -> None:
+    """Answer one question with numbered, cited sources."""
+    if not question.strip():
+        fail("the question is empty.")
+    filters = _filters(source, since, until)
+    service = _service(index_dir, model)
+    with friendly_errors():
+        answer = service.ask(question, k=k, filters=filters)
+    if as_json:
+        typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        console.print(render_text(answer), highlight=False, markup=False, soft_wrap=True)
+
+
+CHAT_HELP = "Ask anything. Follow-ups use the conversation. Commands: more, /sources, /reset, quit."
+
+
+@app.command()
+def chat(k: KOption = 5, index_dir: IndexDirOption = None, model: ModelOption = None) -> None:
+    """An interactive conversation in the terminal (follow-ups, `more`, /sources, /reset)."""
+    service = _service(index_dir, model)
+    summary = service.summary()
+    console.print(
+        f"newsdesk — {summary.articles} articles ({summary.first_date} – {summary.last_date}). "
+        + CHAT_HELP,
+        highlight=False,
+    )
+    session_id, last = None, None
+    while True:
+        try:
+            line = console.input("[bold]> [/]").strip()
+        except (EOFError, KeyboardInterrupt):
+            console.print()
+            break
+        if line.lower() in {"quit", "exit", "/quit"}:
+            break
+        if not line:
+            continue
+        with friendly_errors():
+            if line == "/reset":
+                if session_id:
+                    service.reset_session(session_id)
+                session_id, last = None, None
+                console.print("Conversation cleared.")
+                continue
+            if line == "/sources":
+                console.print(
+                    render_text(last, quotes=True) if last else "No answer yet.", markup=False
+                )
+                continue
+            if line.lower() in {"more", "/more"}:
+                if session_id is None:
+                    console.print("Ask a question first.")
+                    continue
+                last = service.more(session_id)
+            else:
+                last = service.ask(line, session_id=session_id, k=k)
+            session_id = last.session_id
+        if last.rewritten_query:
+            console.print(f"[dim](searching for: {last.rewritten_query})[/]", highlight=False)
+        console.print(render_text(last), highlight=False, markup=False, soft_wrap=True)
+
+
+@app.command("eval")
+def evaluate_command(
+    questions: Annotated[Path, typer.Argument(help="Questions file (.jsonl or .jsonl.gz).")],
+    k: Annotated[str, typer.Option("--k", help="Cut-offs for recall, comma-separated.")] = "1,5,10",
+    limit: Annotated[int | None, typer.Option(help="Evaluate only the first N questions.")] = None,
+    as_json: JsonOption = False,
+    index_dir: IndexDirOption = None,
+    model: ModelOption = None,
+) -> None:
+    """Answer recall@k, MRR@10, answer-in-text, abstention and latency, with BM25-only and
+    dense-only baselines over the same index."""
+    from retrieval.evaluate import evaluate, load_questions
+
+    try:
+        ks = tuple(sorted({int(part) for part in k.split(",") if part.strip()}))
+    except ValueError:
+        fail(f"--k takes numbers like 1,5,10, not {k!r}.")
+    if not questions.is_file():
+        fail(f"no questions file at {questions}.")
+    service = _service(index_dir, model)
+    with friendly_errors():
+        items = list(load_questions(questions))[:limit]
+        report = evaluate(
+            items,
+            service.retriever,
+            lambda q: service.ask(q.question, session_id=f"eval:{id(q)}", as_of=q.as_of),
+            ks,
+        )
+    if as_json:
+        typer.echo(json.dumps(asdict(report), indent=2))
+        return
+    console.print(_eval_text(report), highlight=False)
+
+
+def _eval_text(report: object) -> str:
+    lines = [
+        f"Questions {report.questions}; answerable (answer_in_results) {report.answerable}; "
+        f"strict {report.strict}",
+        f"{'mode':<8} "
+        + " ".join(f"R@{k:<5}" for k in report.modes["hybrid"].recall)
+        + " MRR@10  (strict "
+        + " ".join(f"R@{k}" for k in report.modes["hybrid"].recall)
+        + ")",
+    ]
+    for mode, metrics in report.modes.items():
+        recall = " ".join(f"{value:<7.3f}" for value in metrics.recall.values())
+        strict = " ".join(f"{value:.3f}" for value in metrics.strict_recall.values())
+        lines.append(f"{mode:<8} {recall} {metrics.mrr_at_10:.3f}   ({strict})")
+    lines += [
+        f"Answer string in composed answer: {report.answer_in_text:.3f} of answerable",
+        f"Abstained: {report.abstention_rate:.3f} of all, "
+        f"{report.abstention_rate_answerable:.3f} of answerable",
+        f"Latency per question: median {report.median_latency_ms:.1f} ms, "
+        f"p95 {report.p95_latency_ms:.1f} ms",
+    ]
+    return "\n".join(lines)
+
+
+@app.command()
+def serve(
+    host: HostOption = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="NEWSDESK_PORT", help="TCP port.")] = 8000,
+    index_dir: IndexDirOption = None,
+) -> None:
+    """Run the HTTP API and the chat page (http://HOST:PORT/)."""
+    from bot.api import run_server
+
+    settings = load_settings(index_dir=index_dir)
+    with friendly_errors():
+        run_server(settings, host, port)
+
+
+@app.command()
+def telegram(index_dir: IndexDirOption = None) -> None:
+    """Run the Telegram bot (long polling); needs NEWSDESK_TELEGRAM_TOKEN."""
+    from bot.telegram import run_telegram
+
+    settings = load_settings(index_dir=index_dir)
+    with friendly_errors():
+        run_telegram(settings)
+
+
+if __name__ == "__main__":
+    app()

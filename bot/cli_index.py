@@ -1,0 +1,112 @@
+"""`newsdesk index build | update | stats`."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+import typer
+from rich.console import Console
+
+from bot.cli_support import (
+    BuildProgressBar,
+    CorpusOption,
+    IndexDirOption,
+    JsonOption,
+    ModelOption,
+    err_console,
+    friendly_errors,
+    load_settings,
+)
+from bot.service import make_embedder
+from index.build import BuildReport, build_index
+from index.store import IndexSummary, open_index
+
+index_app = typer.Typer(help="Build, update and describe the index.", no_args_is_help=True)
+console = Console()
+
+
+def _run_build(
+    corpus: CorpusOption, index_dir: IndexDirOption, model: ModelOption, *, incremental: bool
+) -> None:
+    settings = load_settings(corpus=corpus, index_dir=index_dir, model=model)
+    with friendly_errors():
+        embedder = make_embedder(settings)
+        with BuildProgressBar(err_console) as on_progress:
+            report = build_index(
+                settings.corpus,
+                settings.index_dir,
+                embedder,
+                incremental=incremental,
+                on_progress=on_progress,
+                on_skip=lambda item: err_console.print(
+                    f"[yellow]skipped[/] {item.origin}: {item.reason}", highlight=False
+                ),
+            )
+    console.print(_report_line(report, settings.index_dir), highlight=False)
+
+
+def _report_line(report: BuildReport, index_dir: object) -> str:
+    verb = "Updated" if report.incremental else "Built"
+    line = (
+        f"{verb} {index_dir}: {report.articles} articles, {report.chunks} chunks "
+        f"({report.embedded_chunks} embedded, {report.reused_chunks} reused) "
+        f"in {report.seconds:.1f}s"
+    )
+    if report.incremental:
+        line += (
+            f"; {report.added_articles} added, {report.changed_articles} changed, "
+            f"{report.removed_articles} removed"
+        )
+    if report.skipped:
+        line += f"; {len(report.skipped)} inputs skipped (see warnings)"
+    return line + "."
+
+
+@index_app.command("build")
+def build(corpus: CorpusOption = None, index_dir: IndexDirOption = None,
+          model: ModelOption = None) -> None:  # fmt: skip
+    """Build the index from scratch over the corpus folder (the old index serves until done)."""
+    _run_build(corpus, index_dir, model, incremental=False)
+
+
+@index_app.command("update")
+def update(corpus: CorpusOption = None, index_dir: IndexDirOption = None,
+           model: ModelOption = None) -> None:  # fmt: skip
+    """Embed only new or changed articles and drop deleted ones (same result as a build)."""
+    _run_build(corpus, index_dir, model, incremental=True)
+
+
+@index_app.command("stats")
+def stats(index_dir: IndexDirOption = None, as_json: JsonOption = False) -> None:
+    """Articles, chunks, sources, date range, model, size on disk, build time, skipped inputs."""
+    settings = load_settings(index_dir=index_dir)
+    with friendly_errors():
+        reader = open_index(settings.index_dir)
+        summary, skipped = reader.summary(), reader.skipped()
+        reader.close()
+    if as_json:
+        inputs = [{"origin": origin, "reason": reason} for origin, reason in skipped]
+        data = asdict(summary) | {"skipped_inputs": inputs}
+        typer.echo(json.dumps(data, indent=2))
+        return
+    console.print(_stats_text(summary, skipped), highlight=False)
+
+
+def _stats_text(summary: IndexSummary, skipped: list[tuple[str, str]]) -> str:
+    sources = ", ".join(f"{name} ({count})" for name, count in summary.sources[:8]) or "—"
+    lines = [
+        f"Index       {summary.path}",
+        f"Articles    {summary.articles}",
+        f"Chunks      {summary.chunks}",
+        f"Sources     {sources}",
+        f"Dates       {summary.first_date or '?'} – {summary.last_date or '?'}",
+        f"Model       {summary.model}",
+        f"Size        {summary.size_bytes / 1_048_576:.1f} MiB",
+        f"Built at    {summary.built_at}",
+        f"Skipped     {summary.skipped} inputs",
+    ]
+    lines += [f"  {origin}: {reason}" for origin, reason in skipped[:20]]
+    if len(skipped) > 20:
+        lines.append(f"  … and {len(skipped) - 20} more (see --json)")
+    return "\n".join(lines)

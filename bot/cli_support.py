@@ -1,0 +1,126 @@
+"""Shared pieces of the CLI: settings from options, one-line errors, the build progress bar."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from bot.settings import Settings
+from index.build import BuildProgress
+from index.errors import NewsdeskError
+
+err_console = Console(stderr=True)
+
+IndexDirOption = Annotated[
+    Path | None,
+    typer.Option("--index-dir", envvar="NEWSDESK_INDEX_DIR", help="Index directory.",
+                 show_default=".newsdesk/index"),
+]  # fmt: skip
+CorpusOption = Annotated[
+    Path | None,
+    typer.Option("--corpus", envvar="NEWSDESK_CORPUS", help="Folder of articles.",
+                 show_default="corpus"),
+]  # fmt: skip
+ModelOption = Annotated[
+    str | None,
+    typer.Option("--model", envvar="NEWSDESK_MODEL",
+                 help="Embedding model name or path (default: the packaged all-MiniLM-L6-v2)."),
+]  # fmt: skip
+JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+
+
+def fail(message: str) -> NoReturn:
+    err_console.print(f"[bold red]Error:[/] {message}", highlight=False)
+    raise typer.Exit(1)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from env/.env, with the command-line options that were given on top."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    try:
+        return Settings(**{key: value for key, value in overrides.items() if value is not None})
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        fail(f"invalid setting NEWSDESK_{field.upper()}: {first['msg']}")
+
+
+@contextmanager
+def friendly_errors() -> Iterator[None]:
+    """Domain errors become one line on stderr and exit status 1, never a traceback."""
+    try:
+        yield
+    except NewsdeskError as error:
+        fail(str(error))
+    except KeyboardInterrupt:
+        err_console.print("Interrupted.")
+        raise typer.Exit(130) from None
+    except OSError as error:
+        fail(f"{error.strerror or error}: {error.filename}" if error.filename else str(error))
+
+
+def configure_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("faiss.loader", "bm25s", "sentence_transformers", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+class BuildProgressBar:
+    """Draws `index.build` progress: articles read, then chunks embedded with rate and ETA."""
+
+    LABELS = {"reading": "Reading articles", "embedding": "Embedding chunks",
+              "lexical": "Building BM25", "saving": "Saving"}  # fmt: skip
+
+    def __init__(self, console: Console) -> None:
+        self._progress = Progress(
+            TextColumn("{task.description:<18}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=console,
+            transient=False,
+        )
+        self._tasks: dict[str, TaskID] = {}
+
+    def __enter__(self) -> Callable[[BuildProgress], None]:
+        self._progress.__enter__()
+        return self.update
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.__exit__(*exc)
+
+    def update(self, event: BuildProgress) -> None:
+        if event.phase not in self._tasks:
+            self._tasks[event.phase] = self._progress.add_task(
+                self.LABELS.get(event.phase, event.phase), total=event.total, rate=""
+            )
+        task_id = self._tasks[event.phase]
+        self._progress.update(task_id, completed=event.done, total=event.total)
+        task = self._progress.tasks[task_id]
+        if event.phase == "embedding" and task.speed:
+            self._progress.update(task_id, rate=f"{task.speed:,.0f} chunks/s")

@@ -1,0 +1,175 @@
+"""The one place that turns settings into a working question-answering service.
+
+Every edge (CLI, HTTP API, Telegram) calls these methods; they are synchronous and CPU-bound,
+so async edges run them in a worker thread. A reindex builds a new generation and swaps the
+loaded state in one assignment, so requests in flight finish on the old one.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, replace
+from datetime import date
+
+from bot.settings import Settings
+from index.build import BuildReport, ProgressCallback, update_index
+from index.embedder import Embedder
+from index.errors import NewsdeskError
+from index.store import IndexReader, IndexSummary, open_index
+from index.vectors import set_threads
+from retrieval.answer import AnswerTuning, compose_answer
+from retrieval.conversation import Conversation, SessionStore, Turn
+from retrieval.schema import Answer
+from retrieval.search import Passage, Retriever, SearchFilters
+
+logger = logging.getLogger(__name__)
+
+
+class SessionNotFound(NewsdeskError):
+    """No live conversation with that id (never started, reset, or expired)."""
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    reader: IndexReader
+    retriever: Retriever
+    summary: IndexSummary
+
+
+class NewsdeskService:
+    def __init__(self, settings: Settings, embedder: Embedder) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.sessions = SessionStore(settings.session_ttl_s, settings.max_sessions)
+        self.answer_tuning = AnswerTuning()
+        self._reindex_lock = threading.Lock()
+        self._state = self._load()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> NewsdeskService:
+        """Load the model and the current index (slow: seconds). Raises IndexNotFound."""
+        embedder = make_embedder(settings)
+        set_threads(embedder.threads)
+        return cls(settings, embedder)
+
+    def _load(self) -> _Loaded:
+        reader = open_index(self.settings.index_dir, self.embedder.model_id)
+        retriever = Retriever(reader, self.embedder.encode_query)
+        return _Loaded(reader, retriever, reader.summary())
+
+    @property
+    def retriever(self) -> Retriever:
+        return self._state.retriever
+
+    # --- questions -------------------------------------------------------------------------
+
+    def ask(
+        self,
+        question: str,
+        *,
+        session_id: str | None = None,
+        k: int = 5,
+        filters: SearchFilters | None = None,
+        as_of: date | None = None,
+    ) -> Answer:
+        """Answer `question` in the conversation `session_id` (a new one when None)."""
+        conversation = self.sessions.get(session_id)
+        filters = filters or SearchFilters()
+        query, rewritten = conversation.query_for(question)
+        state = self._state
+        passages = state.retriever.search(query, k, filters)
+        exclude = conversation.quoted_spans() if conversation.wants_more(question) else set()
+        answer = compose_answer(
+            query,
+            passages,
+            state.reader.lexical,
+            state.summary,
+            self.answer_tuning,
+            exclude=exclude,
+        )
+        answer = replace(
+            answer, query=question, rewritten_query=rewritten, session_id=conversation.id
+        )
+        conversation.add(Turn(question, query, k, filters, answer, shown=len(passages)))
+        return answer
+
+    def more(self, session_id: str) -> Answer:
+        """The next passages for the session's last question."""
+        conversation = self._conversation(session_id)
+        last = conversation.last
+        if last is None:
+            raise SessionNotFound("Ask a question first; there is nothing to continue.")
+        state = self._state
+        passages = state.retriever.search(last.query, last.k, last.filters, offset=last.shown)
+        answer = compose_answer(
+            last.query,
+            passages,
+            state.reader.lexical,
+            state.summary,
+            self.answer_tuning,
+            exclude=conversation.quoted_spans(),
+        )
+        last.shown += len(passages)
+        return replace(
+            answer,
+            query=last.question,
+            rewritten_query=last.query if last.query != last.question else None,
+            session_id=conversation.id,
+        )
+
+    def search(
+        self,
+        query: str,
+        *,
+        k: int = 5,
+        filters: SearchFilters | None = None,
+        as_of: date | None = None,
+    ) -> list[Passage]:
+        return self._state.retriever.search(query, k, filters or SearchFilters())
+
+    def reset_session(self, session_id: str) -> bool:
+        return self.sessions.drop(session_id)
+
+    def _conversation(self, session_id: str) -> Conversation:
+        conversation = self.sessions.find(session_id)
+        if conversation is None:
+            raise SessionNotFound(f"No conversation {session_id!r}; it may have expired.")
+        return conversation
+
+    # --- the index ---------------------------------------------------------------------------
+
+    def article(self, article_id: str) -> dict[str, str | None] | None:
+        reader = self._state.reader
+        record = reader.article(article_id)
+        if record is None:
+            return None
+        return {
+            "id": record.id,
+            "title": record.title,
+            "source": record.source,
+            "date": record.date,
+            "url": record.url,
+            "text": reader.text(article_id),
+        }
+
+    def summary(self) -> IndexSummary:
+        return self._state.summary
+
+    def reindex(self, on_progress: ProgressCallback | None = None) -> BuildReport:
+        """Incrementally update the index from the corpus folder, then serve the new one."""
+        with self._reindex_lock:
+            report = update_index(
+                self.settings.corpus, self.settings.index_dir, self.embedder,
+                on_progress=on_progress,
+            )  # fmt: skip
+            self.reload()
+            return report
+
+    def reload(self) -> None:
+        """Serve the newest generation; requests already running finish on the old one."""
+        self._state = self._load()
+
+
+def make_embedder(settings: Settings) -> Embedder:
+    return Embedder(settings.model_name_or_path, backend=settings.encoder, threads=settings.threads)

@@ -1,0 +1,170 @@
+"""Conversations: recent turns per session and follow-up rewriting without a language model.
+
+A follow-up such as "Who did he meet with?" or "And what about a two-state solution?" leans on
+the previous turn. The rewrite puts the previous turn's named entities back in (replacing a
+pronoun where there is one), so retrieval sees a question that stands on its own.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from retrieval.schema import Answer
+from retrieval.search import SearchFilters
+
+ENTITY = re.compile(r"\b(?:[A-Z][\w'’.-]*|[A-Z]{2,})(?:\s+(?:of\s+|de\s+)?[A-Z][\w'’.-]*)*")
+WORD = re.compile(r"[\w'’-]+")
+POSSESSIVE_PRONOUNS = {"his", "her", "their"}
+FOLLOW_UP_OPENERS = re.compile(
+    r"^\s*(?:and|but|also|so|then|what about|how about|and what about|what else|anything else)\b",
+    re.IGNORECASE,
+)
+QUESTION_WORDS = {
+    "what", "who", "whom", "whose", "which", "when", "where", "why", "how", "did", "does", "do",
+    "is", "are", "was", "were", "will", "can", "could", "should", "would", "has", "have", "and",
+    "but", "also", "so", "then", "tell", "give", "show", "any", "anything", "i", "the", "a", "an",
+}  # fmt: skip
+MORE_WORDS = re.compile(r"\b(?:else|more|other|another)\b", re.IGNORECASE)
+WHAT_ABOUT = re.compile(
+    r"^\s*(?:and\s+|but\s+)?(?:what|how)\s+about\s+(?P<topic>.+?)\s*\??\s*$", re.I
+)
+ABOUT_TOPIC = re.compile(r"^(?P<frame>.*\babout\s+)(?P<topic>.+?)(?P<end>\s*\??\s*)$", re.I)
+PERSONAL_PRONOUNS = re.compile(r"\b(?:he|she|him|his|her|they|them|their)\b", re.IGNORECASE)
+
+
+def named_entities(text: str) -> list[str]:
+    """Capitalised spans, leaving out question words that only start the sentence."""
+    entities = []
+    for match in ENTITY.finditer(text):
+        words = match.group().rstrip(".").split()
+        while words and words[0].lower() in QUESTION_WORDS:
+            words = words[1:]
+        if words:
+            entity = " ".join(words)
+            if entity not in entities:
+                entities.append(entity)
+    return entities
+
+
+def is_follow_up(question: str) -> bool:
+    """Opens like a continuation, or speaks of a person it does not name."""
+    return bool(FOLLOW_UP_OPENERS.match(question) or PERSONAL_PRONOUNS.search(question))
+
+
+def rewrite_follow_up(question: str, previous_query: str) -> str | None:
+    """A stand-alone version of `question`, or None when it needs no context."""
+    if not is_follow_up(question):
+        return None
+    what_about, about = WHAT_ABOUT.match(question), ABOUT_TOPIC.match(previous_query)
+    if what_about and about:
+        return f"{about['frame']}{what_about['topic']}{about['end']}"
+    carried = named_entities(previous_query)
+    if not carried:
+        return None
+    subject = carried[0]
+    rewritten, replaced = _replace_first_pronoun(question, subject)
+    missing = [e for e in carried if e.lower() not in rewritten.lower()]
+    if missing and not (replaced and len(carried) == 1):
+        rewritten = f"{rewritten.rstrip()} ({', '.join(missing)})"
+    return rewritten
+
+
+def _replace_first_pronoun(question: str, subject: str) -> tuple[str, bool]:
+    def swap(match: re.Match[str]) -> str:
+        word = match.group()
+        return f"{subject}'s" if word.lower() in POSSESSIVE_PRONOUNS else subject
+
+    rewritten, count = PERSONAL_PRONOUNS.subn(swap, question, count=1)
+    return rewritten, count > 0
+
+
+@dataclass
+class Turn:
+    question: str
+    query: str  # what retrieval saw: the rewrite, or the question itself
+    k: int
+    filters: SearchFilters
+    answer: Answer
+    shown: int  # passages already returned for this query (for "more")
+
+
+@dataclass
+class Conversation:
+    id: str
+    turns: list[Turn] = field(default_factory=list)
+    max_turns: int = 10
+
+    @property
+    def last(self) -> Turn | None:
+        return self.turns[-1] if self.turns else None
+
+    def query_for(self, question: str) -> tuple[str, str | None]:
+        """(retrieval query, rewritten query or None) for the next question."""
+        if self.last is None:
+            return question, None
+        rewritten = rewrite_follow_up(question, self.last.query)
+        return (rewritten or question), rewritten
+
+    def wants_more(self, question: str) -> bool:
+        """ "What else did he say?" asks for sentences not quoted yet."""
+        return (
+            self.last is not None and bool(MORE_WORDS.search(question)) and is_follow_up(question)
+        )
+
+    def quoted_spans(self) -> set[tuple[str, int, int]]:
+        return {
+            (c.article_id, c.start, c.end) for turn in self.turns for c in turn.answer.citations
+        }
+
+    def add(self, turn: Turn) -> None:
+        self.turns.append(turn)
+        del self.turns[: -self.max_turns]
+
+
+class SessionStore:
+    """Conversations in memory, expiring after `ttl_s` idle seconds, at most `capacity` (LRU)."""
+
+    def __init__(self, ttl_s: float = 3600, capacity: int = 10_000) -> None:
+        self.ttl_s = ttl_s
+        self.capacity = capacity
+        self._sessions: OrderedDict[str, tuple[float, Conversation]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, session_id: str | None) -> Conversation:
+        """The live conversation for `session_id`, or a new one (with a new id if none given)."""
+        now = time.monotonic()
+        with self._lock:
+            self._expire(now)
+            if session_id is not None and session_id in self._sessions:
+                _, conversation = self._sessions.pop(session_id)
+            else:
+                conversation = Conversation(id=session_id or secrets.token_urlsafe(12))
+            self._sessions[conversation.id] = (now, conversation)
+            while len(self._sessions) > self.capacity:
+                self._sessions.popitem(last=False)
+            return conversation
+
+    def find(self, session_id: str) -> Conversation | None:
+        with self._lock:
+            self._expire(time.monotonic())
+            entry = self._sessions.get(session_id)
+            return entry[1] if entry else None
+
+    def drop(self, session_id: str) -> bool:
+        with self._lock:
+            return self._sessions.pop(session_id, None) is not None
+
+    def __len__(self) -> int:
+        return len(self._sessions)
+
+    def _expire(self, now: float) -> None:
+        while self._sessions:
+            oldest_id, (touched, _) = next(iter(self._sessions.items()))
+            if now - touched <= self.ttl_s:
+                break
+            del self._sessions[oldest_id]

@@ -1,0 +1,150 @@
+"""Answers over the seed article and a small newsroom corpus, with the real model and index."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from retrieval.search import SearchFilters
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def lines(name: str) -> list[str]:
+    text = (DATA / name).read_text()
+    return [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+@pytest.fixture(scope="module")
+def newsroom(tmp_path_factory, embedder):
+    """A service over the seed article plus six articles from other outlets and formats."""
+    from bot.service import NewsdeskService
+    from index.build import build_index
+    from tests.conftest import settings_for
+
+    root = tmp_path_factory.mktemp("newsroom")
+    corpus = root / "corpus"
+    shutil.copytree(REPO / "corpus", corpus)
+    shutil.copytree(DATA / "newsroom", corpus / "newsroom")
+    build_index(corpus, root / "index", embedder)
+    return NewsdeskService(settings_for(root / "index", corpus=corpus), embedder)
+
+
+def assert_citations_are_exact(answer, service) -> None:
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    for citation in answer.citations:
+        text = service.article(citation.article_id)["text"]
+        assert text[citation.start : citation.end] == citation.quote
+        assert citation.quote in citation.passage
+        assert f"[{citation.n}]" in answer.answer
+        assert citation.quote in answer.answer
+
+
+def test_blinken_multinational_force_is_quoted_from_bloomberg(newsroom):
+    answer = newsroom.ask("What did Blinken say about a multinational force?")
+    assert not answer.abstained
+    first = answer.citations[0]
+    assert "multinational force" in first.quote or "premature" in first.quote
+    assert (first.source, first.date) == ("Bloomberg", "2023-11-03")
+    assert first.title.startswith("US Secretary of State Antony Blinken")
+    assert_citations_are_exact(answer, newsroom)
+
+
+@pytest.mark.parametrize(
+    ("question", "phrase"),
+    [
+        ("How many people were killed in the Hamas attack on Oct. 7?", "1,400"),
+        ("Who did Blinken meet with in Israel?", "Netanyahu"),
+        ("Which country backs Hezbollah?", "backed by Iran"),
+    ],
+)
+def test_seed_facts_come_from_the_right_sentence(newsroom, question, phrase):
+    answer = newsroom.ask(question)
+    assert not answer.abstained
+    assert phrase in answer.citations[0].quote
+    assert_citations_are_exact(answer, newsroom)
+
+
+@pytest.mark.parametrize(
+    ("question", "source", "phrase"),
+    [
+        ("Why did the Federal Reserve keep interest rates unchanged?", "AP", "Federal Reserve"),
+        ("How many bodies were recovered in Derna?", "BBC", "5,300"),
+        ("Who became world chess champion?", "The Chess Chronicle", "Ding Liren"),
+        ("What did Arab ministers ask Blinken for in Amman?", "Reuters", "ceasefire"),
+        ("Why did oil prices fall?", "Bloomberg", "demand"),
+    ],
+)
+def test_other_articles_outrank_the_seed_on_their_topics(newsroom, question, source, phrase):
+    answer = newsroom.ask(question)
+    assert not answer.abstained
+    assert answer.citations[0].source == source
+    assert phrase.lower() in answer.answer.lower()
+    assert_citations_are_exact(answer, newsroom)
+
+
+def test_three_turn_conversation_carries_context(newsroom):
+    first = newsroom.ask("What did Blinken say about a multinational force?")
+    second = newsroom.ask("And what about a two-state solution?", session_id=first.session_id)
+    third = newsroom.ask("Who did he meet with?", session_id=first.session_id)
+    assert second.session_id == third.session_id == first.session_id
+    assert "Blinken" in second.rewritten_query and "two-state" in second.rewritten_query
+    assert "two-state solution" in second.citations[0].quote
+    assert "Blinken" in third.rewritten_query
+    assert "Netanyahu" in third.answer
+    alone = newsroom.ask("Who did he meet with?")
+    assert alone.rewritten_query is None
+
+
+def test_more_returns_the_next_passages(newsroom):
+    answer = newsroom.ask("What did Blinken say?", k=2)
+    more = newsroom.more(answer.session_id)
+    shown = {(c.article_id, c.start) for c in answer.citations}
+    assert more.citations and not shown & {(c.article_id, c.start) for c in more.citations}
+
+
+def test_off_topic_questions_abstain(newsroom):
+    questions = lines("off_topic_questions.txt")
+    assert len(questions) >= 30
+    answers = [newsroom.ask(q) for q in questions]
+    abstained = [a for a in answers if a.abstained]
+    assert len(abstained) / len(answers) >= 0.9, [a.query for a in answers if not a.abstained]
+    for answer in abstained:
+        assert answer.citations == []
+        assert answer.answer.startswith("I couldn't find that in the articles I have (7 articles")
+
+
+def test_seed_questions_are_answered_from_the_seed(service):
+    rows = [line.split(" | ") for line in lines("seed_questions.txt")]
+    answered = 0
+    for question, phrase in rows:
+        answer = service.ask(question)
+        if not answer.abstained and phrase in answer.answer:
+            answered += 1
+            assert_citations_are_exact(answer, service)
+    assert answered / len(rows) >= 0.9
+
+
+def test_filters_exclude_what_they_should(newsroom):
+    question = "What did Blinken say about a ceasefire?"
+    only_reuters = newsroom.search(question, k=5, filters=SearchFilters(sources=("reuters",)))
+    assert only_reuters and {p.source for p in only_reuters} == {"Reuters"}
+    before = newsroom.search(question, k=5, filters=SearchFilters(until=date(2023, 11, 3)))
+    assert before and all(p.date <= "2023-11-03" for p in before)
+    assert "Reuters" not in {p.source for p in before}
+    window = SearchFilters(since=date(2023, 9, 1), until=date(2023, 9, 30))
+    assert {p.source for p in newsroom.search("floods", k=5, filters=window)} == {"BBC"}
+    nothing = SearchFilters(sources=("Nobody News",))
+    assert newsroom.ask(question, filters=nothing).abstained
+
+
+def test_one_article_gives_at_most_two_passages(newsroom):
+    passages = newsroom.search("Blinken Israel Gaza Hamas", k=6)
+    per_article = {}
+    for passage in passages:
+        per_article[passage.article_id] = per_article.get(passage.article_id, 0) + 1
+    assert max(per_article.values()) <= 2
