@@ -40,10 +40,14 @@ def _run_build(
                 incremental=incremental,
                 on_progress=on_progress,
                 on_skip=lambda item: err_console.print(
-                    f"[yellow]skipped[/] {item.origin}: {item.reason}", highlight=False
+                    f"skipped {item.origin}: {item.reason}",
+                    style="yellow",
+                    highlight=False,
+                    soft_wrap=True,
+                    markup=False,
                 ),
             )
-    console.print(_report_line(report, settings.index_dir), highlight=False)
+    console.print(_report_line(report, settings.index_dir), highlight=False, soft_wrap=True)
 
 
 def _report_line(report: BuildReport, index_dir: object) -> str:

@@ -107,7 +107,7 @@ class NewsdeskService:
             passages,
             state.reader.lexical,
             state.summary,
-            self.answer_tuning,
+            replace(self.answer_tuning, min_similarity=0.0, min_coverage=0.0),  # asked for more
             exclude=conversation.quoted_spans(),
         )
         last.shown += len(passages)

@@ -44,9 +44,9 @@ def hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The ONNX export is made once per test session."""
-    return tmp_path_factory.mktemp("model-cache")
+def model_cache() -> Path:
+    """The user's model cache: an ONNX export keyed by the model's fingerprint, made once."""
+    return Settings(_env_file=None).cache_dir
 
 
 @pytest.fixture(scope="session")
@@ -67,7 +67,7 @@ def built_index(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path:
 
 
 def settings_for(index_dir: Path, **overrides: object) -> Settings:
-    return Settings(_env_file=None, index_dir=index_dir, corpus=SEED_CORPUS, **overrides)
+    return Settings(_env_file=None, **({"index_dir": index_dir, "corpus": SEED_CORPUS} | overrides))
 
 
 @pytest.fixture(scope="session")
