@@ -91,7 +91,7 @@ class BuildProgressBar:
     """Draws `index.build` progress: articles read, then chunks embedded with rate and ETA."""
 
     LABELS = {"reading": "Reading articles", "embedding": "Embedding chunks",
-              "lexical": "Building BM25", "saving": "Saving"}  # fmt: skip
+              "saving": "Saving"}  # fmt: skip
 
     def __init__(self, console: Console) -> None:
         self._progress = Progress(

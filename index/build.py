@@ -26,7 +26,7 @@ from index import layout
 from index.articles import Article, SkippedInput, read_corpus
 from index.chunking import ChunkerSettings, chunk_article, embedding_text
 from index.errors import CorpusError, IndexIncompatible, IndexNotFound
-from index.lexical import LexicalIndex
+from index.lexical import LexicalBuilder
 from index.store import (
     FORMAT_VERSION,
     LEXICAL,
@@ -58,7 +58,7 @@ class Encoder(Protocol):
 
 @dataclass(frozen=True)
 class BuildProgress:
-    phase: str  # "reading", "embedding", "lexical", "saving"
+    phase: str  # "reading", "embedding", "saving"
     done: int
     total: int | None
 
@@ -116,10 +116,7 @@ def build_index(
             tally.db.commit()
             if tally.articles == 0:
                 raise CorpusError(f"No readable article in {corpus}; nothing to index.")
-            _write_vectors(partial, tally, previous, encoder, progress)
-            progress(BuildProgress("lexical", 0, 1))
-            _write_lexical(partial, tally.db)
-            progress(BuildProgress("lexical", 1, 1))
+            _write_vectors_and_terms(partial, tally, previous, encoder, progress)
             manifest = Manifest(
                 format_version=FORMAT_VERSION,
                 model_id=encoder.model_id,
@@ -136,7 +133,6 @@ def build_index(
             )
             tally.db.close()
             manifest.save(partial)
-            progress(BuildProgress("saving", 0, 1))
             final = layout.publish(index_dir, partial)
         except BaseException:
             shutil.rmtree(partial, ignore_errors=True)
@@ -262,27 +258,32 @@ def _write_metadata(
     return tally
 
 
-def _write_vectors(
+def _write_vectors_and_terms(
     partial: Path,
     tally: _Tally,
     previous: IndexReader | None,
     encoder: Encoder,
     progress: ProgressCallback,
 ) -> None:
-    """Pass 2: reuse stored vectors of unchanged chunks, embed the rest in batches."""
+    """Pass 2: reuse vectors and term rows of unchanged chunks; embed and tokenize the rest."""
     vectors = VectorIndex.empty(encoder.dimension)
+    terms = LexicalBuilder(previous.lexical.vocabulary if previous else None)
     if previous is not None and tally.reused:
         reused = np.asarray(tally.reused, dtype=np.int64)
         vectors.add(reused, previous.vectors.vectors(reused))
+        terms.add_rows(previous.lexical, reused)
     total = len(tally.to_embed)
     progress(BuildProgress("embedding", 0, total))
     done = 0
     for batch in _embedding_batches(tally.db, tally.to_embed):
         ids, texts = zip(*batch, strict=True)
         vectors.add(np.asarray(ids, dtype=np.int64), encoder.encode(list(texts)))
+        terms.add_texts(ids, texts)
         done += len(batch)
         progress(BuildProgress("embedding", done, total))
+    progress(BuildProgress("saving", 0, 1))
     vectors.save(partial / VECTORS)
+    terms.finish().save(partial / LEXICAL)
 
 
 def _embedding_batches(
@@ -298,17 +299,3 @@ def _embedding_batches(
             row = db.execute(query, (chunk_id,)).fetchone()
             batch.append((row[0], embedding_text(row[1], row[2])))
         yield batch
-
-
-def _write_lexical(partial: Path, db: sqlite3.Connection) -> None:
-    rows = db.execute(
-        'SELECT c.id, a.title, substr(a.text, c.start + 1, c."end" - c.start) '
-        "FROM chunks c JOIN articles a ON a.id = c.article_id ORDER BY c.id"
-    )
-    ids, texts = [], []
-    for chunk_id, title, passage in rows:
-        ids.append(chunk_id)
-        texts.append(embedding_text(title, passage))
-    lexical_dir = partial / LEXICAL
-    lexical_dir.mkdir()
-    LexicalIndex.build(ids, texts).save(lexical_dir)

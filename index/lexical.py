@@ -1,15 +1,29 @@
-"""BM25 over chunks (bm25s), stored beside the vectors and rebuilt with every build or update."""
+"""BM25 over chunks, kept as a term-frequency matrix so an update only tokenizes what changed.
+
+Tokenizing (bm25s's tokenizer with English stop words and the Snowball stemmer from PyStemmer)
+is the slow part of a lexical index. Keeping raw term frequencies per chunk lets an update copy
+the rows of unchanged chunks and compute BM25 at query time from exact corpus statistics, so
+an updated index scores exactly like a fresh build.
+"""
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
 import bm25s
 import numpy as np
+import scipy.sparse as sp
 import Stemmer
 
+K1 = 1.5
+B = 0.75
 _STEMMER = Stemmer.Stemmer("english")
+MATRIX = "term_frequencies.npz"
+VOCABULARY = "vocabulary.json"
+CHUNK_IDS = "chunk_ids.npy"
 
 
 def tokenize(texts: Sequence[str]) -> list[list[str]]:
@@ -20,41 +34,98 @@ def tokenize(texts: Sequence[str]) -> list[list[str]]:
 
 
 class LexicalIndex:
-    def __init__(self, retriever: bm25s.BM25, chunk_ids: np.ndarray) -> None:
-        self._retriever = retriever
-        self._vocabulary = retriever.vocab_dict
+    def __init__(
+        self, chunk_ids: np.ndarray, frequencies: sp.csr_matrix, vocabulary: dict[str, int]
+    ) -> None:
         self.chunk_ids = chunk_ids
+        self.vocabulary = vocabulary
+        self._rows = frequencies.tocsr()
+        self._columns = frequencies.tocsc()
+        lengths = np.asarray(self._rows.sum(axis=1)).ravel().astype(np.float32)
+        average = float(lengths.mean()) if len(lengths) else 1.0
+        self._length_norm = K1 * (1 - B + B * lengths / max(average, 1e-9))
+        document_frequency = np.diff(self._columns.indptr).astype(np.float32)
+        total = len(chunk_ids)
+        self._idf = np.log1p((total - document_frequency + 0.5) / (document_frequency + 0.5))
 
     @classmethod
     def build(cls, chunk_ids: Sequence[int], texts: Sequence[str]) -> LexicalIndex:
-        retriever = bm25s.BM25()
-        retriever.index(tokenize(texts), show_progress=False)
-        return cls(retriever, np.asarray(chunk_ids, dtype=np.int64))
+        builder = LexicalBuilder()
+        builder.add_texts(chunk_ids, texts)
+        return builder.finish()
 
     @classmethod
     def load(cls, directory: Path) -> LexicalIndex:
-        retriever = bm25s.BM25.load(str(directory), mmap=False)
-        return cls(retriever, np.load(directory / "chunk_ids.npy"))
+        vocabulary = json.loads((directory / VOCABULARY).read_text())
+        return cls(
+            np.load(directory / CHUNK_IDS), sp.load_npz(directory / MATRIX).tocsr(), vocabulary
+        )
 
     def save(self, directory: Path) -> None:
-        self._retriever.save(str(directory))
-        np.save(directory / "chunk_ids.npy", self.chunk_ids)
+        directory.mkdir(parents=True, exist_ok=True)
+        sp.save_npz(directory / MATRIX, self._rows, compressed=False)
+        np.save(directory / CHUNK_IDS, self.chunk_ids)
+        (directory / VOCABULARY).write_text(json.dumps(self.vocabulary))
+
+    def rows(self, positions: np.ndarray) -> sp.csr_matrix:
+        return self._rows[positions]
 
     def idf(self, tokens: Sequence[str]) -> dict[str, float]:
         """Inverse document frequency of each known token (unknown tokens are left out)."""
-        indptr = self._retriever.scores["indptr"]
-        total = len(self.chunk_ids)
-        weights = {}
-        for token in tokens:
-            token_id = self._vocabulary.get(token)
-            if token_id is not None:
-                frequency = int(indptr[token_id + 1] - indptr[token_id])
-                weights[token] = float(np.log(1 + (total - frequency + 0.5) / (frequency + 0.5)))
-        return weights
+        return {
+            token: float(self._idf[self.vocabulary[token]])
+            for token in tokens
+            if token in self.vocabulary
+        }
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk (row order of `chunk_ids`) for `query`."""
-        tokens = [t for t in tokenize([query])[0] if t in self._vocabulary]
-        if not tokens:
-            return np.zeros(len(self.chunk_ids), dtype=np.float32)
-        return self._retriever.get_scores(tokens)
+        scores = np.zeros(len(self.chunk_ids), dtype=np.float32)
+        for token, count in Counter(tokenize([query])[0]).items():
+            column = self.vocabulary.get(token)
+            if column is None:
+                continue
+            start, end = self._columns.indptr[column], self._columns.indptr[column + 1]
+            rows = self._columns.indices[start:end]
+            frequency = self._columns.data[start:end]
+            weight = self._idf[column] * count
+            scores[rows] += weight * frequency * (K1 + 1) / (frequency + self._length_norm[rows])
+        return scores
+
+
+class LexicalBuilder:
+    """Collects term-frequency rows, from new texts or copied from a previous index."""
+
+    def __init__(self, vocabulary: dict[str, int] | None = None) -> None:
+        self.vocabulary = dict(vocabulary or {})
+        self._pieces: list[sp.csr_matrix] = []
+        self._chunk_ids: list[np.ndarray] = []
+
+    def add_texts(self, chunk_ids: Sequence[int], texts: Sequence[str]) -> None:
+        indptr, indices, data = [0], [], []
+        for tokens in tokenize(texts):
+            for token, count in Counter(tokens).items():
+                indices.append(self.vocabulary.setdefault(token, len(self.vocabulary)))
+                data.append(count)
+            indptr.append(len(indices))
+        matrix = sp.csr_matrix(
+            (np.asarray(data, dtype=np.float32), np.asarray(indices, dtype=np.int32), indptr),
+            shape=(len(texts), len(self.vocabulary)),
+        )
+        self._pieces.append(matrix)
+        self._chunk_ids.append(np.asarray(chunk_ids, dtype=np.int64))
+
+    def add_rows(self, previous: LexicalIndex, chunk_ids: Sequence[int]) -> None:
+        """Reuse the rows of unchanged chunks (the vocabulary started from `previous`'s)."""
+        position = {int(c): row for row, c in enumerate(previous.chunk_ids)}
+        rows = np.asarray([position[int(c)] for c in chunk_ids], dtype=np.int64)
+        self._pieces.append(previous.rows(rows))
+        self._chunk_ids.append(np.asarray(chunk_ids, dtype=np.int64))
+
+    def finish(self) -> LexicalIndex:
+        width = len(self.vocabulary)
+        for piece in self._pieces:
+            piece.resize(piece.shape[0], width)
+        matrix = sp.vstack(self._pieces, format="csr") if self._pieces else sp.csr_matrix((0, 0))
+        chunk_ids = np.concatenate(self._chunk_ids) if self._chunk_ids else np.zeros(0, np.int64)
+        return LexicalIndex(chunk_ids, matrix, self.vocabulary)
