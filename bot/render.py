@@ -1,0 +1,230 @@
+"""Answer → plain text (terminal), Telegram HTML (split below 4096 characters) and JSON.
+
+All article text is escaped with `html.escape` before it goes near a Telegram message; the
+splitter cuts only between tokens (never inside a tag or an entity), preferring paragraph and
+citation boundaries, and closes/reopens any tag that spans a cut so every part is valid HTML.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+from retrieval.schema import Answer, Citation
+
+TELEGRAM_LIMIT = 4096
+"""Telegram refuses messages longer than this (in UTF-16 code units, after entity parsing)."""
+
+_TOKEN = re.compile(r"<[^<>]*>|&(?:#\d+|#[xX][0-9a-fA-F]+|[A-Za-z]+);|[^<&]+|[<&]", re.S)
+_TAG_NAME = re.compile(r"</?\s*([A-Za-z][\w-]*)")
+_VOID_TAGS = frozenset({"br"})
+
+
+def render_json(answer: Answer) -> dict[str, Any]:
+    """The one answer schema as a JSON-ready dict (same shape for CLI `--json`, HTTP, Telegram)."""
+    return answer.to_dict()
+
+
+def source_label(citation: Citation) -> str:
+    """'Bloomberg, 2023-11-03' — outlet and date, whichever are known."""
+    return ", ".join(part for part in (citation.source, citation.date) if part) or "unknown source"
+
+
+def render_text(answer: Answer, *, quotes: bool = False) -> str:
+    """A readable answer for a terminal: the answer, then numbered sources with their links."""
+    lines = [answer.answer.strip()]
+    if answer.citations:
+        lines += ["", "Sources:"]
+        for citation in answer.citations:
+            title = citation.title or "Untitled"
+            lines.append(f"[{citation.n}] {title} — {source_label(citation)}")
+            if citation.url:
+                lines.append(f"    {citation.url}")
+            if quotes:
+                lines.append(f"    “{citation.quote.strip()}”")
+    return "\n".join(lines)
+
+
+def safe_href(url: str | None) -> str | None:
+    """The URL, attribute-escaped, if it is a plain http(s) link; otherwise None (no link)."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in {"http", "https"} or not parts.netloc:
+        return None
+    return html.escape(url.strip(), quote=True)
+
+
+def _linked_title(citation: Citation) -> str:
+    title = html.escape(citation.title.strip() or "Untitled", quote=False)
+    href = safe_href(citation.url)
+    return f'<a href="{href}">{title}</a>' if href else title
+
+
+def source_line_html(citation: Citation, *, quote: bool = False) -> str:
+    """'[1] <a href=URL>Title</a> — Bloomberg, 2023-11-03', optionally with the quote below."""
+    line = f"[{citation.n}] {_linked_title(citation)} — {html.escape(source_label(citation))}"
+    if quote and citation.quote.strip():
+        line += f"\n<i>“{html.escape(citation.quote.strip())}”</i>"
+    return line
+
+
+def answer_html(answer: Answer, *, note: str | None = None) -> str:
+    """One Telegram HTML document: answer sentences with [n] markers, then numbered sources."""
+    blocks = [html.escape(answer.answer.strip() or "(no answer)")]
+    if note:
+        blocks.append(f"<i>{html.escape(note)}</i>")
+    if answer.citations and not answer.abstained:
+        sources = "\n".join(source_line_html(c) for c in answer.citations)
+        blocks.append(f"<b>Sources</b>\n{sources}")
+    return "\n\n".join(blocks)
+
+
+def sources_html(answer: Answer) -> str:
+    """The full sources of an answer, each with the sentence quoted from it."""
+    if not answer.citations:
+        return "That answer has no sources."
+    entries = "\n\n".join(source_line_html(c, quote=True) for c in answer.citations)
+    return f"<b>Sources</b> for “{html.escape(answer.query)}”\n\n{entries}"
+
+
+def citation_html(citation: Citation) -> str:
+    """One citation shown in context: the quote in bold inside its passage."""
+    passage, quote = citation.passage.strip(), citation.quote.strip()
+    at = passage.find(quote) if quote else -1
+    if at >= 0:
+        body = (
+            html.escape(passage[:at])
+            + f"<b>{html.escape(quote)}</b>"
+            + html.escape(passage[at + len(quote) :])
+        )
+    else:
+        body = html.escape(passage)
+        if quote:
+            body = f"<b>{html.escape(quote)}</b>\n\n{body}"
+    label = html.escape(source_label(citation))
+    header = f"<b>[{citation.n}]</b> {_linked_title(citation)}\n{label}"
+    return f"{header}\n\n<blockquote>{body}</blockquote>"
+
+
+def render_telegram(
+    answer: Answer, *, note: str | None = None, limit: int = TELEGRAM_LIMIT
+) -> list[str]:
+    """The answer as Telegram HTML messages, each valid on its own and within `limit`."""
+    return split_html(answer_html(answer, note=note), limit)
+
+
+def utf16_len(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _tokens(markup: str) -> Iterator[str]:
+    """Tags and entities whole; text cut into words and whitespace so a cut can fall between."""
+    for match in _TOKEN.finditer(markup):
+        token = match.group()
+        if token[0] in "<&":
+            yield token
+        else:
+            yield from re.findall(r"\n\n+|\n|[^\S\n]+|\S+", token)
+
+
+def _tag_name(tag: str) -> str:
+    match = _TAG_NAME.match(tag)
+    return match.group(1).lower() if match else ""
+
+
+def _break_rank(token: str, previous: str) -> int:
+    """How good a cut right after `token` is: paragraph > line > sentence end > word."""
+    if token.startswith("\n\n"):
+        return 4
+    if token == "\n":
+        return 3
+    if token.isspace():
+        return 2 if previous.endswith((".", "!", "?", "]", "”", '"', ".)")) else 1
+    return 0
+
+
+def split_html(markup: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """Split well-formed Telegram HTML into parts of at most `limit` UTF-16 units each.
+
+    Cuts fall between tokens only; prefers a paragraph break, then a line break (one source line
+    per line), then a sentence end, then a space, and only as a last resort the middle of a very
+    long word. A tag open at a cut is closed at the end of the part and reopened in the next.
+    """
+    if limit < 256:
+        raise ValueError("limit too small to split Telegram HTML sensibly")
+    markup = markup.strip()
+    if utf16_len(markup) <= limit:
+        return [markup] if _visible(markup) else []
+    tokens = list(_pieces(_tokens(markup), limit // 4))
+    stacks = _open_tags_before_each(tokens)
+    parts: list[str] = []
+    i = 0
+    while i < len(tokens):
+        if not stacks[i]:
+            while i < len(tokens) and tokens[i].isspace():
+                i += 1
+            if i == len(tokens):
+                break
+        opening = "".join(tag for _, tag in stacks[i])
+        size = utf16_len(opening)
+        best: tuple[int, int] | None = None  # (rank, end) of the best cut seen
+        end = i
+        while end < len(tokens):
+            grown = size + utf16_len(tokens[end])
+            if grown + utf16_len(_closing(stacks[end + 1])) > limit and end > i:
+                break
+            size, end = grown, end + 1
+            rank = _break_rank(tokens[end - 1], tokens[end - 2] if end - 2 >= i else "")
+            if rank and size >= limit // 4 and (best is None or rank >= best[0]):
+                best = (rank, end)
+        if end < len(tokens) and best is not None:
+            end = best[1]
+        text = opening + "".join(tokens[i:end]).rstrip() + _closing(stacks[end])
+        if _visible(text):
+            parts.append(text)
+        i = end
+    return parts
+
+
+def _pieces(tokens: Iterable[str], longest: int) -> Iterator[str]:
+    """Cut any text token longer than `longest` (a run without spaces) into pieces."""
+    for token in tokens:
+        if token[0] in "<&" or len(token) <= longest // 2:
+            yield token
+        else:
+            step = max(1, longest // 2)
+            for start in range(0, len(token), step):
+                yield token[start : start + step]
+
+
+def _open_tags_before_each(tokens: list[str]) -> list[tuple[tuple[str, str], ...]]:
+    """For each cut position 0..len(tokens): the (name, opening tag) pairs open there."""
+    stack: list[tuple[str, str]] = []
+    stacks = [()]
+    for token in tokens:
+        if token.startswith("<"):
+            name = _tag_name(token)
+            if token.startswith("</"):
+                if stack and stack[-1][0] == name:
+                    stack.pop()
+            elif name not in _VOID_TAGS and not token.endswith("/>"):
+                stack.append((name, token))
+        stacks.append(tuple(stack))
+    return stacks
+
+
+def _closing(open_tags: tuple[tuple[str, str], ...]) -> str:
+    return "".join(f"</{name}>" for name, _ in reversed(open_tags))
+
+
+def _visible(markup: str) -> bool:
+    """True if the part shows any text once tags are removed (Telegram rejects empty messages)."""
+    return bool(re.sub(r"<[^<>]*>", "", markup).strip())

@@ -1,0 +1,103 @@
+"""The Telegram bot (python-telegram-bot v22, long polling): the application and how it runs.
+
+`build_application(settings, service)` wires the handlers (bot/telegram_handlers.py);
+`run_telegram(settings)` is what `newsdesk telegram` runs; `running(app)` polls inside an
+existing event loop (tests, benches, `serve --telegram`) and stops cleanly when the block ends.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import Application, ApplicationBuilder
+from telegram.request import BaseRequest
+
+from bot.service import NewsdeskService
+from bot.settings import Settings
+from bot.telegram_handlers import EXAMPLE_QUESTION, NewsdeskBot
+from index.errors import NewsdeskError
+
+logger = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = (Update.MESSAGE, Update.CALLBACK_QUERY)
+CONCURRENT_UPDATES = 64  # updates handled at once; each chat's questions still queue in order
+
+
+class TelegramNotConfigured(NewsdeskError):
+    """No bot token: the bot cannot start."""
+
+
+def build_application(
+    settings: Settings,
+    service: NewsdeskService,
+    *,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+    example_question: str = EXAMPLE_QUESTION,
+) -> Application:
+    """An Application with newsdesk's handlers; `request` objects let tests skip the network."""
+    builder = (
+        ApplicationBuilder()
+        .token(_token(settings))
+        .base_url(settings.telegram_base_url)
+        .concurrent_updates(CONCURRENT_UPDATES)
+    )
+    if request is not None:
+        builder = builder.request(request)
+    if get_updates_request is not None:
+        builder = builder.get_updates_request(get_updates_request)
+    handlers = NewsdeskBot(service, settings, example_question=example_question)
+    app = builder.post_init(handlers.post_init).build()
+    handlers.install(app)
+    return app
+
+
+@asynccontextmanager
+async def running(app: Application, *, poll_timeout: float = 10.0) -> AsyncIterator[Application]:
+    """Poll for updates inside the current event loop until the block ends (then stop cleanly)."""
+    async with app:
+        if app.post_init is not None:
+            await app.post_init(app)
+        await app.updater.start_polling(
+            timeout=poll_timeout,
+            allowed_updates=list(ALLOWED_UPDATES),
+            error_callback=_polling_failed,
+        )
+        await app.start()
+        try:
+            yield app
+        finally:
+            await app.updater.stop()
+            await app.stop()
+
+
+def run_telegram(settings: Settings, service: NewsdeskService | None = None) -> None:
+    """Run the bot with long polling until interrupted (blocking; for `newsdesk telegram`).
+
+    Raises TelegramNotConfigured without a token (before loading anything) and the service's
+    domain errors (e.g. IndexNotFound) when there is no index.
+    """
+    _token(settings)
+    if service is None:
+        service = NewsdeskService.from_settings(settings)
+    app = build_application(settings, service)
+    logger.info("Telegram bot polling %s", settings.telegram_base_url)
+    app.run_polling(allowed_updates=list(ALLOWED_UPDATES), error_callback=_polling_failed)
+
+
+def _polling_failed(error: TelegramError) -> None:
+    """A failed getUpdates (network blip, server error): PTB retries; one line is enough."""
+    logger.warning("Polling for updates failed (retrying): %s", error)
+
+
+def _token(settings: Settings) -> str:
+    token = settings.telegram_token.get_secret_value().strip() if settings.telegram_token else ""
+    if not token:
+        raise TelegramNotConfigured(
+            "No Telegram bot token: set NEWSDESK_TELEGRAM_TOKEN (from @BotFather) and try again."
+        )
+    return token

@@ -1,0 +1,179 @@
+"""Per-chat pieces of the Telegram bot: state, the `/filter` syntax, and sending messages."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import shlex
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    ReplyParameters,
+)
+from telegram.constants import ChatAction, ParseMode
+from telegram.error import TelegramError
+
+from retrieval.schema import Answer
+from retrieval.search import SearchFilters
+
+RECENT_ANSWERS = 5  # answers per chat whose buttons still work
+TYPING_REFRESH_S = 4.5  # Telegram shows a chat action for about 5 s
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+FILTER_USAGE = (
+    "Usage: <code>/filter source=Bloomberg since=2023-01-01 until=2023-12-31</code> "
+    "(any of them; several sources separated by commas, quote names with spaces), "
+    "<code>/filter off</code> to clear, <code>/filter</code> to show."
+)
+
+
+@dataclass
+class ChatState:
+    """What one chat has: its filters and its recent answers (for buttons, /sources, /more)."""
+
+    filters: SearchFilters = field(default_factory=SearchFilters)
+    answers: OrderedDict[int, Answer] = field(default_factory=OrderedDict)
+    last: int = 0
+    told_to_slow_down: bool = False
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def remember(self, answer: Answer) -> int:
+        """Keep `answer` as the chat's latest; returns its number (used in button data)."""
+        self.last += 1
+        self.answers[self.last] = answer
+        while len(self.answers) > RECENT_ANSWERS:
+            self.answers.popitem(last=False)
+        return self.last
+
+
+class ChatStates:
+    """ChatState per chat id, least recently used dropped past `capacity`."""
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._states: OrderedDict[int, ChatState] = OrderedDict()
+
+    def __getitem__(self, chat_id: int) -> ChatState:
+        state = self._states.pop(chat_id, None) or ChatState()
+        self._states[chat_id] = state
+        while len(self._states) > self._capacity:
+            self._states.popitem(last=False)
+        return state
+
+
+def parse_filters(argument: str) -> SearchFilters:
+    """`source=Bloomberg,Reuters since=2023-01-01 until=2023-12-31` → SearchFilters."""
+    try:
+        words = shlex.split(argument)
+    except ValueError as error:
+        raise ValueError(f"I couldn't read that ({error}).") from None
+    found = SearchFilters()
+    for word in words:
+        key, sep, value = word.partition("=")
+        key, value = key.strip().lower(), value.strip()
+        if not sep or not value:
+            raise ValueError(f"“{word}” isn't key=value.")
+        if key in {"source", "sources"}:
+            names = tuple(s.strip() for s in value.split(",") if s.strip())
+            found = replace(found, sources=found.sources + names)
+        elif key in {"since", "until"}:
+            try:
+                day = date.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f"“{value}” isn't a date like 2023-11-03.") from None
+            found = replace(found, **{key: day})
+        else:
+            raise ValueError(f"I don't know the filter “{key}”.")
+    if found.since and found.until and found.since > found.until:
+        raise ValueError("“since” is after “until”.")
+    return found
+
+
+def plain_filters(chosen: SearchFilters) -> str:
+    parts = []
+    if chosen.sources:
+        parts.append("source " + " or ".join(chosen.sources))
+    if chosen.since:
+        parts.append(f"since {chosen.since.isoformat()}")
+    if chosen.until:
+        parts.append(f"until {chosen.until.isoformat()}")
+    return "Filters (" + ", ".join(parts) + ")"
+
+
+def describe_filters(chosen: SearchFilters) -> str:
+    if not chosen.active:
+        return "No filters: searching all articles."
+    return html.escape(plain_filters(chosen)) + " apply to your questions in this chat."
+
+
+async def send_html(
+    bot: Bot,
+    chat_id: int,
+    parts: Sequence[str],
+    reply_to: int | None = None,
+    keyboard: InlineKeyboardMarkup | None = None,
+) -> None:
+    """Send HTML parts in order; the first replies to `reply_to`, the last gets the keyboard."""
+    for i, part in enumerate(parts):
+        await bot.send_message(
+            chat_id,
+            part,
+            parse_mode=ParseMode.HTML,
+            link_preview_options=NO_PREVIEW,
+            reply_parameters=(
+                ReplyParameters(reply_to, allow_sending_without_reply=True)
+                if reply_to and i == 0
+                else None
+            ),
+            reply_markup=keyboard if i == len(parts) - 1 else None,
+        )
+
+
+def answer_keyboard(answer: Answer, number: int) -> InlineKeyboardMarkup | None:
+    """One button per citation (three a row), then "More"; none for an abstention."""
+    if answer.abstained or not answer.citations:
+        return None
+    buttons = [
+        InlineKeyboardButton(_button_label(c.n, c.source), callback_data=f"cite:{number}:{c.n}")
+        for c in answer.citations
+    ]
+    rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+    rows.append([InlineKeyboardButton("More ▸", callback_data=f"more:{number}")])
+    return InlineKeyboardMarkup(rows)
+
+
+@asynccontextmanager
+async def typing(bot: Bot, chat_id: int) -> AsyncIterator[None]:
+    """Show "typing…" until the block ends, repeating it while the work lasts.
+
+    The loop is told to stop rather than cancelled, so a request in flight is not cut off
+    (which would cost its connection).
+    """
+    done = asyncio.Event()
+
+    async def keep_typing() -> None:
+        while not done.is_set():
+            with contextlib.suppress(TelegramError):
+                await bot.send_chat_action(chat_id, ChatAction.TYPING)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), TYPING_REFRESH_S)
+
+    task = asyncio.create_task(keep_typing())
+    try:
+        yield
+    finally:
+        done.set()
+        await task
+
+
+def _button_label(n: int, source: str | None) -> str:
+    label = f"[{n}] {source}" if source else f"[{n}]"
+    return label if len(label) <= 24 else label[:23] + "…"

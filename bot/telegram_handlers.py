@@ -1,0 +1,402 @@
+"""The Telegram bot's handlers: questions, commands, buttons, access, rate and errors.
+
+Retrieval is CPU-bound and runs in worker threads (a few at a time), so a slow question in one
+chat never stalls the others; one chat's questions are answered in order (a lock per chat).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import logging
+import math
+import os
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from telegram import BotCommand, Update
+from telegram.constants import ChatType
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.ratelimit import RateLimiter
+from bot.render import citation_html, render_telegram, sources_html, split_html
+from bot.service import NewsdeskService, SessionNotFound
+from bot.settings import Settings
+from bot.telegram_chat import (
+    FILTER_USAGE,
+    ChatState,
+    ChatStates,
+    answer_keyboard,
+    describe_filters,
+    parse_filters,
+    plain_filters,
+    send_html,
+    typing,
+)
+from index.errors import NewsdeskError
+from retrieval.schema import Answer
+from retrieval.search import SearchFilters
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Context = ContextTypes.DEFAULT_TYPE
+
+MAX_QUESTION_CHARS = 1000
+EXAMPLE_QUESTION = "What did Blinken say about a multinational force?"
+COMMANDS = (
+    ("ask", "Ask a question: /ask <question> (or just type it)"),
+    ("more", "More passages for the last question"),
+    ("sources", "Full sources of the last answer"),
+    ("filter", "Filter by source or date: /filter source=Reuters since=2023-01-01"),
+    ("reset", "Forget this conversation"),
+    ("start", "What I know and how to ask"),
+    ("help", "The commands"),
+)
+APOLOGY = "Sorry, something went wrong while answering. Please try again in a moment."
+NO_ARTICLES = "Sorry, I can't reach my articles right now. Please try again later."
+PRIVATE = "Sorry, this bot is private."
+NOTHING_MORE = "That's all the articles have on this question."
+
+
+class NewsdeskBot:
+    """The handlers and per-chat state of one Application."""
+
+    def __init__(
+        self,
+        service: NewsdeskService,
+        settings: Settings,
+        *,
+        example_question: str = EXAMPLE_QUESTION,
+        max_parallel: int | None = None,
+    ) -> None:
+        self.service = service
+        self.settings = settings
+        self.example_question = example_question
+        self.allowed_users = frozenset(settings.telegram_allowed_users)
+        self.limiter = RateLimiter(settings.telegram_rate_per_minute, 60.0)
+        self._chats = ChatStates(settings.max_sessions)
+        self._slots = asyncio.Semaphore(max_parallel or os.cpu_count() or 2)
+
+    def install(self, app: Application) -> None:
+        """Register the handlers: access gate first, then commands, buttons, plain text."""
+        only_new = filters.UpdateType.MESSAGE
+        app.add_handler(TypeHandler(Update, self.gate), group=-1)
+        for name, callback in (
+            ("start", self.start),
+            ("help", self.help),
+            ("ask", self.ask),
+            ("more", self.more),
+            ("sources", self.sources),
+            ("filter", self.filter),
+            ("reset", self.reset),
+        ):
+            app.add_handler(CommandHandler(name, callback, filters=only_new))
+        app.add_handler(CallbackQueryHandler(self.citation_button, pattern=r"^cite:\d+:\d+$"))
+        app.add_handler(CallbackQueryHandler(self.more_button, pattern=r"^more:\d+$"))
+        app.add_handler(CallbackQueryHandler(self.stale_button))
+        app.add_handler(MessageHandler(only_new & filters.TEXT & ~filters.COMMAND, self.question))
+        app.add_handler(MessageHandler(only_new & filters.COMMAND, self.unknown_command))
+        app.add_handler(MessageHandler(only_new, self.not_text))
+        app.add_error_handler(self.on_error)
+
+    async def post_init(self, app: Application) -> None:
+        """Register the command menu with Telegram at start-up."""
+        await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
+
+    # ---- access ----
+
+    async def gate(self, update: Update, context: Context) -> None:
+        """Let only allow-listed users through (when there is a list)."""
+        if not self.allowed_users:
+            return
+        user = update.effective_user
+        if user is not None and user.id in self.allowed_users:
+            return
+        logger.info("Refused an update from user %s", user.id if user else None)
+        if update.callback_query:
+            await update.callback_query.answer(PRIVATE)
+        elif update.message and update.message.chat.type == ChatType.PRIVATE:
+            await update.message.reply_text(PRIVATE)
+        raise ApplicationHandlerStop
+
+    # ---- commands ----
+
+    async def start(self, update: Update, context: Context) -> None:
+        """Greet and say what the articles cover, with an example question."""
+        summary = await self._call(self.service.summary)
+        sources = [name for name, _count in summary.sources[:3] if name]
+        first, last = summary.first_date, summary.last_date
+        span = f" from {first} to {last}" if first and last and first != last else ""
+        span = f" dated {first}" if first and first == last else span
+        mainly = f", mainly from {_join(sources)}" if sources else ""
+        text = (
+            f"Hello! I answer questions from {_count(summary.articles, 'news article')}"
+            f"{span}{mainly}.\n\n"
+            "Ask in plain words and I'll reply with the articles' own sentences and numbered "
+            f"sources, for example:\n<i>{_esc(self.example_question)}</i>\n\n"
+            "Follow-up questions are understood in context. /help lists the commands."
+        )
+        await self._reply(update, [text])
+
+    async def help(self, update: Update, context: Context) -> None:
+        """List the commands."""
+        lines = [f"/{name} — {_esc(text)}" for name, text in COMMANDS]
+        text = (
+            "Type a question and I'll answer from the news articles, with sources. "
+            "Follow-ups use this chat's history.\n\n" + "\n".join(lines) + "\n\n" + FILTER_USAGE
+        )
+        await self._reply(update, [text])
+
+    async def ask(self, update: Update, context: Context) -> None:
+        """/ask <question>."""
+        question = _command_argument(update)
+        if not question:
+            await self._reply(update, [f"Ask like this: /ask {_esc(self.example_question)}"])
+            return
+        await self._answer_question(update, question)
+
+    async def question(self, update: Update, context: Context) -> None:
+        """Any plain text message is a question."""
+        await self._answer_question(update, update.effective_message.text or "")
+
+    async def more(self, update: Update, context: Context) -> None:
+        """/more: the next passages for the last question."""
+        await self._more(update, self._state(update.effective_chat.id).last)
+
+    async def sources(self, update: Update, context: Context) -> None:
+        """/sources: the full sources of the last answer."""
+        state = self._state(update.effective_chat.id)
+        answer = state.answers.get(state.last)
+        if answer is None:
+            await self._reply(update, ["No answer yet — ask me something first."])
+            return
+        await self._reply(update, split_html(sources_html(answer)))
+
+    async def filter(self, update: Update, context: Context) -> None:
+        """/filter source=… since=… until=… | off: this chat's search filters."""
+        state = self._state(update.effective_chat.id)
+        argument = _command_argument(update)
+        if argument.lower() in {"off", "clear", "none", "reset"}:
+            state.filters = SearchFilters()
+            await self._reply(update, ["Filters cleared: searching all articles."])
+            return
+        if not argument:
+            await self._reply(update, [f"{describe_filters(state.filters)}\n\n{FILTER_USAGE}"])
+            return
+        try:
+            state.filters = parse_filters(argument)
+        except ValueError as error:
+            await self._reply(update, [f"{_esc(str(error))}\n\n{FILTER_USAGE}"])
+            return
+        await self._reply(update, [describe_filters(state.filters)])
+
+    async def reset(self, update: Update, context: Context) -> None:
+        """/reset: forget this chat's conversation (filters stay)."""
+        chat_id = update.effective_chat.id
+        await self._call(self.service.reset_session, _session(chat_id))
+        state = self._state(chat_id)
+        state.answers.clear()
+        await self._reply(update, ["Done — I've forgotten this conversation. Ask away."])
+
+    async def unknown_command(self, update: Update, context: Context) -> None:
+        """Commands I don't have."""
+        await self._reply(update, ["I don't know that command. /help lists what I can do."])
+
+    async def not_text(self, update: Update, context: Context) -> None:
+        """Photos, stickers and the like."""
+        await self._reply(update, ["I can only read text. Please type your question."])
+
+    # ---- buttons ----
+
+    async def citation_button(self, update: Update, context: Context) -> None:
+        """Show one citation's quote inside its passage."""
+        query = update.callback_query
+        _, number, n = (query.data or "").split(":")
+        answer = self._state(update.effective_chat.id).answers.get(int(number))
+        cited = [c for c in answer.citations if c.n == int(n)] if answer else []
+        if not cited:
+            await query.answer("That answer is no longer available — please ask again.")
+            return
+        await query.answer()
+        reply_to = query.message.message_id if query.message else None
+        parts = split_html(citation_html(cited[0]))
+        await send_html(context.bot, update.effective_chat.id, parts, reply_to)
+
+    async def more_button(self, update: Update, context: Context) -> None:
+        """The "More" button under an answer."""
+        query = update.callback_query
+        number = int((query.data or "").split(":")[1])
+        if number != self._state(update.effective_chat.id).last:
+            await query.answer("That was an earlier question — ask it again to see more.")
+            return
+        if await self._within_rate(update, update.effective_chat.id):
+            await query.answer()
+            await self._more(update, number, rate_checked=True)
+
+    async def stale_button(self, update: Update, context: Context) -> None:
+        """Buttons from another version of the bot."""
+        await update.callback_query.answer("That button no longer works — please ask again.")
+
+    # ---- answering ----
+
+    async def _answer_question(self, update: Update, question: str) -> None:
+        question = question.strip()
+        if len(question) > MAX_QUESTION_CHARS:
+            await self._reply(
+                update,
+                [
+                    f"That's a long message ({len(question):,} characters). Please ask in under "
+                    f"{MAX_QUESTION_CHARS:,} characters."
+                ],
+            )
+            return
+        if not question:
+            return
+        chat_id = update.effective_chat.id
+        if not await self._within_rate(update, chat_id):
+            return
+        state = self._state(chat_id)
+        async with state.lock:
+            chat_filters = state.filters
+            async with typing(update.get_bot(), chat_id):
+                answer = await self._call(
+                    self.service.ask,
+                    question,
+                    session_id=_session(chat_id),
+                    filters=chat_filters if chat_filters.active else None,
+                )
+            await self._send_answer(update, state, answer, chat_filters)
+
+    async def _more(self, update: Update, number: int, *, rate_checked: bool = False) -> None:
+        chat_id = update.effective_chat.id
+        state = self._state(chat_id)
+        if not number or number not in state.answers:
+            await self._reply(update, ["Ask a question first; then /more shows further passages."])
+            return
+        if not rate_checked and not await self._within_rate(update, chat_id):
+            return
+        async with state.lock:
+            async with typing(update.get_bot(), chat_id):
+                try:
+                    answer = await self._call(self.service.more, _session(chat_id))
+                except SessionNotFound:
+                    answer = None
+            if answer is None:
+                await self._reply(update, ["That conversation has expired — please ask again."])
+                return
+            if answer.abstained:  # not remembered: /sources keeps the last real answer
+                await self._reply(update, [NOTHING_MORE], quote=True)
+                return
+            await self._send_answer(update, state, answer, state.filters)
+
+    async def _send_answer(
+        self, update: Update, state: ChatState, answer: Answer, chat_filters: SearchFilters
+    ) -> None:
+        number = state.remember(answer)
+        note = None
+        if answer.abstained and chat_filters.active:
+            note = f"{plain_filters(chat_filters)} are on — /filter off searches all articles."
+        message = update.effective_message
+        await send_html(
+            update.get_bot(),
+            update.effective_chat.id,
+            render_telegram(answer, note=note),
+            message.message_id if message else None,
+            answer_keyboard(answer, number),
+        )
+
+    async def _within_rate(self, update: Update, chat_id: int) -> bool:
+        """Count a question against the chat's rate; say so once when it's over."""
+        wait = self.limiter.acquire(chat_id)
+        state = self._state(chat_id)
+        if not wait:
+            state.told_to_slow_down = False
+            return True
+        logger.info("Chat %s is over its rate limit", chat_id)
+        if update.callback_query:
+            await update.callback_query.answer(
+                f"Too many questions — try again in {math.ceil(wait)} s."
+            )
+        elif not state.told_to_slow_down:
+            state.told_to_slow_down = True
+            await self._reply(
+                update,
+                [
+                    f"You're asking faster than I can keep up — up to "
+                    f"{self.limiter.limit} questions a minute. Please try again in "
+                    f"{math.ceil(wait)} seconds."
+                ],
+            )
+        return False
+
+    # ---- errors ----
+
+    async def on_error(self, update: object, context: Context) -> None:
+        """Log the error first, then tell the chat briefly; never raises."""
+        update_id = update.update_id if isinstance(update, Update) else None
+        logger.error("Telegram update %s failed", update_id, exc_info=context.error)
+        if not isinstance(update, Update) or update.effective_chat is None:
+            return
+        if isinstance(context.error, Forbidden):
+            return  # the user blocked the bot: nothing to say
+        text = NO_ARTICLES if isinstance(context.error, NewsdeskError) else APOLOGY
+        try:
+            if update.callback_query:
+                with contextlib.suppress(TelegramError):
+                    await update.callback_query.answer()
+            await context.bot.send_message(update.effective_chat.id, text)
+        except TelegramError:
+            logger.warning("Could not tell chat %s about the error", update.effective_chat.id)
+
+    # ---- plumbing ----
+
+    async def _call(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a (CPU-bound, blocking) service call in a worker thread, a few at a time."""
+        async with self._slots:
+            return await asyncio.to_thread(function, *args, **kwargs)
+
+    async def _reply(
+        self, update: Update, parts: Sequence[str], *, quote: bool | None = None
+    ) -> None:
+        """Answer in the update's chat, replying to its message (by default not for buttons)."""
+        message = update.effective_message
+        quote = not update.callback_query if quote is None else quote
+        reply_to = message.message_id if message and quote else None
+        await send_html(update.get_bot(), update.effective_chat.id, parts, reply_to)
+
+    def _state(self, chat_id: int) -> ChatState:
+        return self._chats[chat_id]
+
+
+def _session(chat_id: int) -> str:
+    return f"tg:{chat_id}"
+
+
+def _command_argument(update: Update) -> str:
+    text = (update.effective_message.text or "") if update.effective_message else ""
+    return text.partition(" ")[2].strip() if text.startswith("/") else text.strip()
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}" + ("" if number == 1 else "s")
+
+
+def _join(names: Sequence[str]) -> str:
+    names = [_esc(n) for n in names if n]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _esc(text: str) -> str:
+    return html.escape(text)

@@ -1,0 +1,214 @@
+"""Rendering answers: plain text, JSON, and Telegram HTML that Telegram's parser accepts."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.render import (
+    TELEGRAM_LIMIT,
+    answer_html,
+    citation_html,
+    render_json,
+    render_telegram,
+    render_text,
+    sources_html,
+    split_html,
+    utf16_len,
+)
+from retrieval.schema import Answer, Citation
+from tests.telegram_standin import StandInBotApi, parse_telegram_html
+
+HOSTILE = 'Breaking: <script>alert("x")</script> & <b>bold</b> claims 5 < 7 > 3 &amp; &nbsp; </i>'
+
+
+def citation(n: int = 1, **changes: object) -> Citation:
+    fields: dict[str, object] = dict(
+        n=n,
+        article_id=f"a{n}",
+        title="Blinken urges more protection for Gaza civilians",
+        source="Bloomberg",
+        date="2023-11-03",
+        url="https://www.bloomberg.com/news/articles/2023-11-03/blinken",
+        passage="Asked about plans, Blinken said the focus is on the fight. "
+        "He declined to comment on a multinational force. Then he left.",
+        quote="He declined to comment on a multinational force.",
+        start=100,
+        end=148,
+        score=0.9,
+    )
+    fields.update(changes)
+    return Citation(**fields)  # type: ignore[arg-type]
+
+
+def answer(text: str = "He declined to comment on a multinational force. [1]", **changes):
+    fields: dict[str, object] = dict(
+        answer=text,
+        abstained=False,
+        citations=[citation()],
+        query="What did Blinken say about a multinational force?",
+        rewritten_query=None,
+        session_id="s1",
+    )
+    fields.update(changes)
+    return Answer(**fields)  # type: ignore[arg-type]
+
+
+def test_plain_text_lists_numbered_sources_with_links() -> None:
+    text = render_text(answer(), quotes=True)
+    assert text.startswith("He declined to comment on a multinational force. [1]")
+    assert "[1] Blinken urges more protection for Gaza civilians — Bloomberg, 2023-11-03" in text
+    assert "https://www.bloomberg.com/news/articles/2023-11-03/blinken" in text
+    assert "“He declined to comment on a multinational force.”" in text
+
+
+def test_json_is_the_one_answer_schema() -> None:
+    data = render_json(answer())
+    assert set(data) == {
+        "answer",
+        "abstained",
+        "citations",
+        "query",
+        "rewritten_query",
+        "session_id",
+    }
+    assert set(data["citations"][0]) == {
+        "n",
+        "article_id",
+        "title",
+        "source",
+        "date",
+        "url",
+        "passage",
+        "quote",
+        "start",
+        "end",
+        "score",
+    }
+
+
+def test_telegram_answer_has_markers_then_linked_numbered_sources() -> None:
+    [message] = render_telegram(answer())
+    shown = parse_telegram_html(message)
+    assert shown.splitlines()[0] == "He declined to comment on a multinational force. [1]"
+    assert "[1] Blinken urges more protection for Gaza civilians — Bloomberg, 2023-11-03" in shown
+    assert '<a href="https://www.bloomberg.com/news/articles/2023-11-03/blinken">' in message
+
+
+def test_abstention_renders_plainly_without_sources() -> None:
+    abstained = answer("I couldn't find that in the articles I have.", abstained=True, citations=[])
+    [message] = render_telegram(abstained)
+    assert parse_telegram_html(message) == "I couldn't find that in the articles I have."
+
+
+def test_hostile_article_text_is_escaped_everywhere() -> None:
+    hostile = citation(
+        title=HOSTILE,
+        source="Blo<o>mberg & Co",
+        passage=f"Intro. {HOSTILE} Outro.",
+        quote=HOSTILE,
+        url='https://example.com/?a=1&b="2"><script>',
+    )
+    reply = answer(f"{HOSTILE} [1]", citations=[hostile], query=HOSTILE)
+    documents = [
+        *render_telegram(reply, note="Filters: <none> & more"),
+        sources_html(reply),
+        citation_html(hostile),
+    ]
+    for document in documents:
+        shown = parse_telegram_html(document)  # raises ApiError like Telegram would
+        assert HOSTILE in shown
+        assert "<script>" not in re.sub(r"&lt;script&gt;", "", document)
+
+
+def test_unsafe_link_schemes_are_not_linked() -> None:
+    [message] = render_telegram(answer(citations=[citation(url="javascript:alert(1)")]))
+    assert "<a " not in message
+    assert "javascript" not in message
+
+
+def test_citation_view_shows_the_quote_inside_its_passage() -> None:
+    shown = citation_html(citation())
+    assert "<b>He declined to comment on a multinational force.</b>" in shown
+    text = parse_telegram_html(shown)
+    assert "Asked about plans, Blinken said the focus is on the fight. He declined" in text
+
+
+def test_long_answer_is_split_on_boundaries_into_valid_messages() -> None:
+    sentences = " ".join(f"Sentence {i} says 1 < 2 & “quotes” [{i % 9 + 1}]." for i in range(300))
+    citations = [citation(n, title=f"Title {n} <&>") for n in range(1, 10)]
+    parts = render_telegram(answer(sentences, citations=citations))
+    assert len(parts) > 1
+    shown = [parse_telegram_html(part) for part in parts]
+    assert all(utf16_len(part) <= TELEGRAM_LIMIT for part in parts)
+    # Nothing lost or reordered: the visible text of the parts is the whole answer.
+    assert re.sub(r"\s+", " ", " ".join(shown)) == re.sub(
+        r"\s+", " ", parse_telegram_html(answer_html(answer(sentences, citations=citations)))
+    )
+    # Cuts fall after a sentence or a source line; every source line stays whole in one part.
+    for n in range(1, 10):
+        assert sum(f"[{n}] Title {n} <&> — Bloomberg" in text for text in shown) == 1
+    assert all(part.rstrip().endswith(("].", "</a> — Bloomberg, 2023-11-03")) for part in parts)
+
+
+def test_split_reopens_a_tag_that_spans_the_cut() -> None:
+    markup = "<blockquote>" + "word &amp; " * 1000 + "</blockquote>"
+    parts = split_html(markup, limit=1000)
+    assert len(parts) > 5
+    for part in parts:
+        assert part.startswith("<blockquote>") and part.endswith("</blockquote>")
+        parse_telegram_html(part)
+        assert utf16_len(part) <= 1000
+
+
+def test_split_counts_utf16_units_like_telegram() -> None:
+    parts = split_html("🙂 " * 3000)  # each emoji is 2 UTF-16 units
+    assert len(parts) == 3
+    assert all(utf16_len(part) <= TELEGRAM_LIMIT for part in parts)
+
+
+def test_split_cuts_a_word_longer_than_a_message() -> None:
+    parts = split_html("<b>" + "x" * 10_000 + "</b>")
+    assert "".join(parse_telegram_html(p) for p in parts) == "x" * 10_000
+
+
+@pytest.mark.parametrize(
+    "text", ["<script>x</script>", "a & b", "1 < 2", "<b>open", "&nbsp;", "<b>x</i>", "x" * 4097]
+)
+def test_stand_in_refuses_what_telegram_refuses(text: str) -> None:
+    api = StandInBotApi()
+    params = {"chat_id": 1, "text": text, "parse_mode": "HTML"}
+    status, body = api.handle(api.token, "sendMessage", params)
+    assert status == 400
+    assert body["description"].startswith(
+        ("Bad Request: can't parse entities", "Bad Request: message is too long")
+    )
+
+
+TEXT = st.lists(
+    st.sampled_from([*"ab <>&;\"'\n#x1", "🙂", "é", "&amp;", "\n\n", "word ", "x" * 300]),
+    max_size=120,
+).map("".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    pieces=st.lists(st.tuples(st.sampled_from(["", "b", "i", "blockquote"]), TEXT), max_size=30),
+    limit=st.integers(min_value=256, max_value=1200),
+)
+def test_any_escaped_document_splits_into_valid_parts(pieces, limit) -> None:
+    markup = "\n\n".join(
+        f"<{tag}>{html.escape(text)}</{tag}>" if tag else html.escape(text) for tag, text in pieces
+    )
+    parts = split_html(markup, limit)
+    for part in parts:
+        assert utf16_len(part) <= limit
+        assert parse_telegram_html(part).strip()
+    whole = parse_telegram_html(markup) if markup.strip() else ""
+    assert re.sub(r"\s+", "", "".join(parse_telegram_html(p) for p in parts)) == re.sub(
+        r"\s+", "", whole
+    )

@@ -1,0 +1,629 @@
+"""A stand-in Telegram Bot API for tests and benches: one fake, two transports.
+
+`StandInBotApi` keeps the state (queued updates, sent messages, recorded calls) and answers Bot
+API methods the way Telegram does, including its HTML checks: text over 4096 characters, unknown
+tags, unclosed tags and stray `<`/`&` get a 400 "Bad Request: can't parse entities" like the real
+server. `StandInServer` serves it over real HTTP on 127.0.0.1:0 (`POST /bot<token>/<method>` with
+JSON, form or query parameters; `getUpdates` long-polls). `RecordingRequest` plugs the same fake
+straight into python-telegram-bot for fast `process_update` tests without sockets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import re
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from telegram.request import BaseRequest, RequestData
+
+TOKEN = "123456:TEST-standin-token"
+MESSAGE_LIMIT = 4096
+ALLOWED_TAGS = {
+    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler",
+    "a", "tg-emoji", "code", "pre", "blockquote",
+}  # fmt: skip
+NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+CHAT_ACTIONS = {
+    "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
+    "upload_document", "choose_sticker", "find_location", "record_video_note",
+    "upload_video_note",
+}  # fmt: skip
+# Parameters that stay strings even when they look like JSON (everything else is decoded).
+TEXT_PARAMS = {"text", "parse_mode", "action", "callback_query_id", "url", "language_code"}
+_ATTRIBUTE = re.compile(r"""\s*([A-Za-z][\w-]*)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s"'>]+))?""")
+_ENTITY = re.compile(r"&(#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
+
+
+class ApiError(Exception):
+    """A Bot API error answer: HTTP status = error_code, with Telegram's description."""
+
+    def __init__(self, error_code: int, description: str, retry_after: int | None = None):
+        super().__init__(description)
+        self.error_code = error_code
+        self.description = description
+        self.retry_after = retry_after
+
+
+def parse_telegram_html(text: str) -> str:
+    """The visible text of a parse_mode=HTML message, or ApiError(400) where Telegram refuses."""
+
+    def fail(reason: str, at: int) -> ApiError:
+        offset = len(text[:at].encode("utf-8"))
+        return ApiError(400, f"Bad Request: can't parse entities: {reason} at byte offset {offset}")
+
+    out: list[str] = []
+    stack: list[tuple[str, int]] = []
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char == "<":
+            close = text.find(">", i + 1)
+            if close < 0 or "<" in text[i + 1 : close]:
+                raise fail("Unclosed start tag", i)
+            inner = text[i + 1 : close]
+            if inner.startswith("/"):
+                name = inner[1:].strip().lower()
+                if not stack:
+                    raise fail(f'Unexpected end tag "{name}"', i)
+                if stack[-1][0] != name:
+                    raise fail(f'Unmatched end tag, expected "</{stack[-1][0]}>"', i)
+                stack.pop()
+            else:
+                match = re.match(r"([A-Za-z][\w-]*)", inner)
+                name = match.group(1).lower() if match else ""
+                if name not in ALLOWED_TAGS:
+                    raise fail(f'Unsupported start tag "{name or inner[:10]}"', i)
+                attributes = dict(
+                    (key.lower(), value.strip("\"'") if value else "")
+                    for key, value in _ATTRIBUTE.findall(inner[len(name) :])
+                )
+                if name == "span" and attributes.get("class") != "tg-spoiler":
+                    raise fail('Unsupported start tag "span"', i)
+                if name == "a" and not attributes.get("href"):
+                    raise fail('Wrong URL in start tag "a"', i)
+                for value in attributes.values():
+                    for entity in re.findall(r"&[^;\s]*;?", value):
+                        _decode_entity(entity, lambda reason, at=i: fail(reason, at))
+                stack.append((name, i))
+            i = close + 1
+        elif char == "&":
+            match = _ENTITY.match(text, i)
+            if not match:
+                raise fail("Character entity expected", i)
+            out.append(_decode_entity(match.group(), lambda reason, at=i: fail(reason, at)))
+            i = match.end()
+        else:
+            out.append(char)
+            i += 1
+    if stack:
+        name, at = stack[-1]
+        raise fail(f'Can\'t find end tag corresponding to start tag "{name}"', at)
+    return "".join(out)
+
+
+def _decode_entity(entity: str, fail: Callable[[str], ApiError]) -> str:
+    match = _ENTITY.fullmatch(entity)
+    if not match:
+        raise fail("Character entity expected")
+    body = match.group(1)
+    if body.startswith(("#x", "#X")):
+        return chr(int(body[2:], 16))
+    if body.startswith("#"):
+        return chr(int(body[1:]))
+    if body not in NAMED_ENTITIES:
+        raise fail(f'Unsupported HTML entity "&{body};"')
+    return NAMED_ENTITIES[body]
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    """One recorded Bot API call and how it was answered."""
+
+    method: str
+    params: dict[str, Any]
+    ok: bool
+    description: str | None
+    result: Any = None
+    at: float = field(default_factory=time.monotonic)
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    """A message the bot sent, as a test wants to see it."""
+
+    chat_id: int
+    message_id: int
+    html: str  # the text parameter as sent
+    text: str  # what the user sees (tags removed, entities decoded)
+    reply_to: int | None
+    buttons: list[tuple[str, str]]  # (label, callback_data), row by row
+    at: float
+
+    @classmethod
+    def from_call(cls, call: ApiCall) -> SentMessage:
+        markup = call.params.get("reply_markup") or {}
+        reply = call.params.get("reply_parameters") or {}
+        return cls(
+            chat_id=call.params["chat_id"],
+            message_id=call.result["message_id"],
+            html=call.params["text"],
+            text=call.result["text"],
+            reply_to=reply.get("message_id") if isinstance(reply, dict) else None,
+            buttons=[
+                (button["text"], button.get("callback_data", ""))
+                for row in (markup.get("inline_keyboard") or [])
+                for button in row
+            ],
+            at=call.at,
+        )
+
+
+class StandInBotApi:
+    """State and behaviour of a Bot API server for one bot (thread-safe)."""
+
+    def __init__(self, token: str = TOKEN) -> None:
+        self.token = token
+        bot_id = int(token.split(":", 1)[0])
+        self.bot_user = {
+            "id": bot_id,
+            "is_bot": True,
+            "first_name": "Newsdesk",
+            "username": "newsdesk_test_bot",
+            "can_join_groups": False,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+        self.calls: list[ApiCall] = []
+        self.commands: list[dict[str, str]] = []
+        self.messages: dict[tuple[int, int], dict[str, Any]] = {}
+        self.pushed_at: dict[tuple[int, int], float] = {}  # (chat, message id) → push time
+        self._updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids: dict[int, itertools.count[int]] = {}
+        self._callback_ids = itertools.count(1)
+        self._open_callbacks: set[str] = set()
+        self._failures: dict[str, list[ApiError]] = {}
+        self._closing = False
+        self._lock = threading.Condition()
+
+    # ---- what a test does: build and push updates, inject failures, read what was sent ----
+
+    def user_message(
+        self, chat_id: int, text: str, *, user_id: int | None = None, first_name: str = "Ada"
+    ) -> dict[str, Any]:
+        """A new `message` update from a user (not queued; see `push`)."""
+        user = {"id": user_id or chat_id, "is_bot": False, "first_name": first_name}
+        message: dict[str, Any] = {
+            "message_id": self._next_message_id(chat_id),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private", "first_name": first_name},
+            "from": user,
+            "text": text,
+        }
+        command = re.match(r"/[A-Za-z0-9_]+(@\w+)?", text)
+        if command:
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": command.end()}]
+        with self._lock:
+            update_id = next(self._update_ids)
+        return {"update_id": update_id, "message": message}
+
+    def button_press(
+        self, chat_id: int, message_id: int, data: str, *, user_id: int | None = None
+    ) -> dict[str, Any]:
+        """A `callback_query` update for an inline button on a message the bot sent."""
+        with self._lock:
+            message = self.messages[(chat_id, message_id)]
+            query_id = str(next(self._callback_ids))
+            self._open_callbacks.add(query_id)
+            update_id = next(self._update_ids)
+        user = {"id": user_id or chat_id, "is_bot": False, "first_name": "Ada"}
+        query = {
+            "id": query_id,
+            "from": user,
+            "chat_instance": f"ci{chat_id}",
+            "data": data,
+            "message": message,
+        }
+        return {"update_id": update_id, "callback_query": query}
+
+    def push(self, update: Mapping[str, Any]) -> None:
+        """Queue an update for getUpdates (and remember when, for latency figures)."""
+        with self._lock:
+            message = update.get("message")
+            if message:
+                key = (message["chat"]["id"], message["message_id"])
+                self.pushed_at[key] = time.monotonic()
+            self._updates.append(dict(update))
+            self._lock.notify_all()
+
+    def fail_next(self, method: str, error_code: int = 400, description: str = "", times: int = 1):
+        """Make the next `times` calls of `method` fail like Telegram would."""
+        error = ApiError(error_code, description or f"Bad Request: injected failure of {method}")
+        with self._lock:
+            self._failures.setdefault(method, []).extend([error] * times)
+
+    def sent(self, chat_id: int | None = None) -> list[SentMessage]:
+        """Messages the bot sent successfully, oldest first, optionally in one chat."""
+        return [
+            SentMessage.from_call(call)
+            for call in self.calls_of("sendMessage", ok=True)
+            if chat_id is None or call.params.get("chat_id") == chat_id
+        ]
+
+    def calls_of(self, method: str, *, ok: bool | None = None) -> list[ApiCall]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method and (ok is None or c.ok == ok)]
+
+    def failures(self) -> list[ApiCall]:
+        with self._lock:
+            return [c for c in self.calls if not c.ok]
+
+    def pending_updates(self) -> int:
+        with self._lock:
+            return len(self._updates)
+
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 15.0) -> None:
+        """Wait (without blocking the event loop) until `predicate()` holds, or fail."""
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"stand-in: condition not met in {timeout} s")
+            await asyncio.sleep(0.01)
+
+    def close(self) -> None:
+        """Release any long poll still waiting."""
+        with self._lock:
+            self._closing = True
+            self._lock.notify_all()
+
+    # ---- the Bot API ----
+
+    def handle(
+        self, token: str, method: str, params: Mapping[str, Any], *, block: bool = True
+    ) -> tuple[int, dict[str, Any]]:
+        """Answer one Bot API call: (HTTP status, JSON body). `block=False` never long-polls."""
+        if token != self.token:
+            return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+        params = _decode_params(params)
+        handler = getattr(self, f"_api_{method.lower()}", None)
+        try:
+            with self._lock:
+                injected = self._failures.get(method)
+                if injected:
+                    raise injected.pop(0)
+            if handler is None:
+                raise ApiError(404, "Not Found")
+            result = handler(params, block) if method.lower() == "getupdates" else handler(params)
+        except ApiError as error:
+            self._record(method, params, False, error.description)
+            body: dict[str, Any] = {
+                "ok": False,
+                "error_code": error.error_code,
+                "description": error.description,
+            }
+            if error.retry_after is not None:
+                body["parameters"] = {"retry_after": error.retry_after}
+            return error.error_code, body
+        self._record(method, params, True, None, result)
+        return 200, {"ok": True, "result": result}
+
+    def _record(
+        self,
+        method: str,
+        params: dict[str, Any],
+        ok: bool,
+        description: str | None,
+        result: Any = None,
+    ) -> None:
+        with self._lock:
+            self.calls.append(ApiCall(method, params, ok, description, result))
+            self._lock.notify_all()
+
+    def _api_getme(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self.bot_user
+
+    def _api_logout(self, params: dict[str, Any]) -> bool:
+        return True
+
+    def _api_close(self, params: dict[str, Any]) -> bool:
+        return True
+
+    def _api_deletewebhook(self, params: dict[str, Any]) -> bool:
+        if params.get("drop_pending_updates"):
+            with self._lock:
+                self._updates.clear()
+        return True
+
+    def _api_getupdates(self, params: dict[str, Any], block: bool) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        limit = min(max(int(params.get("limit") or 100), 1), 100)
+        timeout = float(params.get("timeout") or 0) if block else 0.0
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            if offset:
+                self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            while not self._updates and not self._closing:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._lock.wait(left)
+            return [dict(u) for u in self._updates[:limit]]
+
+    def _api_sendmessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = _chat_id(params)
+        text = _checked_text(params)
+        message: dict[str, Any] = {
+            "message_id": self._next_message_id(chat_id),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
+            "from": self.bot_user,
+            "text": text,
+        }
+        if isinstance(params.get("reply_markup"), dict):
+            message["reply_markup"] = params["reply_markup"]
+        with self._lock:
+            self.messages[(chat_id, message["message_id"])] = message
+        return message
+
+    def _api_editmessagetext(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = _chat_id(params)
+        key = (chat_id, int(params.get("message_id") or 0))
+        text = _checked_text(params)
+        with self._lock:
+            message = self.messages.get(key)
+            if message is None:
+                raise ApiError(400, "Bad Request: message to edit not found")
+            if message["text"] == text and message.get("reply_markup") == params.get(
+                "reply_markup"
+            ):
+                raise ApiError(400, "Bad Request: message is not modified")
+            message = {**message, "text": text, "edit_date": int(time.time())}
+            if isinstance(params.get("reply_markup"), dict):
+                message["reply_markup"] = params["reply_markup"]
+            else:
+                message.pop("reply_markup", None)
+            self.messages[key] = message
+        return message
+
+    def _api_answercallbackquery(self, params: dict[str, Any]) -> bool:
+        query_id = str(params.get("callback_query_id") or "")
+        with self._lock:
+            if query_id not in self._open_callbacks:
+                raise ApiError(
+                    400,
+                    "Bad Request: query is too old and response timeout expired or query ID is "
+                    "invalid",
+                )
+            self._open_callbacks.discard(query_id)
+        if len(str(params.get("text") or "")) > 200:
+            raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
+        return True
+
+    def _api_sendchataction(self, params: dict[str, Any]) -> bool:
+        _chat_id(params)
+        if params.get("action") not in CHAT_ACTIONS:
+            raise ApiError(400, "Bad Request: wrong parameter action in request")
+        return True
+
+    def _api_setmycommands(self, params: dict[str, Any]) -> bool:
+        commands = params.get("commands")
+        if not isinstance(commands, list) or len(commands) > 100:
+            raise ApiError(400, "Bad Request: commands must be a list")
+        for command in commands:
+            if not re.fullmatch(r"[a-z0-9_]{1,32}", str(command.get("command", ""))):
+                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+            if not 1 <= len(str(command.get("description", ""))) <= 256:
+                raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
+        with self._lock:
+            self.commands = [dict(c) for c in commands]
+        return True
+
+    def _api_getmycommands(self, params: dict[str, Any]) -> list[dict[str, str]]:
+        with self._lock:
+            return [dict(c) for c in self.commands]
+
+    def _next_message_id(self, chat_id: int) -> int:
+        with self._lock:
+            return next(self._message_ids.setdefault(chat_id, itertools.count(1)))
+
+
+def _decode_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Form and query values arrive as strings, JSON-encoded where not plain text; decode them."""
+    decoded: dict[str, Any] = {}
+    for key, value in params.items():
+        if isinstance(value, str) and key not in TEXT_PARAMS:
+            with contextlib.suppress(ValueError):
+                value = json.loads(value)
+        decoded[key] = value
+    return decoded
+
+
+def _chat_id(params: Mapping[str, Any]) -> int:
+    chat_id = params.get("chat_id")
+    if isinstance(chat_id, bool) or not isinstance(chat_id, int):
+        raise ApiError(400, "Bad Request: chat not found")
+    return chat_id
+
+
+def _checked_text(params: Mapping[str, Any]) -> str:
+    """The message text as shown, after Telegram's checks on parse mode and length."""
+    raw = params.get("text")
+    if not isinstance(raw, str) or not raw.strip():
+        raise ApiError(400, "Bad Request: message text is empty")
+    mode = str(params.get("parse_mode") or "")
+    if mode.lower() == "html":
+        text = parse_telegram_html(raw)
+    elif mode:
+        raise ApiError(400, f"Bad Request: unsupported parse_mode {mode!r} in the stand-in")
+    else:
+        text = raw
+    if not text.strip():
+        raise ApiError(400, "Bad Request: message text is empty")
+    if utf16_len(text) > MESSAGE_LIMIT:
+        raise ApiError(400, "Bad Request: message is too long")
+    return text
+
+
+class StandInServer:
+    """The stand-in served over real HTTP on 127.0.0.1 (a free port); use as a context manager."""
+
+    def __init__(self, api: StandInBotApi | None = None) -> None:
+        self.api = api or StandInBotApi()
+        self._connections: set[socket.socket] = set()
+        self._httpd = _Server(("127.0.0.1", 0), _handler_for(self.api), self._connections)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def port(self) -> int:
+        return self._httpd.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        """What `ApplicationBuilder().base_url(...)` takes (PTB appends the token)."""
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    def start(self) -> StandInServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.api.close()
+        self._httpd.shutdown()
+        for connection in list(self._connections):
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> StandInServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address, handler, connections: set[socket.socket]) -> None:
+        self.connections = connections
+        super().__init__(address, handler)
+
+    def process_request(self, request, client_address) -> None:
+        self.connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request) -> None:
+        self.connections.discard(request)
+        super().shutdown_request(request)
+
+    def handle_error(self, request, client_address) -> None:
+        """A client that hung up (a cancelled long poll at shutdown) is not an error."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+def _handler_for(api: StandInBotApi) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go in separate writes
+
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            self._answer()
+
+        def do_GET(self) -> None:  # noqa: N802
+            self._answer()
+
+        def _answer(self) -> None:
+            url = urlsplit(self.path)
+            match = re.fullmatch(r"/bot([^/]+)/(\w+)", url.path)
+            params: dict[str, Any] = {k: v[-1] for k, v in parse_qs(url.query).items()}
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            if len(body) < length:  # the client gave up mid-request (cancelled): no call
+                self.close_connection = True
+                return
+            kind = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+            if not match:
+                status, payload = 404, {"ok": False, "error_code": 404, "description": "Not Found"}
+            else:
+                try:
+                    if kind == "application/json" and body:
+                        params.update(json.loads(body))
+                    elif body:
+                        form = parse_qs(body.decode("utf-8"), keep_blank_values=True)
+                        params.update({k: v[-1] for k, v in form.items()})
+                except ValueError:
+                    status, payload = (
+                        400,
+                        {
+                            "ok": False,
+                            "error_code": 400,
+                            "description": "Bad Request: can't parse the request body",
+                        },
+                    )
+                else:
+                    status, payload = api.handle(match.group(1), match.group(2), params)
+            data = json.dumps(payload).encode("utf-8")
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            pass
+
+    return Handler
+
+
+class RecordingRequest(BaseRequest):
+    """A python-telegram-bot request object that answers from a `StandInBotApi`, no sockets."""
+
+    def __init__(self, api: StandInBotApi) -> None:
+        self.api = api
+
+    @property
+    def read_timeout(self) -> float | None:
+        return 1.0
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
+    ) -> tuple[int, bytes]:
+        match = re.search(r"/bot([^/]+)/(\w+)$", urlsplit(url).path)
+        if not match:
+            return 404, b'{"ok": false, "error_code": 404, "description": "Not Found"}'
+        params = request_data.parameters if request_data else {}
+        status, payload = self.api.handle(match.group(1), match.group(2), params, block=False)
+        return status, json.dumps(payload).encode("utf-8")
