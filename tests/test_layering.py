@@ -1,0 +1,58 @@
+"""Imports point one way: bot → retrieval → index; heavy libraries stay behind one module each."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+LAYERS = {"index": set(), "retrieval": {"index"}, "bot": {"retrieval", "index"}}
+EDGE_LIBRARIES = {
+    "telegram",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "typer",
+    "rich",
+    "pydantic_settings",
+}
+OWNERS = {"faiss": {"index/vectors.py"}, "sentence_transformers": {"index/embedder.py"},
+          "onnxruntime": {"index/embedder.py"}}  # fmt: skip
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return {name.split(".")[0] for name in names}
+
+
+def package_files(package: str) -> list[Path]:
+    return sorted((REPO / package).rglob("*.py"))
+
+
+@pytest.mark.parametrize("package", sorted(LAYERS))
+def test_imports_point_one_way(package: str):
+    forbidden = set(LAYERS) - LAYERS[package] - {package}
+    if package != "bot":
+        forbidden |= EDGE_LIBRARIES | {"bot"}
+    for path in package_files(package):
+        wrong = imported_modules(path) & forbidden
+        assert not wrong, f"{path.relative_to(REPO)} imports {sorted(wrong)}"
+
+
+@pytest.mark.parametrize("library", sorted(OWNERS))
+def test_heavy_libraries_have_one_owner(library: str):
+    users = {
+        str(path.relative_to(REPO))
+        for package in LAYERS
+        for path in package_files(package)
+        if library in imported_modules(path)
+    }
+    assert users == OWNERS[library]
