@@ -78,7 +78,8 @@ class NewsdeskService:
         filters = filters or SearchFilters()
         query, rewritten = conversation.query_for(question)
         state = self._state
-        passages = state.retriever.search(query, k, filters)
+        as_of = as_of or date.today()
+        passages = state.retriever.search(query, k, filters, as_of=as_of)
         exclude = conversation.quoted_spans() if conversation.wants_more(question) else set()
         answer = compose_answer(
             query,
@@ -91,7 +92,7 @@ class NewsdeskService:
         answer = replace(
             answer, query=question, rewritten_query=rewritten, session_id=conversation.id
         )
-        conversation.add(Turn(question, query, k, filters, answer, shown=len(passages)))
+        conversation.add(Turn(question, query, k, filters, as_of, answer, shown=len(passages)))
         return answer
 
     def more(self, session_id: str) -> Answer:
@@ -101,7 +102,9 @@ class NewsdeskService:
         if last is None:
             raise SessionNotFound("Ask a question first; there is nothing to continue.")
         state = self._state
-        passages = state.retriever.search(last.query, last.k, last.filters, offset=last.shown)
+        passages = state.retriever.search(
+            last.query, last.k, last.filters, offset=last.shown, as_of=last.as_of
+        )
         answer = compose_answer(
             last.query,
             passages,
@@ -126,7 +129,9 @@ class NewsdeskService:
         filters: SearchFilters | None = None,
         as_of: date | None = None,
     ) -> list[Passage]:
-        return self._state.retriever.search(query, k, filters or SearchFilters())
+        return self._state.retriever.search(
+            query, k, filters or SearchFilters(), as_of=as_of or date.today()
+        )
 
     def reset_session(self, session_id: str) -> bool:
         return self.sessions.drop(session_id)

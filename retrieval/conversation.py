@@ -13,6 +13,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from datetime import date
 
 from retrieval.schema import Answer
 from retrieval.search import SearchFilters
@@ -89,6 +90,7 @@ class Turn:
     query: str  # what retrieval saw: the rewrite, or the question itself
     k: int
     filters: SearchFilters
+    as_of: date
     answer: Answer
     shown: int  # passages already returned for this query (for "more")
 

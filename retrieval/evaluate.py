@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 
 from retrieval.schema import Answer
-from retrieval.search import Passage, Retriever
+from retrieval.search import Passage, Retriever, SearchTuning
 
 PASSAGE_WORDS = 200
 QUOTES = "\"'“”‘’«»"
@@ -97,7 +97,7 @@ def evaluate(
     for mode in modes:
         tuning = replace(retriever.tuning, mode=mode)
         ranks = [
-            first_hit(answer_pattern(q.answer), retriever.search(q.question, depth, tuning=tuning))
+            first_hit(answer_pattern(q.answer), _search(retriever, q, depth, tuning))
             for q in answerable
         ]
         strict_ranks = [rank for rank, q in zip(ranks, answerable, strict=True) if q.strict]
@@ -126,6 +126,10 @@ def evaluate(
         median_latency_ms=statistics.median(latencies) if latencies else 0.0,
         p95_latency_ms=_percentile(latencies, 95),
     )
+
+
+def _search(retriever: Retriever, q: Question, depth: int, tuning: SearchTuning) -> list[Passage]:
+    return retriever.search(q.question, depth, as_of=q.as_of, tuning=tuning)
 
 
 def _within(rank: int | None, k: int) -> bool:

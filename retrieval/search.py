@@ -55,6 +55,8 @@ class SearchTuning:
     pool: int = 100
     per_article: int = 2
     mode: str = "hybrid"  # "hybrid", "dense" or "lexical" (the baselines)
+    recency_boost: float = 0.0  # up to this share added to articles dated near `as_of`
+    recency_half_life_days: float = 30.0
 
 
 class Retriever:
@@ -96,9 +98,14 @@ class Retriever:
         filters: SearchFilters | None = None,
         *,
         offset: int = 0,
+        as_of: date | None = None,
         tuning: SearchTuning | None = None,
     ) -> list[Passage]:
-        """The top `k` passages after skipping `offset` (for "more")."""
+        """The top `k` passages after skipping `offset` (for "more").
+
+        `as_of` is the day the question is asked; news questions usually concern the recent
+        past, so articles dated close to it get a soft boost (`recency_boost`).
+        """
         tuning = tuning or self.tuning
         mask = self.allowed_rows(filters or SearchFilters())
         if mask is not None and not mask.any():
@@ -112,6 +119,8 @@ class Retriever:
         if tuning.mode in ("hybrid", "lexical"):
             for rank, row in enumerate(self._lexical_rows(query, pool, mask)):
                 fused[row] = fused.get(row, 0.0) + tuning.lexical_weight / (tuning.rrf_k + rank + 1)
+        if as_of is not None and tuning.recency_boost > 0:
+            fused = self._with_recency(fused, as_of, tuning)
         ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
         chosen: list[tuple[int, float]] = []
         per_article: dict[str, int] = {}
@@ -132,6 +141,17 @@ class Retriever:
             self._passage(row, score, float(similarity))
             for (row, score), similarity in zip(chosen, similarities, strict=True)
         ]
+
+    def _with_recency(
+        self, fused: dict[int, float], as_of: date, tuning: SearchTuning
+    ) -> dict[int, float]:
+        today = as_of.toordinal()
+        boosted = {}
+        for row, score in fused.items():
+            day = self._day_of_row[row]
+            closeness = 0.5 ** (abs(today - day) / tuning.recency_half_life_days) if day >= 0 else 0
+            boosted[row] = score * (1 + tuning.recency_boost * closeness)
+        return boosted
 
     def _dense_rows(
         self, query_vector: np.ndarray, pool: int, mask: np.ndarray | None
