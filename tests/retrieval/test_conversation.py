@@ -1,0 +1,68 @@
+"""Follow-up rewriting and the session store (no model needed)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from retrieval.conversation import SessionStore, is_follow_up, named_entities, rewrite_follow_up
+
+FIRST = "What did Blinken say about a multinational force?"
+
+
+@pytest.mark.parametrize(
+    ("question", "rewritten"),
+    [
+        (
+            "And what about a two-state solution?",
+            "What did Blinken say about a two-state solution?",
+        ),
+        ("Who did he meet with?", "Who did Blinken meet with?"),
+        ("What else did he say?", "What else did Blinken say?"),
+        ("What is his view on Iran?", "What is Blinken's view on Iran?"),
+    ],
+)
+def test_follow_ups_are_rewritten_from_the_previous_turn(question, rewritten):
+    assert rewrite_follow_up(question, FIRST) == rewritten
+
+
+def test_questions_that_stand_alone_are_left_alone():
+    assert rewrite_follow_up("What did Netanyahu say about hostages?", FIRST) is None
+    assert not is_follow_up("How many people were killed in Gaza?")
+
+
+def test_entities_are_carried_when_there_is_no_pronoun_to_replace():
+    rewritten = rewrite_follow_up("And anything on Iran?", "Who did Blinken meet in Tel Aviv?")
+    assert "Blinken" in rewritten and "Tel Aviv" in rewritten
+
+
+def test_named_entities_skip_question_words():
+    assert named_entities("What did US Secretary of State Antony Blinken say in Tel Aviv?") == [
+        "US Secretary of State Antony Blinken",
+        "Tel Aviv",
+    ]
+
+
+def test_sessions_expire_after_their_time_to_live():
+    store = SessionStore(ttl_s=0.05)
+    conversation = store.get(None)
+    assert store.find(conversation.id) is conversation
+    time.sleep(0.1)
+    assert store.find(conversation.id) is None
+    assert store.get(conversation.id) is not conversation
+
+
+def test_least_recently_used_sessions_are_evicted_at_capacity():
+    store = SessionStore(capacity=2)
+    first, second = store.get("a"), store.get("b")
+    store.get("a")
+    store.get("c")
+    assert store.find("a") is first and store.find("b") is None and len(store) == 2
+    assert second.id == "b"
+
+
+def test_dropping_a_session_forgets_it():
+    store = SessionStore()
+    store.get("x")
+    assert store.drop("x") and not store.drop("x") and store.find("x") is None
