@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
+
+import numpy as np
 
 from bot.settings import Settings
 from index.build import BuildReport, ProgressCallback, update_index
@@ -74,12 +78,64 @@ class NewsdeskService:
         as_of: date | None = None,
     ) -> Answer:
         """Answer `question` in the conversation `session_id` (a new one when None)."""
+        return self._answer(question, session_id, k, filters, as_of, query_vector=None)
+
+    def ask_many(self, requests: Sequence[dict[str, Any]]) -> list[Answer | Exception]:
+        """Answer concurrent questions with one encoder call (each dict holds `ask`'s arguments).
+
+        Questions of the same conversation are answered in order, since each may lean on the
+        one before; a failure is returned in its slot instead of failing the batch.
+        """
+        first_of_session, later = [], []
+        seen: set[str] = set()
+        for position, request in enumerate(requests):
+            session_id = request.get("session_id")
+            (later if session_id in seen else first_of_session).append(position)
+            if session_id is not None:
+                seen.add(session_id)
+        results: list[Answer | Exception] = [RuntimeError("not answered")] * len(requests)
+        conversations = [self.sessions.get(requests[p].get("session_id")) for p in first_of_session]
+        queries = [c.query_for(requests[p]["question"])[0] for p, c in
+                   zip(first_of_session, conversations, strict=True)]  # fmt: skip
+        vectors = self.embedder.encode(queries) if queries else []
+        for position, conversation, vector in zip(
+            first_of_session, conversations, vectors, strict=True
+        ):
+            results[position] = self._try(
+                requests[position] | {"session_id": conversation.id}, query_vector=vector
+            )
+        for position in later:
+            results[position] = self._try(requests[position], query_vector=None)
+        return results
+
+    def _try(self, request: dict[str, Any], query_vector: np.ndarray | None) -> Answer | Exception:
+        try:
+            return self._answer(
+                request["question"],
+                request.get("session_id"),
+                request.get("k", 5),
+                request.get("filters"),
+                request.get("as_of"),
+                query_vector=query_vector,
+            )
+        except Exception as error:  # reported to that request alone
+            return error
+
+    def _answer(
+        self,
+        question: str,
+        session_id: str | None,
+        k: int,
+        filters: SearchFilters | None,
+        as_of: date | None,
+        query_vector: np.ndarray | None,
+    ) -> Answer:
         conversation = self.sessions.get(session_id)
         filters = filters or SearchFilters()
         query, rewritten = conversation.query_for(question)
         state = self._state
         as_of = as_of or date.today()
-        passages = state.retriever.search(query, k, filters, as_of=as_of)
+        passages = state.retriever.search(query, k, filters, as_of=as_of, query_vector=query_vector)
         exclude = conversation.quoted_spans() if conversation.wants_more(question) else set()
         answer = compose_answer(
             query,

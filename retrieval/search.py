@@ -100,11 +100,13 @@ class Retriever:
         offset: int = 0,
         as_of: date | None = None,
         tuning: SearchTuning | None = None,
+        query_vector: np.ndarray | None = None,
     ) -> list[Passage]:
         """The top `k` passages after skipping `offset` (for "more").
 
         `as_of` is the day the question is asked; news questions usually concern the recent
-        past, so articles dated close to it get a soft boost (`recency_boost`).
+        past, so articles dated close to it get a soft boost (`recency_boost`). A caller that
+        encoded many questions at once passes each one's `query_vector`.
         """
         tuning = tuning or self.tuning
         mask = self.allowed_rows(filters or SearchFilters())
@@ -112,7 +114,8 @@ class Retriever:
             return []
         pool = max(tuning.pool, 4 * (k + offset))
         fused: dict[int, float] = {}
-        query_vector = self.encode_query(query) if tuning.mode != "lexical" else None
+        if query_vector is None and tuning.mode != "lexical":
+            query_vector = self.encode_query(query)
         if query_vector is not None:
             for rank, row in enumerate(self._dense_rows(query_vector, pool, mask)):
                 fused[row] = fused.get(row, 0.0) + tuning.dense_weight / (tuning.rrf_k + rank + 1)

@@ -1,0 +1,32 @@
+"""The service: batched questions answer like single ones; conversations stay in order."""
+
+from __future__ import annotations
+
+QUESTIONS = [
+    "What did Blinken say about a multinational force?",
+    "Which country backs Hezbollah?",
+    "How many people did Hamas kill on Oct. 7?",
+]
+
+
+def test_ask_many_answers_like_ask(service):
+    batched = service.ask_many([{"question": q} for q in QUESTIONS])
+    for question, answer in zip(QUESTIONS, batched, strict=True):
+        single = service.ask(question)
+        assert answer.answer == single.answer
+        assert [c.quote for c in answer.citations] == [c.quote for c in single.citations]
+        assert answer.session_id != single.session_id
+
+
+def test_ask_many_keeps_one_conversation_in_order(service):
+    first = service.ask(QUESTIONS[0])
+    results = service.ask_many(
+        [
+            {"question": "And what about a two-state solution?", "session_id": first.session_id},
+            {"question": "Who did he meet with?", "session_id": first.session_id},
+            {"question": "", "k": "not a number"},
+        ]
+    )
+    assert "two-state solution" in results[0].answer
+    assert results[1].rewritten_query == "Who did Blinken meet with?"
+    assert isinstance(results[2], Exception)
