@@ -22,13 +22,14 @@ LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
 @pytest.fixture(autouse=True)
-def hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+def hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, model_cache: Path) -> Iterator[None]:
     """No test reads the user's .env or index, and any non-loopback connection fails loudly."""
     for name in list(os.environ):
         if name.startswith("NEWSDESK_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("NEWSDESK_INDEX_DIR", str(tmp_path / "index"))
     monkeypatch.setenv("NEWSDESK_CORPUS", str(tmp_path / "corpus"))
+    monkeypatch.setenv("NEWSDESK_CACHE_DIR", str(model_cache))
     real_connect = socket.socket.connect
 
     def loopback_only(sock: socket.socket, address: object) -> object:
@@ -45,8 +46,9 @@ def hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def model_cache() -> Path:
-    """The user's model cache: an ONNX export keyed by the model's fingerprint, made once."""
-    return Settings(_env_file=None).cache_dir
+    """The tests' own model cache (the ONNX export, keyed by model fingerprint), kept between
+    runs inside the checkout so it is made once, and never the user's ~/.cache."""
+    return REPO / ".newsdesk" / "test-model-cache"
 
 
 @pytest.fixture(scope="session")

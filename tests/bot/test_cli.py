@@ -15,8 +15,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, model_cache: Path):
-    monkeypatch.setenv("NEWSDESK_CACHE_DIR", str(model_cache))
+def cli():
     runner = CliRunner()
 
     def run(*args: str, input: str | None = None):
