@@ -23,7 +23,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from index.embedder import Embedder, resolve_threads  # noqa: E402
+from index.embedder import Embedder  # noqa: E402
+from index.model_source import resolve_threads  # noqa: E402
 
 DEV_CORPUS = REPO.parent / "shared" / "data" / "realtimeqa-2022" / "corpus.jsonl.gz"
 

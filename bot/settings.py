@@ -27,8 +27,11 @@ class Settings(BaseSettings):
     index_dir: Path = Field(Path(".newsdesk/index"), description="Where the index lives.")
     corpus: Path = Field(Path("corpus"), description="Folder of articles to index.")
     model: str = Field("", description="Embedding model name or path; empty = packaged MiniLM.")
-    encoder: Literal["onnx", "torch"] = Field(
-        "onnx", description="Run the model through an ONNX export (faster) or plain torch."
+    encoder: Literal["onnx", "torch", "bf16"] = Field(
+        "onnx",
+        description="Run the model through an ONNX export (faster) or plain torch; bf16: bfloat16 "
+        "on CPUs with AMX/AVX512-BF16, fastest, vectors within cosine 0.9999 but not bit-stable "
+        "across batches.",
     )
     cache_dir: Path = Field(
         Path.home() / ".cache" / "newsdesk", description="Where the ONNX export is kept."

