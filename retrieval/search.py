@@ -116,7 +116,7 @@ class Retriever:
         fused: dict[int, float] = {}
         if query_vector is None and tuning.mode != "lexical":
             query_vector = self.encode_query(query)
-        if query_vector is not None:
+        if tuning.mode in ("hybrid", "dense"):
             for rank, row in enumerate(self._dense_rows(query_vector, pool, mask)):
                 fused[row] = fused.get(row, 0.0) + tuning.dense_weight / (tuning.rrf_k + rank + 1)
         if tuning.mode in ("hybrid", "lexical"):
