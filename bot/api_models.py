@@ -1,0 +1,217 @@
+"""Request and response models of the HTTP API: validation at the edge, examples for /docs."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+SESSION_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,128}$"
+NOT_BLANK = r"\S"  # in the schema too, so generated clients and fuzzers know blank is invalid
+
+
+def _strict_iso_date(value: object) -> object:
+    """Accept only `YYYY-MM-DD` strings (or dates); pydantic alone would also take timestamps."""
+    if value is None or isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("is not a real calendar date (YYYY-MM-DD)") from None
+
+
+IsoDate = Annotated[date, BeforeValidator(_strict_iso_date)]
+SourceName = Annotated[str, Field(min_length=1, max_length=200)]
+SessionId = Annotated[str, Field(pattern=SESSION_ID_PATTERN)]
+
+
+class _DateRange(BaseModel):
+    """Shared `since`/`until`/`as_of` fields and the check that the range is not inverted."""
+
+    since: IsoDate | None = Field(None, description="Only articles dated on or after this day.")
+    until: IsoDate | None = Field(None, description="Only articles dated on or before this day.")
+    as_of: IsoDate | None = Field(
+        None, description="The 'today' that recency is judged against; default today."
+    )
+
+    @model_validator(mode="after")
+    def _since_not_after_until(self) -> _DateRange:
+        if self.since and self.until and self.since > self.until:
+            raise ValueError("`since` must be on or before `until`")
+        return self
+
+
+class AskRequest(_DateRange):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"question": "What did Blinken say about a multinational force?"},
+                {
+                    "question": "And what about a two-state solution?",
+                    "session_id": "3f2c9a1e7b5d4c8e",
+                    "k": 5,
+                    "source": ["Bloomberg"],
+                    "since": "2023-10-01",
+                    "until": "2023-11-30",
+                },
+            ]
+        },
+    )
+
+    question: str = Field(
+        min_length=1,
+        max_length=1000,
+        pattern=NOT_BLANK,
+        description="The question, 1–1000 characters, not all blank.",
+    )
+    session_id: SessionId | None = Field(
+        None, description="Conversation to continue; a new one is issued when absent."
+    )
+    k: int = Field(5, ge=1, le=20, description="How many passages to draw the answer from.")
+    source: list[SourceName] | None = Field(
+        None, max_length=20, description="Only these outlets (case-insensitive)."
+    )
+
+
+class SearchQuery(_DateRange):
+    """Query-string parameters of `GET /search`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    q: str = Field(
+        min_length=1, max_length=1000, pattern=NOT_BLANK, description="What to search for."
+    )
+    k: int = Field(5, ge=1, le=20, description="How many passages to return.")
+    source: list[SourceName] | None = Field(
+        None, max_length=20, description="Only these outlets; repeat the parameter for several."
+    )
+
+
+class CitationOut(BaseModel):
+    n: int = Field(description="The number used in the answer's [n] marker.")
+    article_id: str
+    title: str
+    source: str | None
+    date: str | None
+    url: str | None
+    passage: str = Field(description="The retrieved passage the quote comes from.")
+    quote: str = Field(description="The sentence used, verbatim: article text[start:end].")
+    start: int
+    end: int
+    score: float
+
+
+_SEED_CITATION = {
+    "n": 1,
+    "article_id": "6a8b8ce6f7321b4a",
+    "title": "Blinken Urges More Protection for Gaza Civilians",
+    "source": "Bloomberg",
+    "date": "2023-11-03",
+    "url": "https://www.bloomberg.com/news/articles/2023-11-03/blinken",
+    "passage": "… Blinken said talk of a multinational force for Gaza was premature …",
+    "quote": "Blinken said talk of a multinational force for Gaza was premature.",
+    "start": 2310,
+    "end": 2377,
+    "score": 0.71,
+}
+
+
+class AnswerOut(BaseModel):
+    """The one answer schema, shared with `newsdesk ask --json` and Telegram."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "answer": "Blinken said talk of a multinational force for Gaza was "
+                    "premature. [1]",
+                    "abstained": False,
+                    "citations": [_SEED_CITATION],
+                    "query": "What did Blinken say about a multinational force?",
+                    "rewritten_query": None,
+                    "session_id": "3f2c9a1e7b5d4c8e",
+                }
+            ]
+        }
+    )
+
+    answer: str
+    abstained: bool = Field(description="True when the articles don't say; no citations then.")
+    citations: list[CitationOut]
+    query: str
+    rewritten_query: str | None = Field(
+        None, description="The follow-up as rewritten for retrieval, when it was."
+    )
+    session_id: str | None
+
+
+class SearchHit(BaseModel):
+    passage: str
+    score: float
+    article_id: str
+    title: str
+    source: str | None
+    date: str | None
+    url: str | None
+    start: int = Field(description="Offset of the passage in the article text.")
+    end: int
+
+
+class SearchOut(BaseModel):
+    results: list[SearchHit] = Field(description="Ranked, best first.")
+
+
+class ArticleOut(BaseModel):
+    id: str
+    title: str
+    source: str | None
+    date: str | None
+    url: str | None
+    text: str
+
+
+class SourceCount(BaseModel):
+    name: str
+    articles: int
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok"]
+    articles: int
+    chunks: int
+    model: str
+    built_at: str | None = Field(description="When the index in use was built (ISO 8601).")
+    first_date: str | None
+    last_date: str | None
+    sources: list[SourceCount] = Field(
+        default_factory=list, description="Outlets, most articles first."
+    )
+    skipped: int = Field(0, description="Corpus inputs the last build could not read.")
+    size_bytes: int = Field(0, description="Size of the index on disk.")
+    uptime_s: float
+
+
+class Problem(BaseModel):
+    """Every error body: one sentence in `detail`; validation errors add the field list."""
+
+    detail: str
+    errors: list[dict[str, Any]] | None = None
+
+
+class ReindexStatus(BaseModel):
+    state: Literal["idle", "running", "succeeded", "failed"]
+    started_at: str | None = None
+    finished_at: str | None = None
+    progress: dict[str, Any] | None = Field(
+        None, description="The latest progress report of a running job."
+    )
+    last_result: dict[str, Any] | None = Field(
+        None, description="The build report of the last finished job."
+    )
+    error: str | None = Field(None, description="Why the last job failed.")

@@ -1,0 +1,129 @@
+"""The chat page end to end: Debian's headless Chromium, driven by Playwright, against a real
+uvicorn server on 127.0.0.1 over the real index."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from bot.api import create_app
+from bot.service import NewsdeskService
+from tests.bot.live_server import serve_in_thread
+from tests.conftest import settings_for
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SEED_QUESTION = "What did Blinken say about a multinational force?"
+PHONE = {"width": 375, "height": 740}
+
+
+@pytest.fixture(scope="module")
+def base_url(built_index: Path, service: NewsdeskService) -> Iterator[str]:
+    with serve_in_thread(create_app(settings_for(built_index), service=service)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
+        pytest.fail("Chromium is missing: `make browser` installs Debian's chromium package.")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, base_url: str) -> Iterator[Page]:
+    context = browser.new_context(viewport=PHONE, base_url=base_url)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    # The page must need nothing from outside 127.0.0.1.
+    outside: list[str] = []
+    page.route(
+        "**/*",
+        lambda route: (
+            route.continue_()
+            if route.request.url.startswith(base_url)
+            else (outside.append(route.request.url), route.abort())
+        ),
+    )
+    page.goto("/")
+    yield page
+    context.close()
+    assert errors == [], errors
+    assert outside == [], outside
+
+
+def ask(page: Page, question: str) -> None:
+    before = page.locator(".msg.bot:not(.pending)").count()
+    page.fill("#question", question)
+    page.press("#question", "Enter")
+    expect(page.locator(".msg.bot:not(.pending)")).to_have_count(before + 1)
+
+
+def test_seed_question_answer_with_expandable_citation(page: Page) -> None:
+    expect(page.locator("#index-info")).to_contain_text("article")
+    ask(page, SEED_QUESTION)
+
+    answer = page.locator(".msg.bot").last
+    expect(answer).to_have_class("msg bot answer")
+    marker = answer.locator("button.cite").first
+    expect(marker).to_have_text("[1]")
+    source = answer.locator(".source").first
+    expect(source).to_be_hidden()
+
+    marker.click()
+    expect(source).to_be_visible()
+    expect(marker).to_have_attribute("aria-expanded", "true")
+    expect(source.locator(".source-meta")).to_contain_text("Bloomberg")
+    expect(source.locator(".source-meta")).to_contain_text("2023-11-03")
+    quote = source.locator(".passage mark")
+    expect(quote).to_contain_text("multinational force")
+    # The quote is highlighted inside its passage, not shown alone.
+    passage_text = source.locator(".passage").inner_text()
+    assert len(passage_text) > len(quote.inner_text())
+
+    marker.click()
+    expect(source).to_be_hidden()
+
+    # Usable at phone width: nothing forces sideways scrolling.
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_follow_up_abstention_and_reset(page: Page) -> None:
+    ask(page, SEED_QUESTION)
+    session = page.evaluate("sessionStorage.getItem('newsdesk.session')")
+    assert session
+
+    with page.expect_request("**/ask") as request:
+        ask(page, "And what about a two-state solution?")
+    assert request.value.post_data_json["session_id"] == session
+    expect(page.locator(".msg.bot").last).to_contain_text("two-state")
+
+    ask(page, "What is the best recipe for sourdough bread?")
+    abstained = page.locator(".msg.bot").last
+    expect(abstained).to_have_class("msg bot abstained")
+    expect(abstained.locator("button.cite")).to_have_count(0)
+
+    with page.expect_response(f"**/sessions/{session}") as deleted:
+        page.click("#reset")
+    assert deleted.value.status == 204
+    expect(page.locator(".msg")).to_have_count(0)
+    assert page.evaluate("sessionStorage.getItem('newsdesk.session')") is None
