@@ -24,7 +24,7 @@ WORD = re.compile(r"\S+")
 class ChunkerSettings:
     """How articles are cut; stored in the manifest so an update chunks like the full build."""
 
-    target_tokens: int = 160
+    target_tokens: int = 240
     max_tokens: int = 256
     overlap_sentences: int = 1
     splitter: str = "blingfire"

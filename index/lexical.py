@@ -1,6 +1,7 @@
 """BM25 over chunks, kept as a term-frequency matrix so an update only tokenizes what changed.
 
-Tokenizing (bm25s's tokenizer with English stop words and the Snowball stemmer from PyStemmer)
+Tokenizing (bm25s's tokenizer with its longer English stop-word list — question words such as
+"what" and "did" carry no evidence — and the Snowball stemmer from PyStemmer)
 is the slow part of a lexical index. Keeping raw term frequencies per chunk lets an update copy
 the rows of unchanged chunks and compute BM25 at query time from exact corpus statistics, so
 an updated index scores exactly like a fresh build.
@@ -17,6 +18,7 @@ import bm25s
 import numpy as np
 import scipy.sparse as sp
 import Stemmer
+from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 K1 = 1.5
 B = 0.75
@@ -29,7 +31,11 @@ CHUNK_IDS = "chunk_ids.npy"
 def tokenize(texts: Sequence[str]) -> list[list[str]]:
     """Lower-cased, stop-word-free, stemmed tokens: the same rule for chunks and questions."""
     return bm25s.tokenize(
-        list(texts), stopwords="en", stemmer=_STEMMER, return_ids=False, show_progress=False
+        list(texts),
+        stopwords=STOPWORDS_EN_PLUS,
+        stemmer=_STEMMER,
+        return_ids=False,
+        show_progress=False,
     )
 
 

@@ -23,7 +23,7 @@ from index.layout import current_generation
 from index.lexical import LexicalIndex
 from index.vectors import VectorIndex
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 METADATA = "meta.sqlite"
 VECTORS = "vectors.faiss"

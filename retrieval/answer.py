@@ -15,6 +15,17 @@ from retrieval.schema import Answer, Citation
 from retrieval.search import Passage
 
 SPACES = re.compile(r"\s+")
+ASKS_NUMBER = re.compile(r"\bhow (many|much|long|old|far|often)\b|\bwhat (number|share)\b", re.I)
+ASKS_DATE = re.compile(r"\bwhen\b|\bwhat (year|day|date|month)\b", re.I)
+ASKS_NAME = re.compile(r"\b(who|whom|whose|which|where)\b", re.I)
+NUMBER = re.compile(r"\d")
+MONTH_OR_DAY = re.compile(
+    r"\b(January|February|March|April|May|June|July|August|September|October|November|December"
+    r"|Jan|Feb|Mar|Apr|Aug|Sept|Sep|Oct|Nov|Dec|Monday|Tuesday|Wednesday|Thursday|Friday"
+    r"|Saturday|Sunday|yesterday|today|\d{4})\b"
+)
+CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]+")
+WORDS = re.compile(r"[\w’'-]+")
 
 
 @dataclass(frozen=True)
@@ -25,8 +36,9 @@ class AnswerTuning:
     relative_score: float = 0.75  # further sentences must score this share of the best one
     min_similarity: float = 0.30  # question–passage cosine below this is no evidence
     min_coverage: float = 0.34  # share of the question's term weight the best sentence holds
-    similarity_weight: float = 0.5
+    similarity_weight: float = 0.35
     rank_penalty: float = 0.02
+    answer_type_weight: float = 0.3  # bonus for holding what the question asks for (a number…)
 
 
 @dataclass(frozen=True)
@@ -71,7 +83,7 @@ def compose_answer(
         for c in _score_sentences(query, passages, lexical, tuning)
         if (c.passage.article_id, c.start, c.end) not in (exclude or set())
     ]
-    if not candidates or not _is_evidence(candidates[0], passages, tuning):
+    if not candidates or not _is_evidence(candidates, passages, tuning):
         return Answer(answer=abstention_text(summary), abstained=True, query=query)
     chosen = _select(candidates, tuning)
     citations = [
@@ -94,9 +106,12 @@ def compose_answer(
     return Answer(answer=text, abstained=False, citations=citations, query=query)
 
 
-def _is_evidence(best: _Candidate, passages: list[Passage], tuning: AnswerTuning) -> bool:
+def _is_evidence(
+    candidates: list[_Candidate], passages: list[Passage], tuning: AnswerTuning
+) -> bool:
     top_similarity = max(p.similarity for p in passages)
-    return top_similarity >= tuning.min_similarity and best.coverage >= tuning.min_coverage
+    best_coverage = max(c.coverage for c in candidates)
+    return top_similarity >= tuning.min_similarity and best_coverage >= tuning.min_coverage
 
 
 def _score_sentences(
@@ -111,13 +126,50 @@ def _score_sentences(
     sentence_terms = tokenize([p.text[a - p.start : b - p.start] for p, _, a, b in sentence_spans])
     candidates = []
     for (passage, rank, start, end), terms in zip(sentence_spans, sentence_terms, strict=True):
-        coverage = sum(weights.get(t, 0.0) for t in set(terms)) / total
+        coverage = sum(weights[t] for t in _matched_terms(weights, set(terms))) / total
+        quote = passage.text[start - passage.start : end - passage.start]
         score = (
-            coverage + tuning.similarity_weight * passage.similarity - tuning.rank_penalty * rank
+            coverage
+            + tuning.similarity_weight * passage.similarity
+            - tuning.rank_penalty * rank
+            + tuning.answer_type_weight * answers_the_kind_asked(query, quote)
         )
         candidates.append(_Candidate(passage, rank, start, end, coverage, score))
     candidates.sort(key=lambda c: -c.score)
     return candidates
+
+
+def _matched_terms(query_terms: dict[str, float], sentence_terms: set[str]) -> list[str]:
+    """Query terms the sentence holds, where one stem extending the other counts: the stemmer
+    leaves "Israel" as "israel" but cuts "Israeli" to "isra", "Iranian" stays "iranian"."""
+    matched = []
+    for term in query_terms:
+        if term in sentence_terms or (
+            len(term) >= 4
+            and any(
+                other[:4] == term[:4] and (other.startswith(term) or term.startswith(other))
+                for other in sentence_terms
+            )
+        ):
+            matched.append(term)
+    return matched
+
+
+def answers_the_kind_asked(question: str, sentence: str) -> bool:
+    """Whether `sentence` holds something of the kind the question asks for that the question
+    itself lacks: a number for "how many", a date for "when", a name for "who"/"which".
+
+    Among sentences that match the question equally well, the one that adds the missing piece is
+    the answer; the one that only restates the question is not.
+    """
+    known = {word.lower() for word in WORDS.findall(question)}
+    if ASKS_NUMBER.search(question):
+        return any(NUMBER.search(w) and w.lower() not in known for w in WORDS.findall(sentence))
+    if ASKS_DATE.search(question):
+        return any(m.group().lower() not in known for m in MONTH_OR_DAY.finditer(sentence))
+    if ASKS_NAME.search(question):
+        return any(m.group().lower() not in known for m in CAPITALISED.finditer(sentence))
+    return False
 
 
 def _select(candidates: list[_Candidate], tuning: AnswerTuning) -> list[_Candidate]:

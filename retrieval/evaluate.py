@@ -96,6 +96,8 @@ def evaluate(
     metrics = {}
     for mode in modes:
         tuning = replace(retriever.tuning, mode=mode)
+        if mode != "hybrid":  # the baselines are plain BM25 and plain dense search
+            tuning = replace(tuning, recency_boost=0.0)
         ranks = [
             first_hit(answer_pattern(q.answer), _search(retriever, q, depth, tuning))
             for q in answerable

@@ -82,6 +82,7 @@ def test_polling_survives_errors_and_slow_chats_do_not_block_others(
             # A refused send (e.g. Telegram hiccup) fails that update only.
             api.fail_next("sendMessage", 400, "Bad Request: injected")
             api.push(api.user_message(fast_chat, "/help"))
+            await api.wait_for(lambda: len(api.failures()) == 2)
             api.push(api.user_message(fast_chat, "/start"))
             await api.wait_for(lambda: any("Hello" in m.text for m in api.sent(fast_chat)))
         assert [c.description for c in api.failures()] == [
