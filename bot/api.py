@@ -131,8 +131,11 @@ class ApiState:
             await self.load()
 
     def _batch(self, requests: Sequence[dict[str, Any]]) -> Sequence[Any]:
+        """One batch of questions; a batch running alone may use every core for its search."""
         assert self.service is not None
-        return _pinned_call(self.service.ask_many, self.call_threads)(requests)  # type: ignore[attr-defined]
+        alone = self.batcher is not None and self.batcher.busy <= 1 and not self.settings.threads
+        threads = available_cores() if alone else self.call_threads
+        return _pinned_call(self.service.ask_many, threads)(requests)  # type: ignore[attr-defined]
 
     async def ask(self, service: NewsdeskService, **kwargs: Any) -> Any:
         """One question; batched with concurrent ones when the service can answer many at once."""

@@ -41,6 +41,11 @@ class AskBatcher:
         self.batches = 0
         self.batched_requests = 0
 
+    @property
+    def busy(self) -> int:
+        """Batches being answered right now."""
+        return self._busy
+
     async def ask(self, **kwargs: Any) -> Any:
         """The answer for one request; raises what the service raised for it."""
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()

@@ -25,7 +25,7 @@ from index.vectors import set_threads
 from retrieval.answer import AnswerTuning, compose_answer
 from retrieval.conversation import Conversation, SessionStore, Turn
 from retrieval.schema import Answer
-from retrieval.search import Passage, Retriever, SearchFilters
+from retrieval.search import DenseHits, Passage, Retriever, SearchFilters
 
 logger = logging.getLogger(__name__)
 
@@ -97,18 +97,27 @@ class NewsdeskService:
         conversations = [self.sessions.get(requests[p].get("session_id")) for p in first_of_session]
         queries = [c.query_for(requests[p]["question"])[0] for p, c in
                    zip(first_of_session, conversations, strict=True)]  # fmt: skip
-        vectors = self.embedder.encode(queries) if queries else []
-        for position, conversation, vector in zip(
-            first_of_session, conversations, vectors, strict=True
+        vectors = self.embedder.encode(queries) if queries else np.empty((0, 0))
+        retriever = self._state.retriever
+        sizes = [requests[p].get("k", 5) for p in first_of_session]
+        pool = retriever.pool_size(max((k for k in sizes if isinstance(k, int)), default=5))
+        hits = retriever.dense_hits_many(vectors, pool) if queries else []
+        for position, conversation, vector, dense_hits in zip(
+            first_of_session, conversations, vectors, hits, strict=True
         ):
             results[position] = self._try(
-                requests[position] | {"session_id": conversation.id}, query_vector=vector
+                requests[position] | {"session_id": conversation.id}, vector, dense_hits
             )
         for position in later:
-            results[position] = self._try(requests[position], query_vector=None)
+            results[position] = self._try(requests[position])
         return results
 
-    def _try(self, request: dict[str, Any], query_vector: np.ndarray | None) -> Answer | Exception:
+    def _try(
+        self,
+        request: dict[str, Any],
+        query_vector: np.ndarray | None = None,
+        dense_hits: DenseHits | None = None,
+    ) -> Answer | Exception:
         try:
             return self._answer(
                 request["question"],
@@ -117,6 +126,7 @@ class NewsdeskService:
                 request.get("filters"),
                 request.get("as_of"),
                 query_vector=query_vector,
+                dense_hits=dense_hits,
             )
         except Exception as error:  # reported to that request alone
             return error
@@ -129,13 +139,16 @@ class NewsdeskService:
         filters: SearchFilters | None,
         as_of: date | None,
         query_vector: np.ndarray | None,
+        dense_hits: DenseHits | None = None,
     ) -> Answer:
         conversation = self.sessions.get(session_id)
         filters = filters or SearchFilters()
         query, rewritten = conversation.query_for(question)
         state = self._state
         as_of = as_of or date.today()
-        passages = state.retriever.search(query, k, filters, as_of=as_of, query_vector=query_vector)
+        passages = state.retriever.search(
+            query, k, filters, as_of=as_of, query_vector=query_vector, dense_hits=dense_hits
+        )
         exclude = conversation.quoted_spans() if conversation.wants_more(question) else set()
         answer = compose_answer(
             query,

@@ -143,15 +143,20 @@ def _matched_terms(query_terms: dict[str, float], sentence_terms: set[str]) -> l
     """Query terms the sentence holds, where one stem extending the other counts: the stemmer
     leaves "Israel" as "israel" but cuts "Israeli" to "isra", "Iranian" stays "iranian"."""
     matched = []
+    prefixes: dict[str, list[str]] | None = None
     for term in query_terms:
-        if term in sentence_terms or (
-            len(term) >= 4
-            and any(
-                other[:4] == term[:4] and (other.startswith(term) or term.startswith(other))
-                for other in sentence_terms
-            )
-        ):
+        if term in sentence_terms:
             matched.append(term)
+        elif len(term) >= 4:
+            if prefixes is None:
+                prefixes = {}
+                for other in sentence_terms:
+                    prefixes.setdefault(other[:4], []).append(other)
+            if any(
+                other.startswith(term) or term.startswith(other)
+                for other in prefixes.get(term[:4], ())
+            ):
+                matched.append(term)
     return matched
 
 

@@ -10,6 +10,7 @@ out the rest.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -19,6 +20,7 @@ import numpy as np
 from index.store import IndexReader
 
 QueryEncoder = Callable[[str], np.ndarray]
+DenseHits = dict[int, float]  # chunk row → cosine to the question, best first
 
 
 @dataclass(frozen=True)
@@ -102,21 +104,25 @@ class Retriever:
         as_of: date | None = None,
         tuning: SearchTuning | None = None,
         query_vector: np.ndarray | None = None,
+        dense_hits: DenseHits | None = None,
     ) -> list[Passage]:
         """The top `k` passages after skipping `offset` (for "more").
 
         `as_of` is the day the question is asked; news questions usually concern the recent
         past, so articles dated close to it get a soft boost (`recency_boost`). A caller that
-        encoded many questions at once passes each one's `query_vector`.
+        encoded many questions at once passes each one's `query_vector`, and its unfiltered
+        `dense_hits` from `dense_hits_many`.
         """
         tuning = tuning or self.tuning
         mask = self.allowed_rows(filters or SearchFilters())
         if mask is not None and not mask.any():
             return []
-        pool = max(tuning.pool, 4 * (k + offset))
+        pool = self.pool_size(k, offset, tuning)
         if query_vector is None and tuning.mode != "lexical":
             query_vector = self.encode_query(query)
-        fused = self._fused_scores(query, query_vector, pool, mask, tuning)
+        if mask is not None or dense_hits is None or len(dense_hits) < pool:
+            dense_hits = None
+        fused = self._fused_scores(query, query_vector, pool, mask, tuning, dense_hits)
         if as_of is not None and tuning.recency_boost > 0:
             fused = self._with_recency(fused, as_of, tuning)
         ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
@@ -144,11 +150,16 @@ class Retriever:
         pool: int,
         mask: np.ndarray | None,
         tuning: SearchTuning,
+        dense_hits: DenseHits | None,
     ) -> dict[int, float]:
         """Candidate row → score: BM25 alone, cosine alone, or their weighted sum (hybrid)."""
-        dense: dict[int, float] = {}
+        dense: DenseHits = {}
         if tuning.mode in ("hybrid", "dense"):
-            dense = self._dense_rows(query_vector, pool, mask)
+            dense = (
+                dict(itertools.islice(dense_hits.items(), pool))
+                if dense_hits is not None
+                else self._dense_rows(query_vector, pool, mask)
+            )
         if tuning.mode == "dense":
             return dense
         bm25 = self.reader.lexical.scores(query)
@@ -179,22 +190,38 @@ class Retriever:
     def _with_recency(
         self, fused: dict[int, float], as_of: date, tuning: SearchTuning
     ) -> dict[int, float]:
-        today = as_of.toordinal()
-        boosted = {}
-        for row, score in fused.items():
-            day = self._day_of_row[row]
-            closeness = 0.5 ** (abs(today - day) / tuning.recency_half_life_days) if day >= 0 else 0
-            boosted[row] = score * (1 + tuning.recency_boost * closeness) if score > 0 else score
-        return boosted
+        rows = np.fromiter(fused.keys(), dtype=np.int64, count=len(fused))
+        scores = np.fromiter(fused.values(), dtype=np.float64, count=len(fused))
+        days = self._day_of_row[rows]
+        distance = np.abs(as_of.toordinal() - days) / tuning.recency_half_life_days
+        closeness = np.where(days >= 0, 0.5**distance, 0.0)
+        boosted = np.where(scores > 0, scores * (1 + tuning.recency_boost * closeness), scores)
+        return dict(zip(rows.tolist(), boosted.tolist(), strict=True))
+
+    def pool_size(self, k: int, offset: int = 0, tuning: SearchTuning | None = None) -> int:
+        """Candidates taken from each search for a request of `k` results after `offset`."""
+        return max((tuning or self.tuning).pool, 4 * (k + offset))
+
+    def dense_hits_many(self, query_vectors: np.ndarray, pool: int) -> list[DenseHits]:
+        """Unfiltered dense candidates of many questions from one pass over the index.
+
+        The exact search reads every stored vector once per call, so a batch of concurrent
+        questions costs little more than one.
+        """
+        scores, ids = self.reader.vectors.search(query_vectors, pool)
+        return [self._hits(s, i) for s, i in zip(scores, ids, strict=True)]
 
     def _dense_rows(
         self, query_vector: np.ndarray, pool: int, mask: np.ndarray | None
-    ) -> dict[int, float]:
+    ) -> DenseHits:
         allowed = self._chunk_ids[mask] if mask is not None else None
         scores, ids = self.reader.vectors.search(query_vector, pool, allowed)
+        return self._hits(scores[0], ids[0])
+
+    def _hits(self, scores: np.ndarray, ids: np.ndarray) -> DenseHits:
         return {
             self._row_of[int(i)]: float(score)
-            for score, i in zip(scores[0], ids[0], strict=True)
+            for score, i in zip(scores, ids, strict=True)
             if i >= 0
         }
 
