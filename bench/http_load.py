@@ -158,12 +158,7 @@ async def run_phase(
             question = questions[sent % len(questions)]
             sent += 1
             started = time.perf_counter()
-            try:
-                response = await client.post("/ask", json={"question": question})
-                ok = response.status_code == 200
-            except httpx.HTTPError:
-                ok = False
-            if ok:
+            if await ask_ok(client, question):
                 latencies.append((time.perf_counter() - started) * 1000)
             else:
                 errors += 1
@@ -171,6 +166,15 @@ async def run_phase(
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     return Phase(name, concurrency, latencies, errors, time.perf_counter() - started)
+
+
+async def ask_ok(client: httpx.AsyncClient, question: str) -> bool:
+    """POST one question; whether it was answered (200)."""
+    try:
+        response = await client.post("/ask", json={"question": question})
+    except httpx.HTTPError:
+        return False
+    return response.status_code == 200
 
 
 async def run_rate(
@@ -185,11 +189,7 @@ async def run_rate(
     async def one(question: str, scheduled: float) -> None:
         nonlocal errors
         async with slots:
-            try:
-                response = await client.post("/ask", json={"question": question})
-                ok = response.status_code == 200
-            except httpx.HTTPError:
-                ok = False
+            ok = await ask_ok(client, question)
         if ok:
             latencies.append((time.perf_counter() - scheduled) * 1000)
         else:

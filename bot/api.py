@@ -73,6 +73,10 @@ _PAGE_HEADERS = {
 }
 
 
+class TelegramNeedsIndex(NewsdeskError):
+    """`serve --telegram` without a loadable index: the HTTP API could wait, the bot cannot."""
+
+
 def worker_count() -> int:
     """Parallel service calls: one per usable core (2 here), so the CPU is busy but not thrashed."""
     return available_cores()
@@ -376,17 +380,29 @@ def _admin_routes() -> APIRouter:
 
 
 def create_app(
-    settings: Settings | None = None, *, service: NewsdeskService | None = None
+    settings: Settings | None = None,
+    *,
+    service: NewsdeskService | None = None,
+    telegram: bool = False,
 ) -> FastAPI:
     """The app; nothing heavy happens until the lifespan starts. Pass `service` to share one
-    already loaded (tests, or the HTTP API and Telegram in one process)."""
+    already loaded (tests). With `telegram`, the bot polls in the same event loop and answers
+    from the same service, so one process serves both (and a reindex reaches both)."""
     settings = settings or Settings()
     state = ApiState(settings, service)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await state.start()
-        yield
+        if not telegram:
+            yield
+            return
+        if state.service is None:
+            raise TelegramNeedsIndex(f"The Telegram bot cannot start: {state.unavailable}")
+        from bot.telegram import build_application, running
+
+        async with running(build_application(settings, state.service)):
+            yield
 
     app = FastAPI(
         title="newsdesk",
@@ -417,13 +433,14 @@ def run_server(
     *,
     log_level: str = "info",
     access_log: bool = True,
+    telegram: bool = False,
 ) -> None:
     """Serve `create_app(settings)` with uvicorn until interrupted (one process: the sessions
-    and the model live in its memory)."""
+    and the model live in its memory); with `telegram`, the bot runs in it too."""
     import uvicorn
 
     config = uvicorn.Config(
-        create_app(settings),
+        create_app(settings, telegram=telegram),
         host=host,
         port=port,
         log_level=log_level,

@@ -210,13 +210,20 @@ def serve(
     host: HostOption = "127.0.0.1",
     port: Annotated[int, typer.Option(envvar="NEWSDESK_PORT", help="TCP port.")] = 8000,
     index_dir: IndexDirOption = None,
+    telegram: Annotated[
+        bool, typer.Option("--telegram", help="Run the Telegram bot in the same process.")
+    ] = False,
 ) -> None:
-    """Run the HTTP API and the chat page (http://HOST:PORT/)."""
+    """Run the HTTP API and the chat page (http://HOST:PORT/), optionally the Telegram bot."""
     from bot.api import run_server
 
     settings = load_settings(index_dir=index_dir)
     with friendly_errors():
-        run_server(settings, host, port)
+        if telegram:
+            from bot.telegram import telegram_token
+
+            telegram_token(settings)  # refuse before loading the model
+        run_server(settings, host, port, telegram=telegram)
 
 
 @app.command()

@@ -42,7 +42,7 @@ def build_application(
     """An Application with newsdesk's handlers; `request` objects let tests skip the network."""
     builder = (
         ApplicationBuilder()
-        .token(_token(settings))
+        .token(telegram_token(settings))
         .base_url(settings.telegram_base_url)
         .concurrent_updates(CONCURRENT_UPDATES)
     )
@@ -81,7 +81,7 @@ def run_telegram(settings: Settings, service: NewsdeskService | None = None) -> 
     Raises TelegramNotConfigured without a token (before loading anything) and the service's
     domain errors (e.g. IndexNotFound) when there is no index.
     """
-    _token(settings)
+    telegram_token(settings)
     if service is None:
         service = NewsdeskService.from_settings(settings)
     app = build_application(settings, service)
@@ -94,7 +94,8 @@ def _polling_failed(error: TelegramError) -> None:
     logger.warning("Polling for updates failed (retrying): %s", error)
 
 
-def _token(settings: Settings) -> str:
+def telegram_token(settings: Settings) -> str:
+    """The bot token, or TelegramNotConfigured (checked before anything heavy loads)."""
     token = settings.telegram_token.get_secret_value().strip() if settings.telegram_token else ""
     if not token:
         raise TelegramNotConfigured(

@@ -105,3 +105,9 @@ def test_model_mismatch_is_refused(cli, built_index: Path, tmp_path: Path):
     result = cli("ask", "q", "--index-dir", str(built_index), "--model", str(other))
     assert result.exit_code == 1
     assert "rebuild" in result.stderr and "Traceback" not in result.output
+
+
+def test_serve_with_telegram_and_no_token_is_refused_in_one_line(cli, tmp_path: Path):
+    result = cli("serve", "--telegram", "--index-dir", str(tmp_path / "idx"))
+    assert result.exit_code != 0
+    assert "NEWSDESK_TELEGRAM_TOKEN" in result.stderr and "Traceback" not in result.output
