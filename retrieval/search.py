@@ -68,6 +68,7 @@ class Retriever:
     ) -> None:
         self.reader = reader
         self.encode_query = encode_query
+        reader.vectors.prepare_fast_search()
         self.tuning = tuning or SearchTuning()
         self._chunk_ids = reader.lexical.chunk_ids
         self._row_of = {int(chunk_id): row for row, chunk_id in enumerate(self._chunk_ids)}

@@ -1,0 +1,48 @@
+"""The vector index: exact search, and the fast probe finds the same neighbours."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from index.vectors import VectorIndex
+
+
+def random_index(count: int, dimension: int = 32) -> tuple[VectorIndex, np.ndarray, np.ndarray]:
+    """Vectors around 50 topics, as text embeddings are (uniform noise has no structure)."""
+    rng = np.random.default_rng(7)
+    topics = rng.standard_normal((50, dimension))
+    vectors = topics[rng.integers(0, 50, count)] + 0.6 * rng.standard_normal((count, dimension))
+    vectors = vectors.astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ids = rng.choice(2**62, size=count, replace=False).astype(np.int64)
+    index = VectorIndex.empty(dimension)
+    index.add(ids, vectors)
+    return index, ids, vectors
+
+
+def test_the_fast_probe_finds_the_exact_neighbours() -> None:
+    index, ids, vectors = random_index(4000)
+    queries = vectors[:50] + 0.05 * np.random.default_rng(1).standard_normal(vectors[:50].shape)
+    _, exact = index.search(queries.astype(np.float32), 10)
+    index.prepare_fast_search(min_vectors=1000)
+    _, fast = index.search(queries.astype(np.float32), 10)
+    assert (fast[:, 0] == ids[:50]).all()  # each query's own vector comes first
+    overlap = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(fast, exact, strict=True)])
+    assert overlap >= 0.9
+
+
+def test_filtered_search_stays_exact_and_within_the_filter() -> None:
+    index, ids, vectors = random_index(4000)
+    index.prepare_fast_search(min_vectors=1000)
+    allowed = ids[::7]
+    scores, found = index.search(vectors[3], 20, allowed)
+    assert set(found[0]) <= set(allowed)
+    best = np.sort(vectors[::7] @ vectors[3])[::-1][:20]
+    assert np.allclose(scores[0], best, atol=1e-5)
+
+
+def test_small_indexes_keep_the_full_scan() -> None:
+    index, ids, vectors = random_index(500)
+    index.prepare_fast_search()
+    scores, found = index.search(vectors[:5], 3)
+    assert (found[:, 0] == ids[:5]).all() and np.allclose(scores[:, 0], 1.0, atol=1e-5)
