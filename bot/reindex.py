@@ -193,7 +193,7 @@ def _update_in_child(settings: Settings, sender: Connection) -> None:
         report = update_index(
             settings.corpus,
             settings.index_dir,
-            make_embedder(settings),
+            make_embedder(settings, for_indexing=True),
             on_progress=lambda progress: sender.send(("progress", progress)),
         )
         sender.send(("done", report))

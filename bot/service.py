@@ -18,7 +18,7 @@ import numpy as np
 
 from bot.settings import Settings
 from index.build import BuildReport, ProgressCallback, update_index
-from index.embedder import Embedder
+from index.embedder import Embedder, cpu_has_bf16_units
 from index.errors import NewsdeskError
 from index.store import IndexReader, IndexSummary, open_index
 from index.vectors import set_threads
@@ -245,5 +245,15 @@ class NewsdeskService:
         self._state = self._load()
 
 
-def make_embedder(settings: Settings) -> Embedder:
-    return Embedder(settings.model_name_or_path, backend=settings.encoder, threads=settings.threads)
+def make_embedder(settings: Settings, *, for_indexing: bool = False) -> Embedder:
+    """The encoder for building the index (throughput over many chunks) or for questions (one
+    at a time, a quick start, the same vector for a question whatever else is in its batch)."""
+    backend = settings.encoder
+    if backend == "auto":
+        backend = "bf16" if for_indexing and cpu_has_bf16_units() else "onnx"
+    return Embedder(
+        settings.model_name_or_path,
+        backend=backend,
+        threads=settings.threads,
+        cache_dir=settings.cache_dir,
+    )

@@ -153,7 +153,7 @@ class Embedder:
 
     def _load_runner(self) -> _OnnxRunner | _TorchRunner:
         if self.backend == "bf16":
-            if _cpu_has_bf16_units():
+            if cpu_has_bf16_units():
                 return _TorchRunner(self._load_sentence_transformer(), self.threads, bf16=True)
             logger.warning("this CPU has no bfloat16 units (AMX or AVX512-BF16); using onnx")
         if self.backend != "torch":
@@ -442,7 +442,8 @@ def _remove_stale_exports(cache_root: Path, max_age_s: float = 3600.0) -> None:
 # -- helpers ------------------------------------------------------------------------------------
 
 
-def _cpu_has_bf16_units() -> bool:
+def cpu_has_bf16_units() -> bool:
+    """Whether this CPU computes in bfloat16 natively (AMX or AVX512-BF16)."""
     import torch
 
     checks = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
