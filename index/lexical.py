@@ -56,6 +56,11 @@ class LexicalIndex:
         document_frequency = np.diff(self._columns.indptr).astype(np.float32)
         total = len(chunk_ids)
         self._idf = np.log1p((total - document_frequency + 0.5) / (document_frequency + 0.5))
+        # BM25's term-frequency part of every (chunk, term) entry, column by column: a question
+        # then only sums idf-weighted slices.
+        frequency = self._columns.data.astype(np.float32)
+        norm = self._length_norm[self._columns.indices]
+        self._saturated = frequency * (K1 + 1) / (frequency + norm)
 
     @classmethod
     def build(cls, chunk_ids: Sequence[int], texts: Sequence[str]) -> LexicalIndex:
@@ -96,9 +101,7 @@ class LexicalIndex:
                 continue
             start, end = self._columns.indptr[column], self._columns.indptr[column + 1]
             rows = self._columns.indices[start:end]
-            frequency = self._columns.data[start:end]
-            weight = self._idf[column] * count
-            scores[rows] += weight * frequency * (K1 + 1) / (frequency + self._length_norm[rows])
+            scores[rows] += (self._idf[column] * count) * self._saturated[start:end]
         return scores
 
 

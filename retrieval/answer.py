@@ -18,7 +18,7 @@ SPACES = re.compile(r"\s+")
 ASKS_NUMBER = re.compile(r"\bhow (many|much|long|old|far|often)\b|\bwhat (number|share)\b", re.I)
 ASKS_DATE = re.compile(r"\bwhen\b|\bwhat (year|day|date|month)\b", re.I)
 ASKS_NAME = re.compile(r"\b(who|whom|whose|which|where)\b", re.I)
-NUMBER = re.compile(r"\d")
+NUMBER_WORD = re.compile(r"[\w’'-]*\d[\w’'-]*")
 MONTH_OR_DAY = re.compile(
     r"\b(January|February|March|April|May|June|July|August|September|October|November|December"
     r"|Jan|Feb|Mar|Apr|Aug|Sept|Sep|Oct|Nov|Dec|Monday|Tuesday|Wednesday|Thursday|Friday"
@@ -124,6 +124,7 @@ def _score_sentences(
         return []
     sentence_spans = [(p, rank, a, b) for rank, p in enumerate(passages) for a, b in p.sentences]
     sentence_terms = tokenize([p.text[a - p.start : b - p.start] for p, _, a, b in sentence_spans])
+    asked = AskedKind.of(query)
     candidates = []
     for (passage, rank, start, end), terms in zip(sentence_spans, sentence_terms, strict=True):
         coverage = sum(weights[t] for t in _matched_terms(weights, set(terms))) / total
@@ -132,7 +133,7 @@ def _score_sentences(
             coverage
             + tuning.similarity_weight * passage.similarity
             - tuning.rank_penalty * rank
-            + tuning.answer_type_weight * answers_the_kind_asked(query, quote)
+            + tuning.answer_type_weight * asked.found_in(quote)
         )
         candidates.append(_Candidate(passage, rank, start, end, coverage, score))
     candidates.sort(key=lambda c: -c.score)
@@ -160,21 +161,32 @@ def _matched_terms(query_terms: dict[str, float], sentence_terms: set[str]) -> l
     return matched
 
 
-def answers_the_kind_asked(question: str, sentence: str) -> bool:
-    """Whether `sentence` holds something of the kind the question asks for that the question
-    itself lacks: a number for "how many", a date for "when", a name for "who"/"which".
+@dataclass(frozen=True)
+class AskedKind:
+    """What kind of thing a question asks for — a number for "how many", a date for "when", a
+    name for "who"/"which" — and the words it already holds.
 
     Among sentences that match the question equally well, the one that adds the missing piece is
     the answer; the one that only restates the question is not.
     """
-    known = {word.lower() for word in WORDS.findall(question)}
-    if ASKS_NUMBER.search(question):
-        return any(NUMBER.search(w) and w.lower() not in known for w in WORDS.findall(sentence))
-    if ASKS_DATE.search(question):
-        return any(m.group().lower() not in known for m in MONTH_OR_DAY.finditer(sentence))
-    if ASKS_NAME.search(question):
-        return any(m.group().lower() not in known for m in CAPITALISED.finditer(sentence))
-    return False
+
+    pattern: re.Pattern[str] | None
+    known: frozenset[str]
+
+    @classmethod
+    def of(cls, question: str) -> AskedKind:
+        known = frozenset(word.lower() for word in WORDS.findall(question))
+        for asks, pattern in ((ASKS_NUMBER, NUMBER_WORD), (ASKS_DATE, MONTH_OR_DAY),
+                              (ASKS_NAME, CAPITALISED)):  # fmt: skip
+            if asks.search(question):
+                return cls(pattern, known)
+        return cls(None, known)
+
+    def found_in(self, sentence: str) -> bool:
+        """Whether `sentence` holds such a thing that the question itself lacks."""
+        if self.pattern is None:
+            return False
+        return any(m.group().lower() not in self.known for m in self.pattern.finditer(sentence))
 
 
 def _select(candidates: list[_Candidate], tuning: AnswerTuning) -> list[_Candidate]:
