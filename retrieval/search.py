@@ -170,7 +170,10 @@ class Retriever:
         if tuning.mode == "lexical":
             return {row: float(bm25[row]) for row in lexical}
         rows = list(dict.fromkeys([*dense, *lexical]))
-        cosines = dict(zip(rows, self._cosines(query_vector, rows), strict=True))
+        lexical_only = [row for row in lexical if row not in dense]
+        cosines = dense | dict(
+            zip(lexical_only, self._cosines(query_vector, lexical_only), strict=True)
+        )
         if lexical:
             low, high = float(bm25[lexical[-1]]), float(bm25[lexical[0]])
             scaled = np.clip((bm25[rows] - low) / max(high - low, 1e-9), 0.0, 1.0)
@@ -204,10 +207,8 @@ class Retriever:
         return max((tuning or self.tuning).pool, 4 * (k + offset))
 
     def dense_hits_many(self, query_vectors: np.ndarray, pool: int) -> list[DenseHits]:
-        """Unfiltered dense candidates of many questions from one pass over the index.
-
-        The exact search reads every stored vector once per call, so a batch of concurrent
-        questions costs little more than one.
+        """Unfiltered dense candidates of many questions from one search call: a full scan
+        reads every stored vector once per call, so a batch costs little more than one question.
         """
         scores, ids = self.reader.vectors.search(query_vectors, pool)
         return [self._hits(s, i) for s, i in zip(scores, ids, strict=True)]
