@@ -98,7 +98,8 @@ class NewsdeskService:
         queries = [c.query_for(requests[p]["question"])[0] for p, c in
                    zip(first_of_session, conversations, strict=True)]  # fmt: skip
         vectors = self.embedder.encode(queries) if queries else np.empty((0, 0))
-        retriever = self._state.retriever
+        state = self._state  # one index for the whole batch, even if a reload swaps it meanwhile
+        retriever = state.retriever
         sizes = [requests[p].get("k", 5) for p in first_of_session]
         pool = retriever.pool_size(max((k for k in sizes if isinstance(k, int)), default=5))
         hits = retriever.dense_hits_many(vectors, pool) if queries else []
@@ -106,15 +107,16 @@ class NewsdeskService:
             first_of_session, conversations, vectors, hits, strict=True
         ):
             results[position] = self._try(
-                requests[position] | {"session_id": conversation.id}, vector, dense_hits
+                requests[position] | {"session_id": conversation.id}, state, vector, dense_hits
             )
         for position in later:
-            results[position] = self._try(requests[position])
+            results[position] = self._try(requests[position], state)
         return results
 
     def _try(
         self,
         request: dict[str, Any],
+        state: _Loaded,
         query_vector: np.ndarray | None = None,
         dense_hits: DenseHits | None = None,
     ) -> Answer | Exception:
@@ -127,6 +129,7 @@ class NewsdeskService:
                 request.get("as_of"),
                 query_vector=query_vector,
                 dense_hits=dense_hits,
+                state=state,
             )
         except Exception as error:  # reported to that request alone
             return error
@@ -140,11 +143,12 @@ class NewsdeskService:
         as_of: date | None,
         query_vector: np.ndarray | None,
         dense_hits: DenseHits | None = None,
+        state: _Loaded | None = None,
     ) -> Answer:
         conversation = self.sessions.get(session_id)
         filters = filters or SearchFilters()
         query, rewritten = conversation.query_for(question)
-        state = self._state
+        state = state or self._state
         as_of = as_of or date.today()
         passages = state.retriever.search(
             query, k, filters, as_of=as_of, query_vector=query_vector, dense_hits=dense_hits
