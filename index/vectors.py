@@ -78,14 +78,15 @@ class VectorIndex:
         if total < min_vectors or self._probe is not None:
             return
         lists = max(16, int(np.sqrt(total)))
-        vectors = self.vectors(self.ids())
+        ids = self.ids()
+        vectors = self.vectors(ids)
         inverted = faiss.IndexIVFFlat(
             faiss.IndexFlatIP(self.dimension), self.dimension, lists, faiss.METRIC_INNER_PRODUCT
         )
         inverted.train(vectors)
         inverted.nprobe = max(16, lists // 8)
         probe = faiss.IndexIDMap2(inverted)
-        probe.add_with_ids(vectors, self.ids())
+        probe.add_with_ids(vectors, ids)
         self._probe = probe
 
     def search(
