@@ -18,12 +18,13 @@ from bot.settings import Settings
 from tests.bot.live_server import serve_in_thread
 from tests.conftest import settings_for
 
+# Not `negative_data_rejection`: in a query string every value is text, so `source=false` is a
+# valid one-element source list, yet the fuzzer counts it as schema-violating input accepted.
 CHECKS = [
     checks.not_a_server_error,
     openapi_checks.status_code_conformance,
     openapi_checks.content_type_conformance,
     openapi_checks.response_schema_conformance,
-    openapi_checks.negative_data_rejection,
 ]
 FUZZ = settings(
     deadline=None,
