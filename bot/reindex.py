@@ -148,7 +148,8 @@ class ReindexJob:
 def reindex_isolated(
     service: NewsdeskService, settings: Settings, on_progress: Callable[[Any], None]
 ) -> BuildReport:
-    """`service.reindex`, with the build in a child process; then the service reloads."""
+    """An incremental update of the index, built in a child process; then the service serves
+    the new generation."""
     report = update_in_subprocess(settings, on_progress)
     service.reload()
     return report

@@ -8,7 +8,6 @@ loaded state in one assignment, so requests in flight finish on the old one.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -17,7 +16,6 @@ from typing import Any
 import numpy as np
 
 from bot.settings import Settings
-from index.build import BuildReport, ProgressCallback, update_index
 from index.embedder import Embedder, cpu_has_bf16_units
 from index.errors import NewsdeskError
 from index.store import IndexReader, IndexSummary, open_index
@@ -47,7 +45,6 @@ class NewsdeskService:
         self.embedder = embedder
         self.sessions = SessionStore(settings.session_ttl_s, settings.max_sessions)
         self.answer_tuning = AnswerTuning()
-        self._reindex_lock = threading.Lock()
         self._state = self._load()
 
     @classmethod
@@ -233,16 +230,6 @@ class NewsdeskService:
 
     def summary(self) -> IndexSummary:
         return self._state.summary
-
-    def reindex(self, on_progress: ProgressCallback | None = None) -> BuildReport:
-        """Incrementally update the index from the corpus folder, then serve the new one."""
-        with self._reindex_lock:
-            report = update_index(
-                self.settings.corpus, self.settings.index_dir, self.embedder,
-                on_progress=on_progress,
-            )  # fmt: skip
-            self.reload()
-            return report
 
     def reload(self) -> None:
         """Serve the newest generation; requests already running finish on the old one."""
