@@ -22,7 +22,7 @@ from index.errors import NewsdeskError
 if TYPE_CHECKING:
     from bot.service import NewsdeskService
     from bot.settings import Settings
-    from index.build import BuildReport
+    from index.build import BuildProgress, BuildReport
 
 logger = logging.getLogger(__name__)
 
@@ -42,16 +42,6 @@ def jsonable(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value)
-
-
-def _progress_dict(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Progress callbacks pass one record or a few values; keep whatever came, as JSON."""
-    if len(args) == 1 and not kwargs:
-        value = jsonable(args[0])
-        return value if isinstance(value, dict) else {"value": value}
-    report: dict[str, Any] = {f"arg{i}": jsonable(a) for i, a in enumerate(args)}
-    report.update({k: jsonable(v) for k, v in kwargs.items()})
-    return report
 
 
 def _report_dict(report: Any) -> dict[str, Any]:
@@ -100,10 +90,10 @@ class ReindexJob:
             self._thread.start()
         return True
 
-    def _on_progress(self, *args: Any, **kwargs: Any) -> None:
-        progress = _progress_dict(args, kwargs)
+    def _on_progress(self, progress: BuildProgress) -> None:
+        as_json = jsonable(progress)
         with self._lock:
-            self._progress = progress
+            self._progress = as_json
 
     def _run(self, reindex: Callable[..., Any]) -> None:
         logger.info("reindex started")
@@ -146,7 +136,7 @@ class ReindexJob:
 
 
 def reindex_isolated(
-    service: NewsdeskService, settings: Settings, on_progress: Callable[[Any], None]
+    service: NewsdeskService, settings: Settings, on_progress: Callable[[BuildProgress], None]
 ) -> BuildReport:
     """An incremental update of the index, built in a child process; then the service serves
     the new generation."""
@@ -155,7 +145,9 @@ def reindex_isolated(
     return report
 
 
-def update_in_subprocess(settings: Settings, on_progress: Callable[[Any], None]) -> BuildReport:
+def update_in_subprocess(
+    settings: Settings, on_progress: Callable[[BuildProgress], None]
+) -> BuildReport:
     """Run `update_index` for `settings` in a fresh process; progress and errors come back."""
     context = multiprocessing.get_context("spawn")  # fork would copy the server's threads' locks
     receiver, sender = context.Pipe(duplex=False)
