@@ -49,18 +49,18 @@ class LexicalIndex:
         self.chunk_ids = chunk_ids
         self.vocabulary = vocabulary
         self._rows = frequencies.tocsr()
-        self._columns = frequencies.tocsc()
+        columns = frequencies.tocsc()
         lengths = np.asarray(self._rows.sum(axis=1)).ravel().astype(np.float32)
         average = float(lengths.mean()) if len(lengths) else 1.0
         self._length_norm = K1 * (1 - B + B * lengths / max(average, 1e-9))
-        document_frequency = np.diff(self._columns.indptr).astype(np.float32)
+        document_frequency = np.diff(columns.indptr).astype(np.float32)
         total = len(chunk_ids)
         self._idf = np.log1p((total - document_frequency + 0.5) / (document_frequency + 0.5))
-        # BM25's term-frequency part of every (chunk, term) entry, column by column: a question
-        # then only sums idf-weighted slices.
-        frequency = self._columns.data.astype(np.float32)
-        norm = self._length_norm[self._columns.indices]
-        self._saturated = frequency * (K1 + 1) / (frequency + norm)
+        # Each (chunk, term) entry becomes BM25's saturated term frequency, column by column, so
+        # a question only sums idf-weighted slices. The raw counts stay in `_rows` (saved).
+        frequency = columns.data.astype(np.float32)
+        columns.data = frequency * (K1 + 1) / (frequency + self._length_norm[columns.indices])
+        self._weights = columns
 
     @classmethod
     def build(cls, chunk_ids: Sequence[int], texts: Sequence[str]) -> LexicalIndex:
@@ -99,9 +99,9 @@ class LexicalIndex:
             column = self.vocabulary.get(token)
             if column is None:
                 continue
-            start, end = self._columns.indptr[column], self._columns.indptr[column + 1]
-            rows = self._columns.indices[start:end]
-            scores[rows] += (self._idf[column] * count) * self._saturated[start:end]
+            start, end = self._weights.indptr[column], self._weights.indptr[column + 1]
+            rows = self._weights.indices[start:end]
+            scores[rows] += (self._idf[column] * count) * self._weights.data[start:end]
         return scores
 
 
