@@ -97,8 +97,8 @@ def main() -> int:
         ready_s = time.perf_counter() - started
         torch_backend = Embedder(threads=threads, backend="torch")
         torch_backend.encode(["warm up"])
-        bf16 = Embedder(threads=threads, backend="bf16", cache_dir=Path(cache))
-        bf16.encode(["warm up"])
+        openvino = Embedder(threads=threads, backend="openvino", cache_dir=Path(cache))
+        openvino.encode(["warm up"])
         import torch
         from sentence_transformers import SentenceTransformer
 
@@ -116,10 +116,10 @@ def main() -> int:
             "Embedder(onnx)": onnx.encode,
             "Embedder(torch)": torch_backend.encode,
         }
-        if bf16.active_backend == "bf16":
-            methods["Embedder(bf16)"] = bf16.encode
+        if openvino.active_backend == "openvino":
+            methods["Embedder(openvino)"] = openvino.encode
         else:
-            print("no bfloat16 units on this CPU: Embedder(bf16) not measured")
+            print("openvino is not installed: Embedder(openvino) not measured")
         vectors = {name: [] for name in methods}
         wall = dict.fromkeys(methods, 0.0)
         cpu = dict.fromkeys(methods, 0.0)

@@ -99,7 +99,7 @@ def main() -> int:
     if index_dir.exists():
         shutil.rmtree(index_dir)
     settings = Settings(_env_file=None, corpus=corpus, index_dir=index_dir)
-    embedder = make_embedder(settings, for_indexing=True)
+    embedder = make_embedder(settings)
     embedder.encode(["warm up the model"])
     print(f"encoder {embedder.active_backend}, {embedder.threads} threads, {embedder.model_id}")
 

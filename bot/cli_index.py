@@ -31,7 +31,7 @@ def _run_build(
 ) -> None:
     settings = load_settings(corpus=corpus, index_dir=index_dir, model=model)
     with friendly_errors():
-        embedder = make_embedder(settings, for_indexing=True)
+        embedder = make_embedder(settings)
         with BuildProgressBar(err_console) as on_progress:
             report = build_index(
                 settings.corpus,

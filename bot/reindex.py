@@ -186,7 +186,7 @@ def _update_in_child(settings: Settings, sender: Connection) -> None:
         report = update_index(
             settings.corpus,
             settings.index_dir,
-            make_embedder(settings, for_indexing=True),
+            make_embedder(settings),
             on_progress=lambda progress: sender.send(("progress", progress)),
         )
         sender.send(("done", report))

@@ -27,13 +27,12 @@ class Settings(BaseSettings):
     index_dir: Path = Field(Path(".newsdesk/index"), description="Where the index lives.")
     corpus: Path = Field(Path("corpus"), description="Folder of articles to index.")
     model: str = Field("", description="Embedding model name or path; empty = packaged MiniLM.")
-    encoder: Literal["auto", "onnx", "torch", "bf16"] = Field(
+    encoder: Literal["auto", "onnx", "openvino", "torch"] = Field(
         "auto",
-        description="auto: bf16 to build the index on CPUs with bfloat16 units (AMX or "
-        "AVX512-BF16), the ONNX export otherwise and for questions. onnx: an ONNX export of the "
-        "model (same vectors as torch, faster). torch: plain sentence-transformers. bf16: "
-        "bfloat16 everywhere (fastest; vectors within cosine 0.9999 of float32, not bit-stable "
-        "across batches).",
+        description="auto: openvino on CPUs with bfloat16 units (AMX or AVX512-BF16), onnx "
+        "elsewhere. onnx: an ONNX export of the model in onnxruntime (the same vectors as torch, "
+        "faster). openvino: the same export in OpenVINO, bfloat16 where the CPU has it (fastest; "
+        "vectors within cosine 0.9999 of float32). torch: plain sentence-transformers.",
     )
     cache_dir: Path = Field(
         Path.home() / ".cache" / "newsdesk", description="Where the ONNX export is kept."

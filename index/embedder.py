@@ -1,10 +1,11 @@
 """The embedding model: sentence-transformers, optionally run through a one-time ONNX export.
 
-The only module that imports sentence_transformers, transformers, torch and onnxruntime. Nothing
-loads until a vector, a token count or the model's shape is first asked for. The ONNX backend
-exports the transformer *with the model's own pooling modules* once per model (keyed by
-`model_id`), checks the export against `SentenceTransformer.encode` before keeping it, and later
-runs without importing torch at all: fast start-up for the CLI and the bot.
+The only module that imports sentence_transformers, transformers, torch, onnxruntime and
+openvino. Nothing loads until a vector, a token count or the model's shape is first asked for.
+The ONNX export holds the transformer *with the model's own pooling modules*; it is made once per
+model (keyed by `model_id`), checked against `SentenceTransformer.encode` before it is kept, and
+later runs without importing torch at all (fast start-up for the CLI and the bot), either in
+onnxruntime (float32) or in OpenVINO (bfloat16 on CPUs with AMX or AVX512-BF16 units).
 Finding, naming and fingerprinting the model's files and sizing the thread pool live in
 `index.model_source`, which imports none of these.
 """
@@ -17,13 +18,16 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import json
 import logging
+import queue
 import shutil
 import tempfile
 import threading
 import time
 import warnings
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,6 +35,7 @@ import numpy as np
 
 from index.errors import ModelLoadError
 from index.model_source import (
+    available_cores,
     default_cache_dir,
     local_model_dir,
     model_id_for,
@@ -40,10 +45,10 @@ from index.model_source import (
 
 logger = logging.getLogger(__name__)
 
-Backend = Literal["onnx", "torch", "bf16"]
+Backend = Literal["onnx", "openvino", "torch"]
 
 ONNX_FORMAT = 1  # bump when the export's graph or files change; older exports are redone
-TOKENS_PER_CALL = 512  # padded tokens per onnxruntime call; see _OnnxRunner
+TOKENS_PER_CALL = 512  # padded tokens per runtime call; see _ExportRunner
 EXPORT_MIN_COSINE = 0.9999  # an export is kept only if it reproduces the torch vectors this well
 EXPORTABLE_MODULES = {"Pooling", "Dense", "Normalize"}  # modules after the transformer
 PROBE_TEXTS = (
@@ -59,8 +64,9 @@ PROBE_TEXTS = (
 class Embedder:
     """Texts → float32 L2-normalised vectors with one sentence-transformers model, loaded lazily.
 
-    `backend="onnx"` falls back to plain torch (with a warning) when the model cannot be exported
-    faithfully. Thread-safe: the bot encodes queries from worker threads.
+    `backend="onnx"` or `"openvino"` falls back to plain torch (with a warning) when the model
+    cannot be exported faithfully; `"openvino"` falls back to onnxruntime when OpenVINO is
+    missing. Thread-safe: the bot encodes queries from worker threads.
     """
 
     def __init__(
@@ -72,8 +78,8 @@ class Embedder:
         cache_dir: Path | None = None,
         batch_size: int = 32,
     ) -> None:
-        if backend not in ("onnx", "torch", "bf16"):
-            raise ValueError(f"backend must be 'onnx', 'torch' or 'bf16', not {backend!r}")
+        if backend not in ("onnx", "openvino", "torch"):
+            raise ValueError(f"backend must be 'onnx', 'openvino' or 'torch', not {backend!r}")
         self.model = str(model) if model else str(packaged_model_path())
         self.backend: Backend = backend
         self.threads = resolve_threads(threads)
@@ -83,7 +89,7 @@ class Embedder:
         self._model_id: str | None = None
         self._local_dir: Path | None = None
         self._sentence_transformer: Any = None
-        self._runner: _OnnxRunner | _TorchRunner | None = None
+        self._runner: _ExportRunner | _TorchRunner | None = None
 
     def __repr__(self) -> str:
         return f"Embedder({self.model!r}, backend={self.backend!r}, threads={self.threads})"
@@ -113,9 +119,9 @@ class Embedder:
     def active_backend(self) -> Backend:
         """The backend actually running, after any fallback (e.g. "torch" if export failed)."""
         runner = self._ready()
-        if isinstance(runner, _OnnxRunner):
-            return "onnx"
-        return "bf16" if runner.bf16 else "torch"
+        if isinstance(runner, _OpenVinoRunner):
+            return "openvino"
+        return "onnx" if isinstance(runner, _OnnxRunner) else "torch"
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Tokens per text by the model's tokenizer, special tokens included, none truncated."""
@@ -136,7 +142,7 @@ class Embedder:
 
     # -- loading ---------------------------------------------------------------------------------
 
-    def _ready(self) -> _OnnxRunner | _TorchRunner:
+    def _ready(self) -> _ExportRunner | _TorchRunner:
         runner = self._runner
         if runner is None:
             with self._lock:
@@ -151,33 +157,35 @@ class Embedder:
                 runner = self._runner
         return runner
 
-    def _load_runner(self) -> _OnnxRunner | _TorchRunner:
-        if self.backend == "bf16":
-            if cpu_has_bf16_units():
-                return _TorchRunner(self._load_sentence_transformer(), self.threads, bf16=True)
-            logger.warning("this CPU has no bfloat16 units (AMX or AVX512-BF16); using onnx")
+    def _load_runner(self) -> _ExportRunner | _TorchRunner:
         if self.backend != "torch":
             try:
-                import onnxruntime  # noqa: F401
+                import onnxruntime  # noqa: F401  (checks every export before it is kept)
             except ImportError as error:
                 logger.warning("onnxruntime is not importable (%s); using torch", error)
             else:
                 export_dir = self.cache_dir / "onnx" / self.model_id
                 if _export_is_current(export_dir, self.model_id):
                     try:
-                        return _OnnxRunner(export_dir, self.threads)
+                        return self._export_runner(export_dir)
                     except Exception as error:  # a damaged cache: export again
                         logger.warning("ONNX export at %s is unusable (%s)", export_dir, error)
                         shutil.rmtree(export_dir, ignore_errors=True)
                 try:
-                    runner = _export_onnx(
-                        self._load_sentence_transformer(), export_dir, self.model_id, self.threads
-                    )
+                    _export_onnx(self._load_sentence_transformer(), export_dir, self.model_id)
                     self._sentence_transformer = None  # the torch copy is no longer needed
-                    return runner
+                    return self._export_runner(export_dir)
                 except Exception as error:
                     logger.warning("ONNX export of %s failed (%s); using torch", self.model, error)
         return _TorchRunner(self._load_sentence_transformer(), self.threads)
+
+    def _export_runner(self, export_dir: Path) -> _ExportRunner:
+        if self.backend == "openvino":
+            core = _openvino_core()
+            if core is not None:
+                return _OpenVinoRunner(export_dir, self.threads, core)
+            logger.warning("openvino is not importable; using onnxruntime")
+        return _OnnxRunner(export_dir, self.threads)
 
     def _load_sentence_transformer(self) -> Any:
         if self._sentence_transformer is None:
@@ -211,13 +219,12 @@ class Embedder:
 
 
 class _TorchRunner:
-    def __init__(self, model: Any, threads: int, *, bf16: bool = False) -> None:
+    def __init__(self, model: Any, threads: int) -> None:
         import torch
         from tokenizers import Tokenizer
 
         torch.set_num_threads(threads)
         self.model = model
-        self.bf16 = bf16
         self.dimension = int(model.get_embedding_dimension())
         self.max_tokens = int(model.max_seq_length)
         self.counter = Tokenizer.from_str(model.tokenizer.backend_tokenizer.to_str())
@@ -225,26 +232,22 @@ class _TorchRunner:
         self.counter.no_padding()
 
     def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
-        import torch
-
         # SentenceTransformer.encode already sorts by length and restores the order.
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
-            vectors = self.model.encode(
-                texts, batch_size=batch_size, convert_to_numpy=True, show_progress_bar=False
-            )
+        vectors = self.model.encode(
+            texts, batch_size=batch_size, convert_to_numpy=True, show_progress_bar=False
+        )
         return np.asarray(vectors, dtype=np.float32)
 
 
-class _OnnxRunner:
-    """onnxruntime over the export: one thread per call, calls spread over the cores.
+class _ExportRunner(ABC):
+    """Runs the export on single-threaded calls spread over the cores.
 
     Batches over independent texts scale across cores with no per-operator barriers, and small
     calls (about TOKENS_PER_CALL padded tokens) keep the activations in cache: measured 1.3x the
-    per-core throughput of 64-text calls.
+    per-core throughput of 64-text calls. Subclasses supply `_infer` for one padded batch.
     """
 
     def __init__(self, export_dir: Path, threads: int) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         meta = json.loads((export_dir / "meta.json").read_text())
@@ -258,15 +261,6 @@ class _OnnxRunner:
         self.tokenizer = Tokenizer.from_file(str(export_dir / "tokenizer.json"))
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(max_length=self.max_tokens)
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.log_severity_level = 3
-        self.session = ort.InferenceSession(
-            str(export_dir / "model.onnx"), sess_options=options, providers=["CPUExecutionProvider"]
-        )
         self.pool = ThreadPoolExecutor(threads, "embedder") if threads > 1 else None
 
     def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
@@ -282,7 +276,7 @@ class _OnnxRunner:
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
 
         def run(rows: np.ndarray) -> None:
-            out[rows] = self._run([encodings[i] for i in rows], int(lengths[rows].max()))
+            out[rows] = self._infer(self._feeds([encodings[i] for i in rows], lengths[rows].max()))
 
         if self.pool is None or len(groups) == 1:
             for rows in groups:
@@ -291,8 +285,8 @@ class _OnnxRunner:
             list(self.pool.map(run, groups))
         return out
 
-    def _run(self, encodings: list[Any], width: int) -> np.ndarray:
-        shape = (len(encodings), width)
+    def _feeds(self, encodings: list[Any], width: int) -> dict[str, np.ndarray]:
+        shape = (len(encodings), int(width))
         arrays = {
             "input_ids": np.full(shape, self.pad_id, dtype=np.int64),
             "attention_mask": np.zeros(shape, dtype=np.int64),
@@ -303,8 +297,68 @@ class _OnnxRunner:
             arrays["input_ids"][row, :n] = encoding.ids
             arrays["attention_mask"][row, :n] = 1
             arrays["token_type_ids"][row, :n] = encoding.type_ids
-        feeds = {name: arrays[name] for name in self.input_names}
+        return {name: arrays[name] for name in self.input_names}
+
+    @abstractmethod
+    def _infer(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
+        """(rows, dimension) vectors for one padded batch."""
+
+
+class _OnnxRunner(_ExportRunner):
+    """onnxruntime in float32: the same vectors as torch."""
+
+    def __init__(self, export_dir: Path, threads: int) -> None:
+        import onnxruntime as ort
+
+        super().__init__(export_dir, threads)
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(
+            str(export_dir / "model.onnx"), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+
+    def _infer(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
         return self.session.run(["sentence_embedding"], feeds)[0]
+
+
+class _OpenVinoRunner(_ExportRunner):
+    """OpenVINO, in bfloat16 where the CPU has the units for it (float32 elsewhere).
+
+    One single-threaded stream per usable core, and as many infer requests: like onnxruntime
+    calls, concurrent callers (a pool of `threads`, or server workers with one thread each) run
+    in parallel, and a call waits for a free request, so never more model threads than cores.
+    Measured here (AMX): 2.5x onnxruntime's speed on questions in batches of 8, 1.5x torch
+    bfloat16 on chunks.
+    """
+
+    def __init__(self, export_dir: Path, threads: int, core: Any) -> None:
+        super().__init__(export_dir, threads)
+        self.precision = "bf16" if _cpu_computes_bf16(core) else "f32"
+        streams = available_cores()
+        compiled = core.compile_model(
+            str(export_dir / "model.onnx"),
+            "CPU",
+            {
+                "INFERENCE_PRECISION_HINT": self.precision,
+                "PERFORMANCE_HINT": "THROUGHPUT",
+                "NUM_STREAMS": streams,
+                "INFERENCE_NUM_THREADS": streams,
+            },
+        )
+        self.requests: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        for _ in range(streams):
+            self.requests.put(compiled.create_infer_request())
+
+    def _infer(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
+        request = self.requests.get()
+        try:
+            return request.infer(feeds)["sentence_embedding"]
+        finally:
+            self.requests.put(request)
 
 
 # -- the ONNX export ----------------------------------------------------------------------------
@@ -318,7 +372,7 @@ def _export_is_current(export_dir: Path, model_id: str) -> bool:
     return meta.get("format") == ONNX_FORMAT and meta.get("model_id") == model_id
 
 
-def _export_onnx(model: Any, export_dir: Path, model_id: str, threads: int) -> _OnnxRunner:
+def _export_onnx(model: Any, export_dir: Path, model_id: str) -> None:
     """Export transformer + pooling once, keep it only if it matches torch, then swap it in."""
     import torch
     from tokenizers import Tokenizer
@@ -386,8 +440,7 @@ def _export_onnx(model: Any, export_dir: Path, model_id: str, threads: int) -> _
         }
         (staging / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
 
-        runner = _OnnxRunner(staging, threads)
-        exported = _normalise(runner.encode(list(PROBE_TEXTS), 4))
+        exported = _normalise(_OnnxRunner(staging, 1).encode(list(PROBE_TEXTS), 4))
         cosine = float((exported * _normalise(reference)).sum(axis=1).min())
         if cosine < EXPORT_MIN_COSINE:
             raise ValueError(f"export differs from torch (cosine {cosine:.6f})")
@@ -403,7 +456,6 @@ def _export_onnx(model: Any, export_dir: Path, model_id: str, threads: int) -> _
         shutil.rmtree(staging, ignore_errors=True)
     logger.info("exported %s to ONNX at %s in %.1fs (probe cosine %.6f)",
                 model_id, export_dir, time.perf_counter() - started, cosine)  # fmt: skip
-    return runner
 
 
 def _pooled_transformer(auto_model: Any, tail: list[Any], input_names: list[str]) -> Any:
@@ -442,12 +494,23 @@ def _remove_stale_exports(cache_root: Path, max_age_s: float = 3600.0) -> None:
 # -- helpers ------------------------------------------------------------------------------------
 
 
-def cpu_has_bf16_units() -> bool:
-    """Whether this CPU computes in bfloat16 natively (AMX or AVX512-BF16)."""
-    import torch
+def openvino_bf16_available() -> bool:
+    """Whether OpenVINO is installed and this CPU computes bfloat16 natively (AMX/AVX512-BF16)."""
+    core = _openvino_core()
+    return core is not None and _cpu_computes_bf16(core)
 
-    checks = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
-    return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
+
+@cache
+def _openvino_core() -> Any:
+    try:
+        import openvino
+    except ImportError:
+        return None
+    return openvino.Core()
+
+
+def _cpu_computes_bf16(core: Any) -> bool:
+    return "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
 
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import weakref
+
 from bot.service import make_embedder
 from bot.settings import Settings
-from index.embedder import cpu_has_bf16_units
+from index.embedder import openvino_bf16_available
 
 QUESTIONS = [
     "What did Blinken say about a multinational force?",
@@ -36,11 +38,17 @@ def test_ask_many_keeps_one_conversation_in_order(service):
     assert isinstance(results[2], Exception)
 
 
-def test_auto_encoder_uses_bfloat16_only_to_build_and_only_where_the_cpu_has_it(tmp_path):
+def test_auto_encoder_uses_openvino_only_where_the_cpu_computes_bfloat16(tmp_path):
     settings = Settings(_env_file=None, cache_dir=tmp_path)
-    assert make_embedder(settings).backend == "onnx"  # questions: same vector in any batch
-    expected = "bf16" if cpu_has_bf16_units() else "onnx"
-    assert make_embedder(settings, for_indexing=True).backend == expected
+    expected = "openvino" if openvino_bf16_available() else "onnx"
+    assert make_embedder(settings).backend == expected
     chosen = settings.model_copy(update={"encoder": "torch"})
-    assert make_embedder(chosen, for_indexing=True).backend == "torch"
+    assert make_embedder(chosen).backend == "torch"
     assert make_embedder(settings).cache_dir == tmp_path
+
+
+def test_reload_frees_the_previous_index_and_keeps_answering(service):
+    previous = weakref.ref(service.retriever)
+    service.reload()
+    assert previous() is None  # the loaded objects are spared from GC scans, yet not leaked
+    assert "multinational force" in service.ask(QUESTIONS[0]).answer
