@@ -144,6 +144,7 @@ def main() -> int:
         print(f"{name:28} {rate:9.1f} {rate / base:6.2f} {rate_cpu:13.1f} "
               f"{rate_cpu / base_cpu:6.2f} {cosine:9.6f}")  # fmt: skip
     print(f"encode_query median latency: onnx {query_latency_ms(onnx.encode_query):.1f} ms, "
+          f"openvino {query_latency_ms(openvino.encode_query):.1f} ms, "
           f"torch {query_latency_ms(torch_backend.encode_query):.1f} ms")  # fmt: skip
     return 0
 
