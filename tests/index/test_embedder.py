@@ -154,6 +154,8 @@ def test_cached_export_is_reused_without_torch(embedder: Embedder, model_cache: 
         "import sys; from index.embedder import Embedder; "
         f"e = Embedder(cache_dir={str(model_cache)!r}); v = e.encode_query('harbour'); "
         "assert e.active_backend == 'onnx' and v.shape == (384,); "
+        f"o = Embedder(backend='openvino', cache_dir={str(model_cache)!r}); o.encode(['port']); "
+        "assert o.active_backend == 'openvino'; "
         "assert 'torch' not in sys.modules and 'sentence_transformers' not in sys.modules"
     )
     env = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -202,6 +204,18 @@ def test_openvino_backend_stays_close_to_float32(reference_vectors):
     assert cosines(vectors, reference_vectors).min() >= 0.999
     alone = np.stack([openvino.encode_query(text) for text in TEXTS])
     assert cosines(alone, vectors).min() >= 0.99999  # a text's vector hardly depends on its batch
+
+
+def test_openvino_missing_falls_back_to_onnxruntime(
+    monkeypatch: pytest.MonkeyPatch, model_cache: Path, caplog, reference_vectors
+):
+    monkeypatch.setattr(embedder_module, "_openvino_core", lambda: None)  # as if not installed
+    with caplog.at_level(logging.WARNING, logger="index.embedder"):
+        fallback = Embedder(backend="openvino", cache_dir=model_cache)
+        vectors = fallback.encode(TEXTS)
+    assert fallback.active_backend == "onnx"
+    assert "openvino is not importable" in caplog.text
+    assert cosines(vectors, reference_vectors).min() >= 0.99999
 
 
 def test_unknown_backend_is_refused():
