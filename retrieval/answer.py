@@ -125,9 +125,11 @@ def _score_sentences(
     sentence_spans = [(p, rank, a, b) for rank, p in enumerate(passages) for a, b in p.sentences]
     sentence_terms = tokenize([p.text[a - p.start : b - p.start] for p, _, a, b in sentence_spans])
     asked = AskedKind.of(query)
+    matchers = _term_matchers(weights, set().union(*sentence_terms))
     candidates = []
     for (passage, rank, start, end), terms in zip(sentence_spans, sentence_terms, strict=True):
-        coverage = sum(weights[t] for t in _matched_terms(weights, set(terms))) / total
+        held = set(terms)
+        coverage = sum(w for t, w in weights.items() if not matchers[t].isdisjoint(held)) / total
         quote = passage.text[start - passage.start : end - passage.start]
         score = (
             coverage
@@ -140,25 +142,24 @@ def _score_sentences(
     return candidates
 
 
-def _matched_terms(query_terms: dict[str, float], sentence_terms: set[str]) -> list[str]:
-    """Query terms the sentence holds, where one stem extending the other counts: the stemmer
-    leaves "Israel" as "israel" but cuts "Israeli" to "isra", "Iranian" stays "iranian"."""
-    matched = []
-    prefixes: dict[str, list[str]] | None = None
+def _term_matchers(query_terms: dict[str, float], vocabulary: set[str]) -> dict[str, set[str]]:
+    """For each query term, the passages' terms that count as it: itself, and terms where one
+    stem extends the other (the stemmer leaves "Israel" as "israel" but cuts "Israeli" to "isra";
+    "Iranian" stays "iranian"), for stems of at least four letters."""
+    by_prefix: dict[str, list[str]] = {}
+    for other in vocabulary:
+        by_prefix.setdefault(other[:4], []).append(other)
+    matchers = {}
     for term in query_terms:
-        if term in sentence_terms:
-            matched.append(term)
-        elif len(term) >= 4:
-            if prefixes is None:
-                prefixes = {}
-                for other in sentence_terms:
-                    prefixes.setdefault(other[:4], []).append(other)
-            if any(
-                other.startswith(term) or term.startswith(other)
-                for other in prefixes.get(term[:4], ())
-            ):
-                matched.append(term)
-    return matched
+        matches = {term}
+        if len(term) >= 4:
+            matches.update(
+                other
+                for other in by_prefix.get(term[:4], ())
+                if other.startswith(term) or term.startswith(other)
+            )
+        matchers[term] = matches
+    return matchers
 
 
 @dataclass(frozen=True)

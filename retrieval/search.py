@@ -71,7 +71,8 @@ class Retriever:
         reader.vectors.prepare_fast_search()
         self.tuning = tuning or SearchTuning()
         self._chunk_ids = reader.lexical.chunk_ids
-        self._row_of = {int(chunk_id): row for row, chunk_id in enumerate(self._chunk_ids)}
+        self._rows_by_id = np.argsort(self._chunk_ids, kind="stable")  # chunk ids are sparse
+        self._sorted_ids = self._chunk_ids[self._rows_by_id]
         article_ids = [reader.chunk(int(c)).article_id for c in self._chunk_ids]
         articles = [reader.article(a) for a in article_ids]
         self._article_of_row = np.asarray(article_ids, dtype=object)
@@ -221,11 +222,9 @@ class Retriever:
         return self._hits(scores[0], ids[0])
 
     def _hits(self, scores: np.ndarray, ids: np.ndarray) -> DenseHits:
-        return {
-            self._row_of[int(i)]: float(score)
-            for score, i in zip(scores, ids, strict=True)
-            if i >= 0
-        }
+        found = ids >= 0  # FAISS pads with -1 when fewer vectors match
+        rows = self._rows_by_id[np.searchsorted(self._sorted_ids, ids[found])]
+        return dict(zip(rows.tolist(), scores[found].tolist(), strict=True))
 
     @staticmethod
     def _lexical_rows(scores: np.ndarray, pool: int) -> list[int]:
