@@ -2,7 +2,8 @@
 
 A follow-up such as "Who did he meet with?" or "And what about a two-state solution?" leans on
 the previous turn. The rewrite puts the previous turn's named entities back in (replacing a
-pronoun where there is one), so retrieval sees a question that stands on its own.
+pronoun where there is one), so retrieval sees a question that stands on its own. After a "who"
+question, "he" or "she" is the person the answer named rather than anyone in the question.
 """
 
 from __future__ import annotations
@@ -36,6 +37,14 @@ WHAT_ABOUT = re.compile(
 )
 ABOUT_TOPIC = re.compile(r"^(?P<frame>.*\babout\s+)(?P<topic>.+?)(?P<end>\s*\??\s*)$", re.I)
 PERSONAL_PRONOUNS = re.compile(r"\b(?:he|she|him|his|her|they|them|their)\b", re.IGNORECASE)
+ONE_PERSON = re.compile(r"\b(?:he|she|him|his|her)\b", re.IGNORECASE)
+ASKS_FOR_PERSON = re.compile(r"^\s*(?:and\s+|but\s+)?(?:who|whom)\b", re.IGNORECASE)
+NOT_NAMES = {
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
+    "february", "march", "april", "may", "june", "july", "august", "september", "october",
+    "november", "december", "on", "in", "at", "by", "for", "from", "after", "before", "during",
+    "since", "until", "last", "this", "next", "i", "it", "he", "she", "they", "we", "you",
+}  # fmt: skip
 
 
 def named_entities(text: str) -> list[str]:
@@ -57,7 +66,7 @@ def is_follow_up(question: str) -> bool:
     return bool(FOLLOW_UP_OPENERS.match(question) or PERSONAL_PRONOUNS.search(question))
 
 
-def rewrite_follow_up(question: str, previous_query: str) -> str | None:
+def rewrite_follow_up(question: str, previous_query: str, previous_answer: str = "") -> str | None:
     """A stand-alone version of `question`, or None when it needs no context."""
     if not is_follow_up(question):
         return None
@@ -65,6 +74,9 @@ def rewrite_follow_up(question: str, previous_query: str) -> str | None:
     if what_about and about:
         return f"{about['frame']}{what_about['topic']}{about['end']}"
     carried = named_entities(previous_query)
+    person = _answered_person(question, previous_query, previous_answer)
+    if person:
+        carried = [person, *carried]
     if not carried:
         return None
     subject = carried[0]
@@ -73,6 +85,30 @@ def rewrite_follow_up(question: str, previous_query: str) -> str | None:
     if missing and not (replaced and len(carried) == 1):
         rewritten = f"{rewritten.rstrip()} ({', '.join(missing)})"
     return rewritten
+
+
+def _answered_person(question: str, previous_query: str, previous_answer: str) -> str | None:
+    """After "Who won Wimbledon?", the "he" of "What else did he say?" is the first name in the
+    answer that its question did not already hold (a leading possessive such as "China's" cut)."""
+    if not (ASKS_FOR_PERSON.match(previous_query) and ONE_PERSON.search(question)):
+        return None
+    asked = previous_query.lower()
+    for entity in named_entities(previous_answer):
+        name = _bare_name(entity)
+        if name and name.lower() not in asked:
+            return name
+    return None
+
+
+def _bare_name(entity: str) -> str:
+    """ "On Sunday" → "", "China's Ding Liren" → "Ding Liren": capitalised words that are not
+    names, and a possessive before a name, are dropped from the front."""
+    words = entity.split()
+    while words and (
+        words[0].lower() in NOT_NAMES or (len(words) > 1 and words[0].endswith(("'s", "’s")))
+    ):
+        words = words[1:]
+    return " ".join(words)
 
 
 def _replace_first_pronoun(question: str, subject: str) -> tuple[str, bool]:
@@ -109,7 +145,9 @@ class Conversation:
         """(retrieval query, rewritten query or None) for the next question."""
         if self.last is None:
             return question, None
-        rewritten = rewrite_follow_up(question, self.last.query)
+        last = self.last
+        answered = "" if last.answer.abstained else last.answer.answer
+        rewritten = rewrite_follow_up(question, last.query, answered)
         return (rewritten or question), rewritten
 
     def wants_more(self, question: str) -> bool:

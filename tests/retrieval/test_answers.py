@@ -100,6 +100,13 @@ def test_three_turn_conversation_carries_context(newsroom):
     assert alone.rewritten_query is None
 
 
+def test_he_after_a_who_question_is_the_person_the_answer_named(newsroom):
+    first = newsroom.ask("Who became world chess champion?")
+    follow_up = newsroom.ask("Who did he beat?", session_id=first.session_id)
+    assert follow_up.rewritten_query == "Who did Ding Liren beat?"
+    assert "Nepomniachtchi" in follow_up.answer
+
+
 def test_more_returns_the_next_passages(newsroom):
     answer = newsroom.ask("What did Blinken say?", k=2)
     more = newsroom.more(answer.session_id)

@@ -37,6 +37,25 @@ def test_entities_are_carried_when_there_is_no_pronoun_to_replace():
     assert "Blinken" in rewritten and "Tel Aviv" in rewritten
 
 
+@pytest.mark.parametrize(
+    ("answer", "rewritten"),
+    [
+        ("Novak Djokovic beat Nick Kyrgios on Sunday. [1]", "What else did Novak Djokovic say?"),
+        ("On Sunday, Serbia's Novak Djokovic won again. [1]", "What else did Novak Djokovic say?"),
+        ("Wimbledon went to Novak Djokovic. [1]", "What else did Novak Djokovic say?"),
+    ],
+)
+def test_he_after_a_who_question_is_the_person_the_answer_named(answer, rewritten):
+    assert rewrite_follow_up("What else did he say?", "Who won Wimbledon?", answer) == (
+        f"{rewritten} (Wimbledon)"
+    )
+
+
+def test_he_stays_the_person_asked_about_after_other_questions():
+    blinken = rewrite_follow_up("What else did he say?", FIRST, "Netanyahu agreed. [1]")
+    assert blinken == "What else did Blinken say?"  # not a "who" question: he is still Blinken
+
+
 def test_named_entities_skip_question_words():
     assert named_entities("What did US Secretary of State Antony Blinken say in Tel Aviv?") == [
         "US Secretary of State Antony Blinken",
