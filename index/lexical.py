@@ -13,6 +13,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Sequence
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -49,18 +50,27 @@ class LexicalIndex:
         self.chunk_ids = chunk_ids
         self.vocabulary = vocabulary
         self._rows = frequencies.tocsr()
-        columns = frequencies.tocsc()
         lengths = np.asarray(self._rows.sum(axis=1)).ravel().astype(np.float32)
         average = float(lengths.mean()) if len(lengths) else 1.0
         self._length_norm = K1 * (1 - B + B * lengths / max(average, 1e-9))
-        document_frequency = np.diff(columns.indptr).astype(np.float32)
+        width = self._rows.shape[1]
+        document_frequency = np.bincount(self._rows.indices, minlength=width).astype(np.float32)
         total = len(chunk_ids)
         self._idf = np.log1p((total - document_frequency + 0.5) / (document_frequency + 0.5))
-        # Each (chunk, term) entry becomes BM25's saturated term frequency, column by column, so
-        # a question only sums idf-weighted slices. The raw counts stay in `_rows` (saved).
+
+    @cached_property
+    def _weights(self) -> sp.csc_matrix:
+        """Each (chunk, term) entry as BM25's saturated term frequency, column by column, so a
+        question only sums idf-weighted slices. Made on first use: building never scores, and
+        the raw counts stay in `_rows` (what is saved)."""
+        columns = self._rows.tocsc()
         frequency = columns.data.astype(np.float32)
         columns.data = frequency * (K1 + 1) / (frequency + self._length_norm[columns.indices])
-        self._weights = columns
+        return columns
+
+    def prepare_scoring(self) -> None:
+        """Make the BM25 weights now, so the first question does not wait for them."""
+        _ = self._weights
 
     @classmethod
     def build(cls, chunk_ids: Sequence[int], texts: Sequence[str]) -> LexicalIndex:

@@ -69,6 +69,7 @@ class Retriever:
         self.reader = reader
         self.encode_query = encode_query
         reader.vectors.prepare_fast_search()
+        reader.lexical.prepare_scoring()
         self.tuning = tuning or SearchTuning()
         self._chunk_ids = reader.lexical.chunk_ids
         self._rows_by_id = np.argsort(self._chunk_ids, kind="stable")  # chunk ids are sparse
