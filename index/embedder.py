@@ -331,19 +331,18 @@ class _OpenVinoRunner(_ExportRunner):
     One single-threaded stream per usable core, and as many infer requests: like onnxruntime
     calls, concurrent callers (a pool of `threads`, or server workers with one thread each) run
     in parallel, and a call waits for a free request, so never more model threads than cores.
-    Measured here (AMX): 2.5x onnxruntime's speed on questions in batches of 8, 1.5x torch
-    bfloat16 on chunks.
+    Measured here (AMX): 2.5x onnxruntime's speed on questions in batches of 8, 3.6x plain
+    `SentenceTransformer.encode` on passages.
     """
 
     def __init__(self, export_dir: Path, threads: int, core: Any) -> None:
         super().__init__(export_dir, threads)
-        self.precision = "bf16" if _cpu_computes_bf16(core) else "f32"
         streams = available_cores()
         compiled = core.compile_model(
             str(export_dir / "model.onnx"),
             "CPU",
             {
-                "INFERENCE_PRECISION_HINT": self.precision,
+                "INFERENCE_PRECISION_HINT": "bf16" if _cpu_computes_bf16(core) else "f32",
                 "PERFORMANCE_HINT": "THROUGHPUT",
                 "NUM_STREAMS": streams,
                 "INFERENCE_NUM_THREADS": streams,
