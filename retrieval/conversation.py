@@ -143,9 +143,9 @@ class Conversation:
 
     def query_for(self, question: str) -> tuple[str, str | None]:
         """(retrieval query, rewritten query or None) for the next question."""
-        if self.last is None:
-            return question, None
         last = self.last
+        if last is None:
+            return question, None
         answered = "" if last.answer.abstained else last.answer.answer
         rewritten = rewrite_follow_up(question, last.query, answered)
         return (rewritten or question), rewritten
