@@ -182,9 +182,15 @@ class Embedder:
     def _export_runner(self, export_dir: Path) -> _ExportRunner:
         if self.backend == "openvino":
             core = _openvino_core()
-            if core is not None:
-                return _OpenVinoRunner(export_dir, self.threads, core)
-            logger.warning("openvino is not importable; using onnxruntime")
+            if core is None:
+                logger.warning("OpenVINO is not available; using onnxruntime")
+            else:
+                try:
+                    return _OpenVinoRunner(export_dir, self.threads, core)
+                except Exception as error:  # keep the export: onnxruntime may still run it
+                    logger.warning(
+                        "OpenVINO cannot run %s (%s); using onnxruntime", export_dir, error
+                    )
         return _OnnxRunner(export_dir, self.threads)
 
     def _load_sentence_transformer(self) -> Any:
@@ -501,11 +507,16 @@ def openvino_bf16_available() -> bool:
 
 @cache
 def _openvino_core() -> Any:
+    """OpenVINO's runtime, or None where it is not installed or cannot start."""
     try:
         import openvino
+
+        return openvino.Core()
     except ImportError:
         return None
-    return openvino.Core()
+    except Exception as error:
+        logger.warning("OpenVINO is installed but cannot start (%s)", error)
+        return None
 
 
 def _cpu_computes_bf16(core: Any) -> bool:

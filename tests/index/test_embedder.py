@@ -214,8 +214,26 @@ def test_openvino_missing_falls_back_to_onnxruntime(
         fallback = Embedder(backend="openvino", cache_dir=model_cache)
         vectors = fallback.encode(TEXTS)
     assert fallback.active_backend == "onnx"
-    assert "openvino is not importable" in caplog.text
+    assert "OpenVINO is not available" in caplog.text
     assert cosines(vectors, reference_vectors).min() >= 0.99999
+
+
+def test_openvino_failing_on_the_export_keeps_it_for_onnxruntime(
+    monkeypatch: pytest.MonkeyPatch, model_cache: Path, caplog, embedder: Embedder
+):
+    embedder.encode(["load it"])  # the export exists
+    export = model_cache / "onnx" / embedder.model_id / "model.onnx"
+    exported_at = export.stat().st_mtime_ns
+
+    def refuse(*args: object) -> None:
+        raise RuntimeError("no plugin for this CPU")
+
+    monkeypatch.setattr(embedder_module._OpenVinoRunner, "__init__", refuse)
+    with caplog.at_level(logging.WARNING, logger="index.embedder"):
+        fallback = Embedder(backend="openvino", cache_dir=model_cache)
+        assert fallback.active_backend == "onnx"
+    assert "no plugin for this CPU" in caplog.text
+    assert export.stat().st_mtime_ns == exported_at  # not discarded and exported again
 
 
 def test_unknown_backend_is_refused():
