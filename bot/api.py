@@ -135,10 +135,12 @@ class ApiState:
             await self.load()
 
     def _batch(self, requests: Sequence[dict[str, Any]]) -> Sequence[Any]:
-        """One batch of questions; a batch running alone may use every core for its search."""
+        """One batch of questions. A batch of several running alone may use every core for its
+        search (FAISS splits a batch by question); one question searches faster on one thread,
+        and a second would only spin (measured: 0.7 vs 0.9 ms, a third of the CPU)."""
         assert self.service is not None
         alone = self.batcher is not None and self.batcher.busy <= 1 and not self.settings.threads
-        threads = available_cores() if alone else self.call_threads
+        threads = available_cores() if alone and len(requests) > 1 else self.call_threads
         return _pinned_call(self.service.ask_many, threads)(requests)  # type: ignore[attr-defined]
 
     async def ask(self, service: NewsdeskService, **kwargs: Any) -> Any:
