@@ -38,8 +38,6 @@ class AskBatcher:
         self._queue: list[tuple[dict[str, Any], asyncio.Future[Any]]] = []
         self._busy = 0
         self._tasks: set[asyncio.Task[None]] = set()
-        self.batches = 0
-        self.batched_requests = 0
 
     @property
     def busy(self) -> int:
@@ -77,8 +75,6 @@ class AskBatcher:
             results = [exc] * len(batch)
         finally:
             self._busy -= 1
-        self.batches += 1
-        self.batched_requests += len(batch)
         for (_, future), result in zip(batch, results, strict=True):
             if not future.done():  # the client may have gone away meanwhile
                 future.set_result(result)

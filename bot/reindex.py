@@ -61,18 +61,12 @@ class ReindexJob:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
         self._state = "idle"
         self._started_at: str | None = None
         self._finished_at: str | None = None
         self._progress: dict[str, Any] | None = None
         self._last_result: dict[str, Any] | None = None
         self._error: str | None = None
-
-    @property
-    def running(self) -> bool:
-        with self._lock:
-            return self._state == "running"
 
     def start(self, reindex: Callable[..., Any]) -> bool:
         """Start a job unless one is running; False means one already is."""
@@ -84,10 +78,9 @@ class ReindexJob:
             self._finished_at = None
             self._progress = None
             self._error = None
-            self._thread = threading.Thread(
+            threading.Thread(
                 target=self._run, args=(reindex,), name="newsdesk-reindex", daemon=True
-            )
-            self._thread.start()
+            ).start()
         return True
 
     def _on_progress(self, progress: BuildProgress) -> None:
@@ -116,12 +109,6 @@ class ReindexJob:
             self._error = error
             if result is not None:
                 self._last_result = result
-
-    def join(self, timeout: float | None = None) -> None:
-        """Wait for the running job (tests, shutdown)."""
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
 
     def status(self) -> dict[str, Any]:
         with self._lock:
