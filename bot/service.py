@@ -101,7 +101,10 @@ class NewsdeskService:
         retriever = state.retriever
         sizes = [requests[p].get("k", 5) for p in first_of_session]
         pool = retriever.pool_size(max((k for k in sizes if isinstance(k, int)), default=5))
-        hits = retriever.dense_hits_many(vectors, pool) if queries else []
+        # Filtered questions search exactly within their filter, so only the others share a scan.
+        shared = [not _narrowed(requests[p]) for p in first_of_session]
+        found = iter(retriever.dense_hits_many(vectors[shared], pool) if any(shared) else ())
+        hits = [next(found) if wanted else None for wanted in shared]
         for position, conversation, vector, dense_hits in zip(
             first_of_session, conversations, vectors, hits, strict=True
         ):
@@ -237,6 +240,11 @@ class NewsdeskService:
         """Serve the newest generation; requests already running finish on the old one."""
         self._state = self._load()
         _spare_from_gc_scans()
+
+
+def _narrowed(request: dict[str, Any]) -> bool:
+    filters = request.get("filters")
+    return isinstance(filters, SearchFilters) and filters.active
 
 
 def _spare_from_gc_scans() -> None:

@@ -7,6 +7,7 @@ import weakref
 from bot.service import make_embedder
 from bot.settings import Settings
 from index.embedder import openvino_bf16_available
+from retrieval.search import SearchFilters
 
 QUESTIONS = [
     "What did Blinken say about a multinational force?",
@@ -52,3 +53,13 @@ def test_reload_frees_the_previous_index_and_keeps_answering(service):
     service.reload()
     assert previous() is None  # the loaded objects are spared from GC scans, yet not leaked
     assert "multinational force" in service.ask(QUESTIONS[0]).answer
+
+
+def test_filtered_and_unfiltered_questions_in_one_batch_answer_like_single_ones(service):
+    elsewhere = SearchFilters(sources=("Reuters",))
+    batched = service.ask_many(
+        [{"question": QUESTIONS[0], "filters": elsewhere}, {"question": QUESTIONS[0]}]
+    )
+    single = [service.ask(QUESTIONS[0], filters=elsewhere), service.ask(QUESTIONS[0])]
+    assert [a.answer for a in batched] == [a.answer for a in single]
+    assert batched[0].abstained and not batched[1].abstained  # the seed is Bloomberg's
