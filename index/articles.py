@@ -1,11 +1,12 @@
 """Read a corpus folder into Articles: one reader per format, streamed, de-duplicated.
 
-Every file or line that cannot become an article is reported through `on_skip` and logged, and
-the walk goes on. `Article.text` is the reference every downstream offset points into.
+Every file or line that cannot become an article is reported (through `on_skip`, else logged),
+and the walk goes on. `Article.text` is the reference every downstream offset points into.
 """
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import hashlib
 import json
@@ -29,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 TITLE_MAX_CHARS = 100
 _SENTENCES = pysbd.Segmenter(language="en", clean=False)
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _FRONT_MATTER = re.compile(r"---\n(.*?)^---[ \t]*(?:\n|\Z)", re.DOTALL | re.MULTILINE)
 
 
@@ -70,7 +72,10 @@ Reader = Callable[[Path, str], Iterator[Record | SkippedInput]]
 def read_corpus(
     root: Path, on_skip: Callable[[SkippedInput], None] | None = None
 ) -> Iterator[Article]:
-    """Articles under `root` in a stable order; raises CorpusError when `root` is no folder."""
+    """Articles under `root` in a stable order; raises CorpusError when `root` is no folder.
+
+    Each input that cannot become an article goes to `on_skip`, or is logged without one.
+    """
     root = Path(root)
     if not root.is_dir():
         raise CorpusError(f"The corpus folder {root} does not exist; create it or pass --corpus.")
@@ -82,12 +87,16 @@ def _read(root: Path, on_skip: Callable[[SkippedInput], None] | None) -> Iterato
     id_origin: dict[str, str] = {}
 
     def skip(origin: str, reason: str) -> None:
-        logger.warning("skipped %s: %s", origin, reason)
         if on_skip is not None:
             on_skip(SkippedInput(origin, reason))
+        else:
+            logger.warning("skipped %s: %s", origin, reason)
 
     for path, origin in _walk(root):
         reader = _READERS.get(_suffix(path))
+        if not path.exists():
+            skip(origin, "broken symbolic link")
+            continue
         if reader is None:
             skip(origin, f"unsupported file type {_suffix(path) or '(none)'}")
             continue
@@ -164,14 +173,30 @@ def _headline(text: str) -> str:
     return cut.rstrip(" ,;:-–—") + "…"
 
 
-def _decoded(path: Path) -> str:
+def _decoded(path: Path, origin: str) -> str:
+    """The file's text: UTF-8, UTF-16 with a byte-order mark (Windows "Unicode" exports), or
+    else Windows-1252, the encoding of most legacy newsroom archives (Latin-1's printable
+    characters plus curly quotes and dashes); bytes that are none of these are not text."""
     data = path.read_bytes()
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as error:
+            raise _Skip(f"broken UTF-16 text (byte {error.start})") from None
     if b"\x00" in data:
         raise _Skip("binary file")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise _Skip(f"not UTF-8 text (byte {error.start})") from None
+        not_utf8 = f"not UTF-8 text (byte {error.start})"
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        raise _Skip(not_utf8) from None
+    if _CONTROL_CHARACTER.search(text):
+        raise _Skip(not_utf8)
+    logger.warning("read %s as Windows-1252: %s", origin, not_utf8)
+    return text
 
 
 def _whole_file(parse: Reader) -> Reader:
@@ -190,7 +215,7 @@ def _whole_file(parse: Reader) -> Reader:
 
 @_whole_file
 def _read_txt(path: Path, origin: str) -> Iterator[Record]:
-    text = _decoded(path).lstrip()
+    text = _decoded(path, origin).lstrip()
     raw: dict[str, Any] = {}
     if text[:6].lower() == "title:":
         title, _, text = text.partition("\n")
@@ -204,7 +229,7 @@ def _read_txt(path: Path, origin: str) -> Iterator[Record]:
 
 @_whole_file
 def _read_md(path: Path, origin: str) -> Iterator[Record]:
-    text = _decoded(path).replace("\r\n", "\n")
+    text = _decoded(path, origin).replace("\r\n", "\n")
     meta: object = {}
     if text.startswith("---\n"):
         front_matter = _FRONT_MATTER.match(text)
@@ -223,7 +248,7 @@ def _read_md(path: Path, origin: str) -> Iterator[Record]:
 @_whole_file
 def _read_json(path: Path, origin: str) -> Iterator[Record | SkippedInput]:
     try:
-        value = json.loads(_decoded(path))
+        value = json.loads(_decoded(path, origin))
     except (json.JSONDecodeError, RecursionError) as error:
         raise _Skip(f"malformed JSON: {error}") from None
     if isinstance(value, dict):

@@ -92,7 +92,11 @@ def build_index(
     on_progress: ProgressCallback | None = None,
     on_skip: Callable[[SkippedInput], None] | None = None,
 ) -> BuildReport:
-    """Build (or with `incremental`, update) the index of `corpus` in `index_dir`."""
+    """Build (or with `incremental`, update) the index of `corpus` in `index_dir`.
+
+    Inputs that cannot become articles are recorded in the index and go to `on_skip`, or are
+    logged without one.
+    """
     started = time.perf_counter()
     chunker = chunker or ChunkerSettings(max_tokens=encoder.max_tokens)
     progress = on_progress or (lambda _: None)
@@ -102,6 +106,8 @@ def build_index(
         skipped.append(item)
         if on_skip:
             on_skip(item)
+        else:
+            logger.warning("skipped %s: %s", item.origin, item.reason)
 
     with layout.build_lock(index_dir):
         for stale in layout.remove_stale(index_dir):

@@ -182,7 +182,7 @@ def test_json_object_and_list(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["news.jsonl", "news.jsonl.gz"])
-def test_jsonl_skips_bad_lines_by_number_and_keeps_the_rest(tmp_path, name, caplog):
+def test_jsonl_skips_bad_lines_by_number_and_keeps_the_rest(tmp_path, name):
     lines = [
         json.dumps({"id": "a", "title": "A", "text": "Alpha.", "date": "2022-06-01"}),
         '{"id": "b", "text": "Bro',
@@ -194,8 +194,7 @@ def test_jsonl_skips_bad_lines_by_number_and_keeps_the_rest(tmp_path, name, capl
     data = "\n".join(lines).encode() + b"\n"
     write(tmp_path, {name: gzip.compress(data) if name.endswith(".gz") else data})
 
-    with caplog.at_level(logging.WARNING, logger="index.articles"):
-        articles, skipped = read(tmp_path)
+    articles, skipped = read(tmp_path)
 
     assert [(a.origin, a.text) for a in articles] == [
         (f"{name}:1", "Alpha."),
@@ -204,15 +203,14 @@ def test_jsonl_skips_bad_lines_by_number_and_keeps_the_rest(tmp_path, name, capl
     assert articles[0].date == "2022-06-01"
     assert [s.origin for s in skipped] == [f"{name}:2", f"{name}:4", f"{name}:5"]
     assert "malformed JSON" in skipped[0].reason
-    assert f"{name}:2" in caplog.text
 
 
-def test_unusable_files_are_skipped_reported_and_logged(tmp_path, caplog):
+def test_unusable_files_are_skipped_and_reported(tmp_path):
     write(
         tmp_path,
         {
             "binary.txt": b"\x89PNG\r\n\x1a\n\x00\x00\x00",
-            "latin1.txt": "Caf\u00e9 au lait.".encode("latin-1"),
+            "garbled.txt": b"\xc3\x28\x02\x03 not text",
             "empty.txt": "",
             "blank.md": "  \n\n\t\n",
             "report.pdf": b"%PDF-1.7",
@@ -223,21 +221,57 @@ def test_unusable_files_are_skipped_reported_and_logged(tmp_path, caplog):
         },
     )
 
-    with caplog.at_level(logging.WARNING, logger="index.articles"):
-        articles, skipped = read(tmp_path)
+    (tmp_path / "gone.txt").symlink_to(tmp_path / "moved-away.txt")
+
+    articles, skipped = read(tmp_path)
 
     assert [a.origin for a in articles] == ["good.txt"]
     reasons = {s.origin: s.reason for s in skipped}
     assert sorted(reasons) == sorted(
-        ["binary.txt", "latin1.txt", "empty.txt", "blank.md", "report.pdf", "broken.json"]
-        + ["broken.jsonl.gz", "nothing.html"]
+        ["binary.txt", "garbled.txt", "empty.txt", "blank.md", "report.pdf", "broken.json"]
+        + ["broken.jsonl.gz", "nothing.html", "gone.txt"]
     )
+    assert reasons["gone.txt"] == "broken symbolic link"
     assert reasons["binary.txt"] == "binary file"
-    assert "UTF-8" in reasons["latin1.txt"]
+    assert reasons["garbled.txt"] == "not UTF-8 text (byte 0)"
     assert reasons["empty.txt"] == reasons["blank.md"] == "empty text"
     assert ".pdf" in reasons["report.pdf"]
-    for origin in reasons:
-        assert origin in caplog.text
+
+
+def test_skips_are_logged_when_nobody_takes_the_report(tmp_path, caplog):
+    write(tmp_path, {"broken.json": "{", "good.txt": "A real article."})
+
+    with caplog.at_level(logging.WARNING, logger="index.articles"):
+        articles = list(read_corpus(tmp_path))
+        assert "broken.json" in caplog.text
+        caplog.clear()
+        read(tmp_path)  # a caller with its own report: no second copy in the log
+
+    assert [a.origin for a in articles] == ["good.txt"]
+    assert "broken.json" not in caplog.text
+
+
+def test_legacy_encodings_are_read_not_skipped(tmp_path, caplog):
+    write(
+        tmp_path,
+        {
+            "windows.txt": "Caf\u00e9 owners \u201cwelcomed\u201d the plan \u2014 briefly.".encode(
+                "cp1252"
+            ),
+            "unicode.txt": "Z\u00fcrich council met on Monday.".encode("utf-16"),  # with a BOM
+        },
+    )
+
+    with caplog.at_level(logging.WARNING, logger="index.articles"):
+        articles, skipped = read(tmp_path)
+
+    texts = {a.origin: a.text for a in articles}
+    assert texts == {
+        "unicode.txt": "Z\u00fcrich council met on Monday.",
+        "windows.txt": "Caf\u00e9 owners \u201cwelcomed\u201d the plan \u2014 briefly.",
+    }
+    assert skipped == []
+    assert "windows.txt as Windows-1252" in caplog.text
 
 
 def test_crlf_bom_and_surrounding_whitespace_are_normalised(tmp_path):
