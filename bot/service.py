@@ -94,8 +94,9 @@ class NewsdeskService:
                 seen.add(session_id)
         results: list[Answer | Exception] = [RuntimeError("not answered")] * len(requests)
         conversations = [self.sessions.get(requests[p].get("session_id")) for p in first_of_session]
-        queries = [c.query_for(requests[p]["question"])[0] for p, c in
-                   zip(first_of_session, conversations, strict=True)]  # fmt: skip
+        rewrites = [c.query_for(requests[p]["question"]) for p, c in
+                    zip(first_of_session, conversations, strict=True)]  # fmt: skip
+        queries = [query for query, _ in rewrites]
         vectors = self.embedder.encode(queries) if queries else np.empty((0, 0))
         state = self._state  # one index for the whole batch, even if a reload swaps it meanwhile
         retriever = state.retriever
@@ -105,12 +106,11 @@ class NewsdeskService:
         shared = [not _narrowed(requests[p]) for p in first_of_session]
         found = iter(retriever.dense_hits_many(vectors[shared], pool) if any(shared) else ())
         hits = [next(found) if wanted else None for wanted in shared]
-        for position, conversation, vector, dense_hits in zip(
-            first_of_session, conversations, vectors, hits, strict=True
+        for position, conversation, rewrite, vector, dense_hits in zip(
+            first_of_session, conversations, rewrites, vectors, hits, strict=True
         ):
-            results[position] = self._try(
-                requests[position] | {"session_id": conversation.id}, state, vector, dense_hits
-            )
+            request = requests[position] | {"session_id": conversation.id}
+            results[position] = self._try(request, state, rewrite, vector, dense_hits)
         for position in later:
             results[position] = self._try(requests[position], state)
         return results
@@ -119,6 +119,7 @@ class NewsdeskService:
         self,
         request: dict[str, Any],
         state: _Loaded,
+        rewrite: tuple[str, str | None] | None = None,
         query_vector: np.ndarray | None = None,
         dense_hits: DenseHits | None = None,
     ) -> Answer | Exception:
@@ -132,6 +133,7 @@ class NewsdeskService:
                 query_vector=query_vector,
                 dense_hits=dense_hits,
                 state=state,
+                rewrite=rewrite,
             )
         except Exception as error:  # reported to that request alone
             return error
@@ -146,10 +148,12 @@ class NewsdeskService:
         query_vector: np.ndarray | None,
         dense_hits: DenseHits | None = None,
         state: _Loaded | None = None,
+        rewrite: tuple[str, str | None] | None = None,
     ) -> Answer:
+        """`rewrite` is `query_for(question)` when the caller already made it (to encode it)."""
         conversation = self.sessions.get(session_id)
         filters = filters or SearchFilters()
-        query, rewritten = conversation.query_for(question)
+        query, rewritten = rewrite or conversation.query_for(question)
         state = state or self._state
         as_of = as_of or date.today()
         passages = state.retriever.search(

@@ -125,7 +125,7 @@ class Retriever:
             query_vector = self.encode_query(query)
         if mask is not None or dense_hits is None or len(dense_hits) < pool:
             dense_hits = None
-        fused = self._fused_scores(query, query_vector, pool, mask, tuning, dense_hits)
+        fused, cosines = self._fused_scores(query, query_vector, pool, mask, tuning, dense_hits)
         if as_of is not None and tuning.recency_boost > 0:
             fused = self._with_recency(fused, as_of, tuning)
         ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
@@ -140,11 +140,9 @@ class Retriever:
             if len(chosen) >= offset + k:
                 break
         chosen = chosen[offset:]
-        similarities = self._cosines(query_vector, [row for row, _ in chosen])
-        return [
-            self._passage(row, score, similarity)
-            for (row, score), similarity in zip(chosen, similarities, strict=True)
-        ]
+        unknown = [row for row, _ in chosen if row not in cosines]
+        cosines = cosines | dict(zip(unknown, self._cosines(query_vector, unknown), strict=True))
+        return [self._passage(row, score, cosines[row]) for row, score in chosen]
 
     def _fused_scores(
         self,
@@ -154,8 +152,9 @@ class Retriever:
         mask: np.ndarray | None,
         tuning: SearchTuning,
         dense_hits: DenseHits | None,
-    ) -> dict[int, float]:
-        """Candidate row → score: BM25 alone, cosine alone, or their weighted sum (hybrid)."""
+    ) -> tuple[dict[int, float], DenseHits]:
+        """Candidate row → score (BM25 alone, cosine alone, or their weighted sum in hybrid),
+        and the cosines to the question already computed on the way."""
         dense: DenseHits = {}
         if tuning.mode in ("hybrid", "dense"):
             dense = (
@@ -164,13 +163,13 @@ class Retriever:
                 else self._dense_rows(query_vector, pool, mask)
             )
         if tuning.mode == "dense":
-            return dense
+            return dense, dense
         bm25 = self.reader.lexical.scores(query)
         if mask is not None:
             bm25 = np.where(mask, bm25, 0.0)
         lexical = self._lexical_rows(bm25, pool)
         if tuning.mode == "lexical":
-            return {row: float(bm25[row]) for row in lexical}
+            return {row: float(bm25[row]) for row in lexical}, {}
         rows = list(dict.fromkeys([*dense, *lexical]))
         lexical_only = [row for row in lexical if row not in dense]
         cosines = dense | dict(
@@ -182,10 +181,11 @@ class Retriever:
         else:
             scaled = np.zeros(len(rows))
         share = tuning.lexical_share
-        return {
+        fused = {
             row: share * float(lexical_score) + (1 - share) * cosines[row]
             for row, lexical_score in zip(rows, scaled, strict=True)
         }
+        return fused, cosines
 
     def _cosines(self, query_vector: np.ndarray | None, rows: list[int]) -> list[float]:
         if query_vector is None or not rows:
