@@ -38,6 +38,7 @@ WHAT_ABOUT = re.compile(
 ABOUT_TOPIC = re.compile(r"^(?P<frame>.*\babout\s+)(?P<topic>.+?)(?P<end>\s*\??\s*)$", re.I)
 PERSONAL_PRONOUNS = re.compile(r"\b(?:he|she|him|his|her|they|them|their)\b", re.IGNORECASE)
 ONE_PERSON = re.compile(r"\b(?:he|she|him|his|her)\b", re.IGNORECASE)
+SENTENCE_START = re.compile(r"(?:^|[.!?][\"'”’)]*\s+|\]\s+)$")  # what precedes a sentence
 ASKS_FOR_PERSON = re.compile(r"^\s*(?:and\s+|but\s+)?(?:who|whom)\b", re.IGNORECASE)
 NOT_NAMES = {
     "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
@@ -45,20 +46,31 @@ NOT_NAMES = {
     "november", "december", "on", "in", "at", "by", "for", "from", "after", "before", "during",
     "since", "until", "last", "this", "next", "i", "it", "he", "she", "they", "we", "you",
 }  # fmt: skip
+NOT_PERSON_ENDINGS = {
+    "open", "cup", "games", "league", "party", "court", "house", "council", "committee", "union",
+    "association", "club", "championship", "championships", "tournament", "final", "finals",
+    "university", "department", "ministry", "office", "agency", "administration", "government",
+    "company", "inc", "corp", "group", "bank", "times", "news", "post", "journal", "street",
+    "city", "county", "state", "states", "republic", "kingdom", "nations", "award", "awards",
+    "prize", "trophy", "festival", "police", "army", "forces", "senate", "congress", "parliament",
+}  # fmt: skip
 
 
 def named_entities(text: str) -> list[str]:
     """Capitalised spans, leaving out question words that only start the sentence."""
     entities = []
     for match in ENTITY.finditer(text):
-        words = match.group().rstrip(".").split()
-        while words and words[0].lower() in QUESTION_WORDS:
-            words = words[1:]
-        if words:
-            entity = " ".join(words)
-            if entity not in entities:
-                entities.append(entity)
+        entity = _entity(match)
+        if entity and entity not in entities:
+            entities.append(entity)
     return entities
+
+
+def _entity(match: re.Match[str]) -> str:
+    words = match.group().rstrip(".").split()
+    while words and words[0].lower() in QUESTION_WORDS:
+        words = words[1:]
+    return " ".join(words)
 
 
 def is_follow_up(question: str) -> bool:
@@ -89,13 +101,23 @@ def rewrite_follow_up(question: str, previous_query: str, previous_answer: str =
 
 def _answered_person(question: str, previous_query: str, previous_answer: str) -> str | None:
     """After "Who won Wimbledon?", the "he" of "What else did he say?" is the first name in the
-    answer that its question did not already hold (a leading possessive such as "China's" cut)."""
+    answer that its question did not already hold (a leading possessive such as "China's" cut).
+
+    Not a name: one capitalised word that only starts a sentence ("With so little…"), an
+    acronym ("CNN"), or a span ending in a word of events and organisations ("French Open")."""
     if not (ASKS_FOR_PERSON.match(previous_query) and ONE_PERSON.search(question)):
         return None
     asked = previous_query.lower()
-    for entity in named_entities(previous_answer):
-        name = _bare_name(entity)
-        if name and name.lower() not in asked:
+    for match in ENTITY.finditer(previous_answer):
+        name = _bare_name(_entity(match))
+        if not name or name.lower() in asked or name.isupper():
+            continue
+        only_starts_a_sentence = (
+            name == match.group().rstrip(".")
+            and " " not in name
+            and bool(SENTENCE_START.search(previous_answer, 0, match.start()))
+        )
+        if not only_starts_a_sentence and name.split()[-1].lower() not in NOT_PERSON_ENDINGS:
             return name
     return None
 

@@ -43,6 +43,14 @@ def test_entities_are_carried_when_there_is_no_pronoun_to_replace():
         ("Novak Djokovic beat Nick Kyrgios on Sunday. [1]", "What else did Novak Djokovic say?"),
         ("On Sunday, Serbia's Novak Djokovic won again. [1]", "What else did Novak Djokovic say?"),
         ("Wimbledon went to Novak Djokovic. [1]", "What else did Novak Djokovic say?"),
+        (  # a capital that only starts a sentence, an acronym and an event are no person
+            "Rain fell. With little match play, French Open champion Iga Swiatek leads. [1]",
+            "What else did Iga Swiatek say?",
+        ),
+        (
+            "London (CNN) Serena Williams returns to the court. [1]",
+            "What else did Serena Williams say?",
+        ),
     ],
 )
 def test_he_after_a_who_question_is_the_person_the_answer_named(answer, rewritten):
