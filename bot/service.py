@@ -21,7 +21,7 @@ from index.embedder import Embedder, openvino_bf16_available
 from index.errors import NewsdeskError
 from index.store import IndexReader, IndexSummary, open_index
 from index.vectors import set_threads
-from retrieval.answer import AnswerTuning, compose_answer
+from retrieval.answer import AnswerTuning, compose_answer, no_match_text
 from retrieval.conversation import Conversation, SessionStore, Turn
 from retrieval.schema import Answer
 from retrieval.search import DenseHits, Passage, Retriever, SearchFilters
@@ -160,14 +160,17 @@ class NewsdeskService:
             query, k, filters, as_of=as_of, query_vector=query_vector, dense_hits=dense_hits
         )
         exclude = conversation.quoted_spans() if conversation.wants_more(question) else set()
-        answer = compose_answer(
-            query,
-            passages,
-            state.reader.lexical,
-            state.summary,
-            self.answer_tuning,
-            exclude=exclude,
-        )
+        if not passages and not state.retriever.matches_any(filters):
+            answer = Answer(no_match_text(filters, state.summary), abstained=True, query=query)
+        else:
+            answer = compose_answer(
+                query,
+                passages,
+                state.reader.lexical,
+                state.summary,
+                self.answer_tuning,
+                exclude=exclude,
+            )
         answer = replace(
             answer, query=question, rewritten_query=rewritten, session_id=conversation.id
         )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from index.lexical import LexicalIndex, tokenize
 from index.store import IndexSummary
 from retrieval.schema import Answer, Citation
-from retrieval.search import Passage
+from retrieval.search import Passage, SearchFilters
 
 SPACES = re.compile(r"\s+")
 ASKS_NUMBER = re.compile(r"\bhow (many|much|long|old|far|often)\b|\bwhat (number|share)\b", re.I)
@@ -56,13 +56,37 @@ class _Candidate:
 
 
 def abstention_text(summary: IndexSummary) -> str:
-    span = (
-        f", {summary.first_date} – {summary.last_date}"
-        if summary.first_date and summary.last_date
-        else ""
-    )
-    noun = "article" if summary.articles == 1 else "articles"
-    return f"I couldn't find that in the articles I have ({summary.articles} {noun}{span})."
+    span = f", {_date_span(summary)}" if _date_span(summary) else ""
+    return f"I couldn't find that in the articles I have ({_article_count(summary)}{span})."
+
+
+def no_match_text(filters: SearchFilters, summary: IndexSummary, shown_sources: int = 8) -> str:
+    """Why a filtered question has nothing to search, and what the index does hold."""
+    asked = []
+    if filters.sources:
+        asked.append("from " + " or ".join(filters.sources))
+    if filters.since and filters.until:
+        asked.append(f"dated {filters.since} – {filters.until}")
+    elif filters.since:
+        asked.append(f"dated {filters.since} or later")
+    elif filters.until:
+        asked.append(f"dated {filters.until} or earlier")
+    held = [name for name, _ in summary.sources[:shown_sources]]
+    if len(summary.sources) > len(held):
+        held.append(f"{len(summary.sources) - len(held)} more")
+    span = f" ({_date_span(summary)})" if _date_span(summary) else ""
+    sources = f" from {', '.join(held)}" if held else ""
+    return f"No article is {' and '.join(asked)}. I have {_article_count(summary)}{span}{sources}."
+
+
+def _article_count(summary: IndexSummary) -> str:
+    return f"{summary.articles} {'article' if summary.articles == 1 else 'articles'}"
+
+
+def _date_span(summary: IndexSummary) -> str:
+    if summary.first_date and summary.last_date:
+        return f"{summary.first_date} – {summary.last_date}"
+    return ""
 
 
 def compose_answer(

@@ -97,6 +97,11 @@ class Retriever:
             mask &= (self._day_of_row >= 0) & (self._day_of_row <= filters.until.toordinal())
         return mask
 
+    def matches_any(self, filters: SearchFilters) -> bool:
+        """Whether any passage passes `filters` (when none does, say so rather than abstain)."""
+        mask = self.allowed_rows(filters)
+        return mask is None or bool(mask.any())
+
     def search(
         self,
         query: str,

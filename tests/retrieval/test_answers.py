@@ -149,6 +149,18 @@ def test_filters_exclude_what_they_should(newsroom):
     assert newsroom.ask(question, filters=nothing).abstained
 
 
+def test_filters_that_match_no_article_say_so_and_what_there_is(newsroom):
+    question = "What did Blinken say about a ceasefire?"
+
+    answer = newsroom.ask(question, filters=SearchFilters(sources=("Nobody News",)))
+    too_late = newsroom.ask(question, filters=SearchFilters(since=date(2030, 1, 1)))
+
+    assert answer.abstained and not answer.citations
+    assert answer.answer.startswith("No article is from Nobody News.")
+    assert "Reuters" in answer.answer and "BBC" in answer.answer  # the sources it does hold
+    assert too_late.abstained and "dated 2030-01-01 or later" in too_late.answer
+
+
 def test_one_article_gives_at_most_two_passages(newsroom):
     passages = newsroom.search("Blinken Israel Gaza Hamas", k=6)
     per_article = {}
