@@ -25,7 +25,7 @@ K1 = 1.5
 B = 0.75
 _STEMMER = Stemmer.Stemmer("english")
 _WORD = re.compile(r"(?u)\b\w\w+\b")  # bm25s's (and scikit-learn's) token pattern
-_STOP_WORDS = frozenset(STOPWORDS_EN_PLUS)
+STOP_WORDS = frozenset(STOPWORDS_EN_PLUS)
 MATRIX = "term_frequencies.npz"
 VOCABULARY = "vocabulary.json"
 CHUNK_IDS = "chunk_ids.npy"
@@ -38,7 +38,7 @@ def tokenize(texts: Sequence[str]) -> list[list[str]]:
     stemmer, without its per-call set-up, which dominated the cost of scoring answer sentences.
     """
     return [
-        _STEMMER.stemWords([w for w in _WORD.findall(text.lower()) if w not in _STOP_WORDS])
+        _STEMMER.stemWords([w for w in _WORD.findall(text.lower()) if w not in STOP_WORDS])
         for text in texts
     ]
 

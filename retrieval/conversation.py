@@ -16,6 +16,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
 
+from index.lexical import STOP_WORDS
 from retrieval.schema import Answer
 from retrieval.search import SearchFilters
 
@@ -123,11 +124,14 @@ def _answered_person(question: str, previous_query: str, previous_answer: str) -
 
 
 def _bare_name(entity: str) -> str:
-    """ "On Sunday" → "", "China's Ding Liren" → "Ding Liren": capitalised words that are not
-    names, and a possessive before a name, are dropped from the front."""
+    """ "On Sunday" → "", "Both Anisimova" → "Anisimova", "China's Ding Liren" → "Ding Liren":
+    capitalised words that are not names (function words, days, months), and a possessive
+    before a name, are dropped from the front."""
     words = entity.split()
     while words and (
-        words[0].lower() in NOT_NAMES or (len(words) > 1 and words[0].endswith(("'s", "’s")))
+        words[0].lower() in NOT_NAMES
+        or words[0].lower() in STOP_WORDS
+        or (len(words) > 1 and words[0].endswith(("'s", "’s")))
     ):
         words = words[1:]
     return " ".join(words)

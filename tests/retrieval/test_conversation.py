@@ -51,6 +51,7 @@ def test_entities_are_carried_when_there_is_no_pronoun_to_replace():
             "London (CNN) Serena Williams returns to the court. [1]",
             "What else did Serena Williams say?",
         ),
+        ("Both Anisimova and Fritz are Americans. [1]", "What else did Anisimova say?"),
     ],
 )
 def test_he_after_a_who_question_is_the_person_the_answer_named(answer, rewritten):
