@@ -2,7 +2,9 @@
 
 Builds (or reuses) the dev-corpus index, serves a private copy of it with `newsdesk`'s own
 `run_server` in a separate process, then for each concurrency sends a fixed number of /ask
-requests with httpx and prints requests/s, p50, p95, p99 and errors. A last phase triggers
+requests with httpx and prints requests/s, p50, p95, p99, errors, and the CPU time the server
+and this load generator spent per request (they share the cores, which bounds throughput and,
+at a fixed concurrency, latency; the bound is printed for c=8). A last phase triggers
 POST /admin/reindex (after adding one article to the copy's corpus) while the load runs and
 counts failed requests. Finally it times the same questions in-process through
 `NewsdeskService.ask`, so the HTTP overhead shows as a ratio.
@@ -27,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +57,8 @@ class Phase:
     latencies_ms: list[float]
     errors: int
     wall_s: float
+    server_cpu_s: float | None = None  # the server process's CPU time during the phase
+    client_cpu_s: float | None = None  # this load generator's, on the same cores
 
     @property
     def rps(self) -> float:
@@ -65,8 +70,54 @@ class Phase:
             f"{self.name:<16} c={self.concurrency:<3} n={len(lat) + self.errors:<5} "
             f"{self.rps:7.1f} req/s  p50 {percentile(lat, 0.50):6.1f} ms  "
             f"p95 {percentile(lat, 0.95):6.1f} ms  p99 {percentile(lat, 0.99):6.1f} ms  "
-            f"errors {self.errors}"
+            f"errors {self.errors}{self.cpu_note()}"
         )
+
+    def cpu_note(self) -> str:
+        done = len(self.latencies_ms) + self.errors
+        if self.server_cpu_s is None or self.client_cpu_s is None or not done:
+            return ""
+        return (
+            f"  CPU/req server {1000 * self.server_cpu_s / done:.1f} ms, "
+            f"client {1000 * self.client_cpu_s / done:.1f} ms"
+        )
+
+
+def process_cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds of a process so far (Linux /proc; None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def with_cpu(phase: Awaitable[Phase], server_pid: int) -> Phase:
+    """`phase`, with the CPU time the server and this client spent on it."""
+    server_before, client_before = process_cpu_s(server_pid), time.process_time()
+    done = await phase
+    server_after = process_cpu_s(server_pid)
+    if server_before is not None and server_after is not None:
+        done.server_cpu_s = server_after - server_before
+        done.client_cpu_s = time.process_time() - client_before
+    return done
+
+
+def print_cpu_bound(phase: Phase) -> None:
+    """What the CPU spent per request allows on this machine: with server and load generator
+    sharing the cores, throughput ≤ cores / CPU per request, and by Little's law a closed loop
+    of c requests in flight then waits at least c / throughput per request on average."""
+    done = len(phase.latencies_ms) + phase.errors
+    if phase.server_cpu_s is None or phase.client_cpu_s is None or not done:
+        return
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    per_request_s = (phase.server_cpu_s + phase.client_cpu_s) / done
+    ceiling = (cores or 1) / per_request_s
+    print(
+        f"CPU bound at c={phase.concurrency}: {1000 * per_request_s:.1f} ms CPU per request on "
+        f"{cores} cores → at most {ceiling:.0f} req/s, mean latency ≥ "
+        f"{1000 * phase.concurrency / ceiling:.0f} ms"
+    )
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -238,17 +289,21 @@ async def reindex_during_load(
     return phase, status
 
 
-async def http_load(base_url: str, questions: list[str], args: argparse.Namespace) -> list[Phase]:
+async def http_load(
+    base_url: str, questions: list[str], args: argparse.Namespace, server_pid: int
+) -> list[Phase]:
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     async with httpx.AsyncClient(base_url=base_url, timeout=30, limits=limits) as client:
         await run_phase(client, "warm-up", questions, 20, 2)
         phases = []
         for concurrency in args.concurrency:
-            phase = await run_phase(client, "ask", questions, args.requests, concurrency)
+            load = run_phase(client, "ask", questions, args.requests, concurrency)
+            phase = await with_cpu(load, server_pid)
             print(phase.line(), flush=True)
             phases.append(phase)
         if args.rate:
-            phase = await run_rate(client, questions, args.requests, args.rate, 8)
+            load = run_rate(client, questions, args.requests, args.rate, 8)
+            phase = await with_cpu(load, server_pid)
             print(phase.line(), flush=True)
             phases.append(phase)
         if not args.no_reindex:
@@ -316,7 +371,7 @@ def main() -> None:
                 f"{len(questions)} dev questions; {os.cpu_count()} CPUs",
                 flush=True,
             )
-            phases = asyncio.run(http_load(base_url, questions, args))
+            phases = asyncio.run(http_load(base_url, questions, args, server.pid))
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -344,6 +399,7 @@ def main() -> None:
             f"target c=8 closed loop ≥ {TARGET['rps']:.0f} req/s, 0 errors: "
             f"{eight.rps >= TARGET['rps'] and eight.errors == 0}"
         )
+        print_cpu_bound(eight)
     for phase in (eight, rated):
         if phase is not None and phase.latencies_ms:
             met = (
