@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -441,6 +442,7 @@ def run_server(
     and the model live in its memory); with `telegram`, the bot runs in it too."""
     import uvicorn
 
+    _check_port_free(host, port)  # a busy port fails now, not after the model has loaded
     config = uvicorn.Config(
         create_app(settings, telegram=telegram),
         host=host,
@@ -451,3 +453,17 @@ def run_server(
         timeout_graceful_shutdown=10,
     )
     uvicorn.Server(config).run()
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Bind and release `host:port` the way the server will (address reuse on, as asyncio does)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise NewsdeskError(
+                f"Cannot listen on {host}:{port}: {error.strerror or error}. "
+                "Stop what is using it or pick another --port."
+            ) from None

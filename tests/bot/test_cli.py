@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -111,3 +112,14 @@ def test_serve_with_telegram_and_no_token_is_refused_in_one_line(cli, tmp_path: 
     result = cli("serve", "--telegram", "--index-dir", str(tmp_path / "idx"))
     assert result.exit_code != 0
     assert "NEWSDESK_TELEGRAM_TOKEN" in result.stderr and "Traceback" not in result.output
+
+
+def test_serve_on_a_busy_port_is_refused_before_loading_anything(cli, built_index: Path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = cli("serve", "--port", str(port), "--index-dir", str(built_index))
+    assert result.exit_code == 1
+    assert f"Cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "--port" in result.stderr and "Traceback" not in result.output
