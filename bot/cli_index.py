@@ -53,7 +53,8 @@ def _run_build(
 def _report_line(report: BuildReport, index_dir: object) -> str:
     verb = "Updated" if report.incremental else "Built"
     line = (
-        f"{verb} {index_dir}: {report.articles} articles, {report.chunks} chunks "
+        f"{verb} {index_dir}: {_count(report.articles, 'article')}, "
+        f"{_count(report.chunks, 'chunk')} "
         f"({report.embedded_chunks} embedded, {report.reused_chunks} reused) "
         f"in {report.seconds:.1f}s"
     )
@@ -63,8 +64,12 @@ def _report_line(report: BuildReport, index_dir: object) -> str:
             f"{report.removed_articles} removed"
         )
     if report.skipped:
-        line += f"; {len(report.skipped)} inputs skipped (see warnings)"
+        line += f"; {_count(len(report.skipped), 'input')} skipped (see warnings)"
     return line + "."
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 @index_app.command("build")

@@ -33,14 +33,29 @@ def source_label(citation: Citation) -> str:
     return ", ".join(part for part in (citation.source, citation.date) if part) or "unknown source"
 
 
+def by_article(citations: Iterable[Citation]) -> list[tuple[str, Citation]]:
+    """('[1, 3]', first citation) per cited article, in order of first use: an article quoted
+    twice is listed once."""
+    numbers: dict[str, list[int]] = {}
+    first: dict[str, Citation] = {}
+    for citation in citations:
+        numbers.setdefault(citation.article_id, []).append(citation.n)
+        first.setdefault(citation.article_id, citation)
+    return [(f"[{', '.join(map(str, numbers[a]))}]", first[a]) for a in first]
+
+
 def render_text(answer: Answer, *, quotes: bool = False) -> str:
-    """A readable answer for a terminal: the answer, then numbered sources with their links."""
+    """A readable answer for a terminal: the answer, then numbered sources with their links
+    (each article once), or with `quotes` every citation with the sentence quoted from it."""
     lines = [answer.answer.strip()]
     if answer.citations:
         lines += ["", "Sources:"]
-        for citation in answer.citations:
+        listed = (
+            [(f"[{c.n}]", c) for c in answer.citations] if quotes else by_article(answer.citations)
+        )
+        for marker, citation in listed:
             title = citation.title or "Untitled"
-            lines.append(f"[{citation.n}] {title} — {source_label(citation)}")
+            lines.append(f"{marker} {title} — {source_label(citation)}")
             if citation.url:
                 lines.append(f"    {citation.url}")
             if quotes:
@@ -67,9 +82,10 @@ def _linked_title(citation: Citation) -> str:
     return f'<a href="{href}">{title}</a>' if href else title
 
 
-def source_line_html(citation: Citation, *, quote: bool = False) -> str:
+def source_line_html(citation: Citation, *, quote: bool = False, marker: str = "") -> str:
     """'[1] <a href=URL>Title</a> — Bloomberg, 2023-11-03', optionally with the quote below."""
-    line = f"[{citation.n}] {_linked_title(citation)} — {html.escape(source_label(citation))}"
+    marker = marker or f"[{citation.n}]"
+    line = f"{marker} {_linked_title(citation)} — {html.escape(source_label(citation))}"
     if quote and citation.quote.strip():
         line += f"\n<i>“{html.escape(citation.quote.strip())}”</i>"
     return line
@@ -81,7 +97,9 @@ def answer_html(answer: Answer, *, note: str | None = None) -> str:
     if note:
         blocks.append(f"<i>{html.escape(note)}</i>")
     if answer.citations and not answer.abstained:
-        sources = "\n".join(source_line_html(c) for c in answer.citations)
+        sources = "\n".join(
+            source_line_html(c, marker=marker) for marker, c in by_article(answer.citations)
+        )
         blocks.append(f"<b>Sources</b>\n{sources}")
     return "\n\n".join(blocks)
 

@@ -91,6 +91,22 @@ def test_json_is_the_one_answer_schema() -> None:
     }
 
 
+def test_an_article_quoted_twice_is_listed_once_with_both_numbers() -> None:
+    again = citation(3, article_id="a1")  # a second sentence from the article of [1]
+    other = citation(2, article_id="a2", title="Another")
+    twice = answer("First. [1] Second. [2] Third. [3]", citations=[citation(1), other, again])
+
+    for shown in (render_text(twice), parse_telegram_html(render_telegram(twice)[0])):
+        sources = shown.split("Sources")[1].strip(": \n").splitlines()
+        listed = [line for line in sources if line.startswith("[")]
+        assert listed == [
+            "[1, 3] Blinken urges more protection for Gaza civilians — Bloomberg, 2023-11-03",
+            "[2] Another — Bloomberg, 2023-11-03",
+        ]
+    with_quotes = render_text(twice, quotes=True)  # the quotes view keeps one entry per quote
+    assert "[3] Blinken urges" in with_quotes and "[1, 3]" not in with_quotes
+
+
 def test_telegram_answer_has_markers_then_linked_numbered_sources() -> None:
     [message] = render_telegram(answer())
     shown = parse_telegram_html(message)

@@ -261,7 +261,13 @@ def test_long_answers_are_split_into_valid_messages(service: NewsdeskService) ->
         answer = service.ask(question, **kwargs)
         [citation] = answer.citations[:1]
         citations = [
-            replace(citation, n=n, title=f"{citation.title} <{n}> & co") for n in range(1, 31)
+            replace(
+                citation,
+                n=n,
+                article_id=f"{citation.article_id}-{n}",
+                title=f"{citation.title} <{n}> & co",
+            )  # fmt: skip
+            for n in range(1, 31)
         ]
         text = " ".join(f"{citation.quote} [{n}]" for n in range(1, 31)) * 4
         return replace(answer, answer=text, citations=citations)
