@@ -31,7 +31,7 @@ def test_build_then_stats_then_update(cli, tmp_path: Path, corpus_copy: Path):
     index_dir = str(tmp_path / "idx")
     built = cli("index", "build", "--corpus", str(corpus_copy), "--index-dir", index_dir)
     assert built.exit_code == 0, built.output
-    assert "Built" in built.stdout and "1 articles" in built.stdout
+    assert "Built" in built.stdout and "1 article," in built.stdout
     assert "broken.json" in built.stderr and "notes.docx" in built.stderr
 
     stats = cli("index", "stats", "--index-dir", index_dir, "--json")
