@@ -26,6 +26,7 @@ MONTH_OR_DAY = re.compile(
 )
 CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]+")
 WORDS = re.compile(r"[\w’'-]+")
+QUESTION_END = re.compile(r"\?[\"'”’)\]]*\s*$")
 
 
 @dataclass(frozen=True)
@@ -107,9 +108,10 @@ def compose_answer(
         for c in _score_sentences(query, passages, lexical, tuning)
         if (c.passage.article_id, c.start, c.end) not in (exclude or set())
     ]
-    if not candidates or not _is_evidence(candidates, passages, tuning):
+    statements = [c for c in candidates if not QUESTION_END.search(c.quote)]
+    if not statements or not _is_evidence(candidates, passages, tuning):
         return Answer(answer=abstention_text(summary), abstained=True, query=query)
-    chosen = _select(candidates, tuning)
+    chosen = _select(statements, tuning)  # a question in an article ("What next?") answers nothing
     citations = [
         Citation(
             n=n,

@@ -21,7 +21,7 @@ def lines(name: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def newsroom(tmp_path_factory, embedder):
-    """A service over the seed article plus six articles from other outlets and formats."""
+    """A service over the seed article plus seven articles from other outlets and formats."""
     from bot.service import NewsdeskService
     from index.build import build_index
     from tests.conftest import settings_for
@@ -122,7 +122,7 @@ def test_off_topic_questions_abstain(newsroom):
     assert len(abstained) / len(answers) >= 0.9, [a.query for a in answers if not a.abstained]
     for answer in abstained:
         assert answer.citations == []
-        assert answer.answer.startswith("I couldn't find that in the articles I have (7 articles")
+        assert answer.answer.startswith("I couldn't find that in the articles I have (8 articles")
 
 
 def test_seed_questions_are_answered_from_the_seed(service):
@@ -147,6 +147,15 @@ def test_filters_exclude_what_they_should(newsroom):
     assert {p.source for p in newsroom.search("floods", k=5, filters=window)} == {"BBC"}
     nothing = SearchFilters(sources=("Nobody News",))
     assert newsroom.ask(question, filters=nothing).abstained
+
+
+def test_a_question_in_an_article_is_never_the_answer(newsroom):
+    answer = newsroom.ask("Which wildly popular show was green-lit for a second season?")
+
+    assert not answer.abstained
+    assert "Squid Game" in answer.answer
+    assert not any(c.quote.rstrip().endswith("?") for c in answer.citations)
+    assert_citations_are_exact(answer, newsroom)
 
 
 def test_filters_that_match_no_article_say_so_and_what_there_is(newsroom):
