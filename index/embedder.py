@@ -250,8 +250,11 @@ class _ExportRunner(ABC):
 
     Batches over independent texts scale across cores with no per-operator barriers, and small
     calls (about TOKENS_PER_CALL padded tokens) keep the activations in cache: measured 1.3x the
-    per-core throughput of 64-text calls. Subclasses supply `_infer` for one padded batch.
+    per-core throughput of 64-text calls. Subclasses supply `_infer` for one padded batch, and
+    may round widths up to a multiple of `width_step`.
     """
+
+    width_step = 1
 
     def __init__(self, export_dir: Path, threads: int) -> None:
         from tokenizers import Tokenizer
@@ -282,7 +285,8 @@ class _ExportRunner(ABC):
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
 
         def run(rows: np.ndarray) -> None:
-            out[rows] = self._infer(self._feeds([encodings[i] for i in rows], lengths[rows].max()))
+            width = -(-int(lengths[rows].max()) // self.width_step) * self.width_step
+            out[rows] = self._infer(self._feeds([encodings[i] for i in rows], width))
 
         if self.pool is None or len(groups) == 1:
             for rows in groups:
@@ -338,8 +342,12 @@ class _OpenVinoRunner(_ExportRunner):
     calls, concurrent callers (a pool of `threads`, or server workers with one thread each) run
     in parallel, and a call waits for a free request, so never more model threads than cores.
     Measured here (AMX): 2.5x onnxruntime's speed on questions in batches of 8, 3.6x plain
-    `SentenceTransformer.encode` on passages.
+    `SentenceTransformer.encode` on passages. Widths padded to a multiple of 16 make calls repeat
+    a few shapes, whose compiled kernels OpenVINO keeps: 1.2x the passages/s and 15-25 % less
+    CPU per question in batches of 4 (onnxruntime gains nothing from it and pays the padding).
     """
+
+    width_step = 16
 
     def __init__(self, export_dir: Path, threads: int, core: Any) -> None:
         super().__init__(export_dir, threads)
