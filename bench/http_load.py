@@ -110,9 +110,11 @@ def print_cpu_bound(phase: Phase) -> None:
     done = len(phase.latencies_ms) + phase.errors
     if phase.server_cpu_s is None or phase.client_cpu_s is None or not done:
         return
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    from index.model_source import available_cores
+
+    cores = available_cores()
     per_request_s = (phase.server_cpu_s + phase.client_cpu_s) / done
-    ceiling = (cores or 1) / per_request_s
+    ceiling = cores / per_request_s
     print(
         f"CPU bound at c={phase.concurrency}: {1000 * per_request_s:.1f} ms CPU per request on "
         f"{cores} cores → at most {ceiling:.0f} req/s, mean latency ≥ "
