@@ -21,7 +21,7 @@ from retrieval.schema import Answer
 from retrieval.search import SearchFilters
 
 ENTITY = re.compile(r"\b(?:[A-Z][\w'’.-]*|[A-Z]{2,})(?:\s+(?:of\s+|de\s+)?[A-Z][\w'’.-]*)*")
-WORD = re.compile(r"[\w'’-]+")
+NEXT_WORD = re.compile(r"\s+([\w'’-]+)")
 POSSESSIVE_PRONOUNS = {"his", "her", "their"}
 FOLLOW_UP_OPENERS = re.compile(
     r"^\s*(?:and|but|also|so|then|what about|how about|and what about|what else|anything else)\b",
@@ -139,8 +139,12 @@ def _bare_name(entity: str) -> str:
 
 def _replace_first_pronoun(question: str, subject: str) -> tuple[str, bool]:
     def swap(match: re.Match[str]) -> str:
-        word = match.group()
-        return f"{subject}'s" if word.lower() in POSSESSIVE_PRONOUNS else subject
+        word = match.group().lower()
+        if word == "her":  # "her son" (possessive) or "succeeded her", "met her in" (object)
+            after = NEXT_WORD.match(question, match.end())
+            possessive = after is not None and after[1].lower() not in STOP_WORDS
+            return f"{subject}'s" if possessive else subject
+        return f"{subject}'s" if word in POSSESSIVE_PRONOUNS else subject
 
     rewritten, count = PERSONAL_PRONOUNS.subn(swap, question, count=1)
     return rewritten, count > 0

@@ -27,6 +27,18 @@ def test_follow_ups_are_rewritten_from_the_previous_turn(question, rewritten):
     assert rewrite_follow_up(question, FIRST) == rewritten
 
 
+@pytest.mark.parametrize(
+    ("question", "rewritten"),
+    [
+        ("Who succeeded her?", "Who succeeded Queen Elizabeth?"),
+        ("Did anyone meet her in Paris?", "Did anyone meet Queen Elizabeth in Paris?"),
+        ("What did her son say?", "What did Queen Elizabeth's son say?"),
+    ],
+)
+def test_her_is_possessive_only_before_a_noun(question, rewritten):
+    assert rewrite_follow_up(question, "When did Queen Elizabeth die?") == rewritten
+
+
 def test_questions_that_stand_alone_are_left_alone():
     assert rewrite_follow_up("What did Netanyahu say about hostages?", FIRST) is None
     assert not is_follow_up("How many people were killed in Gaza?")
