@@ -22,6 +22,8 @@ from retrieval.search import SearchFilters
 
 ENTITY = re.compile(r"\b(?:[A-Z][\w'’.-]*|[A-Z]{2,})(?:\s+(?:of\s+|de\s+)?[A-Z][\w'’.-]*)*")
 NEXT_WORD = re.compile(r"\s+([\w'’-]+)")
+WORDS = re.compile(r"[\w'’-]+")
+BARE_REWRITE = re.compile(r"(?P<bare>.+?\?) \((?P<topic>.+)\)")  # "When? (What did … say?)"
 POSSESSIVE_PRONOUNS = {"his", "her", "their"}
 FOLLOW_UP_OPENERS = re.compile(
     r"^\s*(?:and|but|also|so|then|what about|how about|and what about|what else|anything else)\b",
@@ -32,6 +34,7 @@ QUESTION_WORDS = {
     "is", "are", "was", "were", "will", "can", "could", "should", "would", "has", "have", "and",
     "but", "also", "so", "then", "tell", "give", "show", "any", "anything", "i", "the", "a", "an",
 }  # fmt: skip
+BARE_WORDS = QUESTION_WORDS | {"many", "much", "long", "often", "far", "else", "exactly", "come"}
 MORE_WORDS = re.compile(r"\b(?:else|more|other|another)\b", re.IGNORECASE)
 WHAT_ABOUT = re.compile(
     r"^\s*(?:and\s+|but\s+)?(?:what|how)\s+about\s+(?P<topic>.+?)\s*\??\s*$", re.I
@@ -75,14 +78,33 @@ def _entity(match: re.Match[str]) -> str:
 
 
 def is_follow_up(question: str) -> bool:
-    """Opens like a continuation, or speaks of a person it does not name."""
-    return bool(FOLLOW_UP_OPENERS.match(question) or PERSONAL_PRONOUNS.search(question))
+    """Opens like a continuation, speaks of a person it does not name, or has no content of its
+    own ("Why?")."""
+    return bool(
+        FOLLOW_UP_OPENERS.match(question)
+        or PERSONAL_PRONOUNS.search(question)
+        or _is_bare(question)
+    )
+
+
+def _is_bare(question: str) -> bool:
+    """ "Why?", "How many?", "Who else?": a question made only of question and function words."""
+    words = [word.lower() for word in WORDS.findall(question)]
+    return (
+        bool(words)
+        and question.rstrip().endswith("?")
+        and all(word in BARE_WORDS or word in STOP_WORDS for word in words)
+    )
 
 
 def rewrite_follow_up(question: str, previous_query: str, previous_answer: str = "") -> str | None:
     """A stand-alone version of `question`, or None when it needs no context."""
     if not is_follow_up(question):
         return None
+    if _is_bare(question):  # "Why?" asks about the previous question as a whole
+        earlier = BARE_REWRITE.fullmatch(previous_query)
+        topic = earlier["topic"] if earlier and _is_bare(earlier["bare"]) else previous_query
+        return f"{question.strip()} ({topic})"
     what_about, about = WHAT_ABOUT.match(question), ABOUT_TOPIC.match(previous_query)
     if what_about and about:
         return f"{about['frame']}{what_about['topic']}{about['end']}"

@@ -39,6 +39,16 @@ def test_her_is_possessive_only_before_a_noun(question, rewritten):
     assert rewrite_follow_up(question, "When did Queen Elizabeth die?") == rewritten
 
 
+def test_a_question_with_no_content_of_its_own_asks_about_the_previous_one():
+    musk = "What did Elon Musk say about Twitter layoffs?"
+    why = rewrite_follow_up("Why?", musk)
+    assert why == f"Why? ({musk})"
+    assert rewrite_follow_up("And when?", why) == f"And when? ({musk})"  # not nested
+    assert rewrite_follow_up("How many?", musk) == f"How many? ({musk})"
+    assert rewrite_follow_up("What is inflation?", musk) is None  # a topic of its own
+    assert rewrite_follow_up("Thanks", musk) is None
+
+
 def test_questions_that_stand_alone_are_left_alone():
     assert rewrite_follow_up("What did Netanyahu say about hostages?", FIRST) is None
     assert not is_follow_up("How many people were killed in Gaza?")
