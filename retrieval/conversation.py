@@ -23,6 +23,7 @@ from retrieval.search import SearchFilters
 ENTITY = re.compile(r"\b(?:[A-Z][\w'’.-]*|[A-Z]{2,})(?:\s+(?:of\s+|de\s+)?[A-Z][\w'’.-]*)*")
 NEXT_WORD = re.compile(r"\s+([\w'’-]+)")
 WORDS = re.compile(r"[\w'’-]+")
+POSSESSIVE_END = re.compile(r"['’]s$")  # carried as "Musk", not "Musk's"
 BARE_REWRITE = re.compile(r"(?P<bare>.+?\?) \((?P<topic>.+)\)")  # "When? (What did … say?)"
 POSSESSIVE_PRONOUNS = {"his", "her", "their"}
 FOLLOW_UP_OPENERS = re.compile(
@@ -108,7 +109,7 @@ def rewrite_follow_up(question: str, previous_query: str, previous_answer: str =
     what_about, about = WHAT_ABOUT.match(question), ABOUT_TOPIC.match(previous_query)
     if what_about and about:
         return f"{about['frame']}{what_about['topic']}{about['end']}"
-    carried = named_entities(previous_query)
+    carried = [POSSESSIVE_END.sub("", entity) for entity in named_entities(previous_query)]
     person = _answered_person(question, previous_query, previous_answer)
     if person:
         carried = [person, *carried]
@@ -133,8 +134,8 @@ def _answered_person(question: str, previous_query: str, previous_answer: str) -
     asked = previous_query.lower()
     for match in ENTITY.finditer(previous_answer):
         name = _bare_name(_entity(match))
-        if not name or name.lower() in asked or name.isupper():
-            continue
+        if not name or name.lower() in asked or name.isupper() or name.endswith(("'s", "’s")):
+            continue  # a possessive ("Britain's new prime minister") names what follows it
         only_starts_a_sentence = (
             name == match.group().rstrip(".")
             and " " not in name

@@ -39,6 +39,15 @@ def test_her_is_possessive_only_before_a_noun(question, rewritten):
     assert rewrite_follow_up(question, "When did Queen Elizabeth die?") == rewritten
 
 
+def test_a_possessive_subject_is_carried_as_the_name():
+    assert rewrite_follow_up("What is his next step?", "What is Musk's plan for Twitter?") == (
+        "What is Musk's next step? (Twitter)"
+    )
+    assert rewrite_follow_up("And what about Tesla?", "What is Musk's plan?") == (
+        "And what about Tesla? (Musk)"
+    )
+
+
 def test_a_question_with_no_content_of_its_own_asks_about_the_previous_one():
     musk = "What did Elon Musk say about Twitter layoffs?"
     why = rewrite_follow_up("Why?", musk)
@@ -74,6 +83,7 @@ def test_entities_are_carried_when_there_is_no_pronoun_to_replace():
             "What else did Serena Williams say?",
         ),
         ("Both Anisimova and Fritz are Americans. [1]", "What else did Anisimova say?"),
+        ("Britain's new leader replaces Novak Djokovic. [1]", "What else did Novak Djokovic say?"),
     ],
 )
 def test_he_after_a_who_question_is_the_person_the_answer_named(answer, rewritten):
