@@ -3,7 +3,8 @@
 A follow-up such as "Who did he meet with?" or "And what about a two-state solution?" leans on
 the previous turn. The rewrite puts the previous turn's named entities back in (replacing a
 pronoun where there is one), so retrieval sees a question that stands on its own. After a "who"
-question, "he" or "she" is the person the answer named rather than anyone in the question.
+question, "he", "she" or "they" is whom the answer named rather than anyone in the question; a
+question with no content of its own ("Why?") carries the previous question whole.
 """
 
 from __future__ import annotations
@@ -42,7 +43,6 @@ WHAT_ABOUT = re.compile(
 )
 ABOUT_TOPIC = re.compile(r"^(?P<frame>.*\babout\s+)(?P<topic>.+?)(?P<end>\s*\??\s*)$", re.I)
 PERSONAL_PRONOUNS = re.compile(r"\b(?:he|she|him|his|her|they|them|their)\b", re.IGNORECASE)
-ONE_PERSON = re.compile(r"\b(?:he|she|him|his|her)\b", re.IGNORECASE)
 SENTENCE_START = re.compile(r"(?:^|[.!?][\"'”’)]*\s+|\]\s+)$")  # what precedes a sentence
 ASKS_FOR_PERSON = re.compile(r"^\s*(?:and\s+|but\s+)?(?:who|whom)\b", re.IGNORECASE)
 NOT_NAMES = {
@@ -124,12 +124,13 @@ def rewrite_follow_up(question: str, previous_query: str, previous_answer: str =
 
 
 def _answered_person(question: str, previous_query: str, previous_answer: str) -> str | None:
-    """After "Who won Wimbledon?", the "he" of "What else did he say?" is the first name in the
-    answer that its question did not already hold (a leading possessive such as "China's" cut).
+    """After "Who won Wimbledon?", the "he" of "What else did he say?" (or the "they" of "Who
+    did they beat?" after "Who won the final?") is the first name in the answer that its
+    question did not already hold (a leading possessive such as "China's" cut).
 
     Not a name: one capitalised word that only starts a sentence ("With so little…"), an
     acronym ("CNN"), or a span ending in a word of events and organisations ("French Open")."""
-    if not (ASKS_FOR_PERSON.match(previous_query) and ONE_PERSON.search(question)):
+    if not (ASKS_FOR_PERSON.match(previous_query) and PERSONAL_PRONOUNS.search(question)):
         return None
     asked = previous_query.lower()
     for match in ENTITY.finditer(previous_answer):

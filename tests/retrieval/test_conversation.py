@@ -39,6 +39,13 @@ def test_her_is_possessive_only_before_a_noun(question, rewritten):
     assert rewrite_follow_up(question, "When did Queen Elizabeth die?") == rewritten
 
 
+def test_they_after_a_who_question_is_who_the_answer_named():
+    answer = "Losers in the first final, Argentina finally won the World Cup. [1]"
+    assert rewrite_follow_up("Who did they beat?", "Who won the World Cup final?", answer) == (
+        "Who did Argentina beat? (World Cup)"
+    )
+
+
 def test_a_possessive_subject_is_carried_as_the_name():
     assert rewrite_follow_up("What is his next step?", "What is Musk's plan for Twitter?") == (
         "What is Musk's next step? (Twitter)"
