@@ -14,6 +14,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -98,8 +99,16 @@ def _is_bare(question: str) -> bool:
     )
 
 
-def rewrite_follow_up(question: str, previous_query: str, previous_answer: str = "") -> str | None:
-    """A stand-alone version of `question`, or None when it needs no context."""
+def rewrite_follow_up(
+    question: str,
+    previous_query: str,
+    previous_answer: str = "",
+    earlier_queries: Sequence[str] = (),
+) -> str | None:
+    """A stand-alone version of `question`, or None when it needs no context.
+
+    Names are carried from the previous query, or when it names none ("What was the score?"),
+    from the latest of `earlier_queries` (oldest first) that does."""
     if not is_follow_up(question):
         return None
     if _is_bare(question):  # "Why?" asks about the previous question as a whole
@@ -109,7 +118,11 @@ def rewrite_follow_up(question: str, previous_query: str, previous_answer: str =
     what_about, about = WHAT_ABOUT.match(question), ABOUT_TOPIC.match(previous_query)
     if what_about and about:
         return f"{about['frame']}{what_about['topic']}{about['end']}"
-    carried = [POSSESSIVE_END.sub("", entity) for entity in named_entities(previous_query)]
+    carried: list[str] = []
+    for query in (previous_query, *reversed(earlier_queries)):
+        if entities := named_entities(query):
+            carried = [POSSESSIVE_END.sub("", entity) for entity in entities]
+            break
     person = _answered_person(question, previous_query, previous_answer)
     if person:
         carried = [person, *carried]
@@ -201,7 +214,8 @@ class Conversation:
         if last is None:
             return question, None
         answered = "" if last.answer.abstained else last.answer.answer
-        rewritten = rewrite_follow_up(question, last.query, answered)
+        earlier = [turn.query for turn in self.turns[:-1]]
+        rewritten = rewrite_follow_up(question, last.query, answered, earlier)
         return (rewritten or question), rewritten
 
     def wants_more(self, question: str) -> bool:

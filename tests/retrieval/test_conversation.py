@@ -46,6 +46,13 @@ def test_they_after_a_who_question_is_who_the_answer_named():
     )
 
 
+def test_names_come_from_the_latest_turn_that_has_some():
+    earlier = ["Who won the World Cup final?", "Who did Argentina beat? (World Cup)"]
+    assert rewrite_follow_up("Who scored for them?", "What was the score?", "", earlier) == (
+        "Who scored for Argentina? (World Cup)"
+    )
+
+
 def test_a_possessive_subject_is_carried_as_the_name():
     assert rewrite_follow_up("What is his next step?", "What is Musk's plan for Twitter?") == (
         "What is Musk's next step? (Twitter)"
