@@ -130,9 +130,15 @@ def chat(k: KOption = 5, index_dir: IndexDirOption = None, model: ModelOption = 
                 console.print("Conversation cleared.")
                 continue
             if line == "/sources":
-                console.print(
-                    render_text(last, quotes=True) if last else "No answer yet.", markup=False
-                )
+                if last is None or not last.citations:
+                    console.print(
+                        "No answer yet." if last is None else "That answer has no sources."
+                    )
+                else:
+                    console.print(render_text(last, quotes=True), markup=False)
+                continue
+            if line.startswith("/") and line.lower() != "/more":
+                console.print(f"Unknown command {line.split()[0]}. {CHAT_HELP}", markup=False)
                 continue
             if line.lower() in {"more", "/more"}:
                 if session_id is None:

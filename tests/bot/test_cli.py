@@ -86,6 +86,16 @@ def test_chat_follows_up_and_ends_on_quit(cli, built_index: Path):
     assert "Conversation cleared." in result.stdout
 
 
+def test_chat_explains_unknown_commands_and_sourceless_answers(cli, built_index: Path):
+    script = "/sources\n/souces\nWhat is the best sourdough recipe?\n/sources\nquit\n"
+    result = cli("chat", "--index-dir", str(built_index), input=script)
+    assert result.exit_code == 0, result.output
+    assert "No answer yet." in result.stdout
+    assert "Unknown command /souces. " in result.stdout and "/reset" in result.stdout
+    assert "couldn't find that" in result.stdout
+    assert "That answer has no sources." in result.stdout
+
+
 def test_errors_are_one_line_with_a_next_step(cli, tmp_path: Path):
     missing = cli("ask", "anything", "--index-dir", str(tmp_path / "none"))
     assert missing.exit_code == 1
