@@ -25,7 +25,7 @@ from retrieval.search import SearchFilters
 ENTITY = re.compile(r"\b(?:[A-Z][\w'’.-]*|[A-Z]{2,})(?:\s+(?:of\s+|de\s+)?[A-Z][\w'’.-]*)*")
 NEXT_WORD = re.compile(r"\s+([\w'’-]+)")
 WORDS = re.compile(r"[\w'’-]+")
-POSSESSIVE_END = re.compile(r"['’]s$")  # carried as "Musk", not "Musk's"
+POSSESSIVE_END = re.compile(r"['’]s$")
 BARE_REWRITE = re.compile(r"(?P<bare>.+?\?) \((?P<topic>.+)\)")  # "When? (What did … say?)"
 POSSESSIVE_PRONOUNS = {"his", "her", "their"}
 FOLLOW_UP_OPENERS = re.compile(
@@ -46,11 +46,10 @@ ABOUT_TOPIC = re.compile(r"^(?P<frame>.*\babout\s+)(?P<topic>.+?)(?P<end>\s*\??\
 PERSONAL_PRONOUNS = re.compile(r"\b(?:he|she|him|his|her|they|them|their)\b", re.IGNORECASE)
 SENTENCE_START = re.compile(r"(?:^|[.!?][\"'”’)]*\s+|\]\s+)$")  # what precedes a sentence
 ASKS_FOR_PERSON = re.compile(r"^\s*(?:and\s+|but\s+)?(?:who|whom)\b", re.IGNORECASE)
-NOT_NAMES = {
+NOT_NAMES = {  # capitalised words that are no names, besides the stop words
     "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
     "february", "march", "april", "may", "june", "july", "august", "september", "october",
-    "november", "december", "on", "in", "at", "by", "for", "from", "after", "before", "during",
-    "since", "until", "last", "this", "next", "i", "it", "he", "she", "they", "we", "you",
+    "november", "december", "since", "last", "next",
 }  # fmt: skip
 NOT_PERSON_ENDINGS = {
     "open", "cup", "games", "league", "party", "court", "house", "council", "committee", "union",
@@ -148,7 +147,7 @@ def _answered_person(question: str, previous_query: str, previous_answer: str) -
     asked = previous_query.lower()
     for match in ENTITY.finditer(previous_answer):
         name = _bare_name(_entity(match))
-        if not name or name.lower() in asked or name.isupper() or name.endswith(("'s", "’s")):
+        if not name or name.lower() in asked or name.isupper() or POSSESSIVE_END.search(name):
             continue  # a possessive ("Britain's new prime minister") names what follows it
         only_starts_a_sentence = (
             name == match.group().rstrip(".")
@@ -168,7 +167,7 @@ def _bare_name(entity: str) -> str:
     while words and (
         words[0].lower() in NOT_NAMES
         or words[0].lower() in STOP_WORDS
-        or (len(words) > 1 and words[0].endswith(("'s", "’s")))
+        or (len(words) > 1 and POSSESSIVE_END.search(words[0]))
     ):
         words = words[1:]
     return " ".join(words)
