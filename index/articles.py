@@ -82,21 +82,25 @@ def read_corpus(
     return _read(root, on_skip)
 
 
+def log_skip(item: SkippedInput) -> None:
+    """How a skipped input is reported when the caller takes no report of its own."""
+    logger.warning("skipped %s: %s", item.origin, item.reason)
+
+
 def _read(root: Path, on_skip: Callable[[SkippedInput], None] | None) -> Iterator[Article]:
     text_owner: dict[bytes, str] = {}  # digest of normalised text → id of the first article
     id_origin: dict[str, str] = {}
 
+    report = on_skip or log_skip
+
     def skip(origin: str, reason: str) -> None:
-        if on_skip is not None:
-            on_skip(SkippedInput(origin, reason))
-        else:
-            logger.warning("skipped %s: %s", origin, reason)
+        report(SkippedInput(origin, reason))
 
     for path, origin in _walk(root):
-        reader = _READERS.get(_suffix(path))
         if not path.exists():
             skip(origin, "broken symbolic link")
             continue
+        reader = _READERS.get(_suffix(path))
         if reader is None:
             skip(origin, f"unsupported file type {_suffix(path) or '(none)'}")
             continue

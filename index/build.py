@@ -23,7 +23,7 @@ from typing import Protocol
 import numpy as np
 
 from index import layout
-from index.articles import Article, SkippedInput, read_corpus
+from index.articles import Article, SkippedInput, log_skip, read_corpus
 from index.chunking import ChunkerSettings, chunk_article, embedding_text
 from index.errors import CorpusError, IndexIncompatible, IndexNotFound
 from index.lexical import LexicalBuilder
@@ -102,12 +102,11 @@ def build_index(
     progress = on_progress or (lambda _: None)
     skipped: list[SkippedInput] = []
 
+    report_skip = on_skip or log_skip
+
     def record_skip(item: SkippedInput) -> None:
         skipped.append(item)
-        if on_skip:
-            on_skip(item)
-        else:
-            logger.warning("skipped %s: %s", item.origin, item.reason)
+        report_skip(item)
 
     with layout.build_lock(index_dir):
         for stale in layout.remove_stale(index_dir):
