@@ -57,8 +57,8 @@ class _Candidate:
 
 
 def abstention_text(summary: IndexSummary) -> str:
-    span = f", {_date_span(summary)}" if _date_span(summary) else ""
-    return f"I couldn't find that in the articles I have ({_article_count(summary)}{span})."
+    held = ", ".join(filter(None, (_article_count(summary), _date_span(summary))))
+    return f"I couldn't find that in the articles I have ({held})."
 
 
 def no_match_text(filters: SearchFilters, summary: IndexSummary, shown_sources: int = 8) -> str:
@@ -75,7 +75,7 @@ def no_match_text(filters: SearchFilters, summary: IndexSummary, shown_sources: 
     held = [name for name, _ in summary.sources[:shown_sources]]
     if len(summary.sources) > len(held):
         held.append(f"{len(summary.sources) - len(held)} more")
-    span = f" ({_date_span(summary)})" if _date_span(summary) else ""
+    span = f" ({dates})" if (dates := _date_span(summary)) else ""
     sources = f" from {', '.join(held)}" if held else ""
     return f"No article is {' and '.join(asked)}. I have {_article_count(summary)}{span}{sources}."
 
