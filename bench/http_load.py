@@ -73,14 +73,19 @@ class Phase:
             f"errors {self.errors}{self.cpu_note()}"
         )
 
-    def cpu_note(self) -> str:
+    @property
+    def cpu_per_request_s(self) -> tuple[float, float] | None:
+        """(server, client) CPU seconds per request, where both were measured."""
         done = len(self.latencies_ms) + self.errors
         if self.server_cpu_s is None or self.client_cpu_s is None or not done:
+            return None
+        return self.server_cpu_s / done, self.client_cpu_s / done
+
+    def cpu_note(self) -> str:
+        if self.cpu_per_request_s is None:
             return ""
-        return (
-            f"  CPU/req server {1000 * self.server_cpu_s / done:.1f} ms, "
-            f"client {1000 * self.client_cpu_s / done:.1f} ms"
-        )
+        server, client = self.cpu_per_request_s
+        return f"  CPU/req server {1000 * server:.1f} ms, client {1000 * client:.1f} ms"
 
 
 def process_cpu_s(pid: int) -> float | None:
@@ -107,13 +112,12 @@ def print_cpu_bound(phase: Phase) -> None:
     """What the CPU spent per request allows on this machine: with server and load generator
     sharing the cores, throughput ≤ cores / CPU per request, and by Little's law a closed loop
     of c requests in flight then waits at least c / throughput per request on average."""
-    done = len(phase.latencies_ms) + phase.errors
-    if phase.server_cpu_s is None or phase.client_cpu_s is None or not done:
+    if phase.cpu_per_request_s is None:
         return
     from index.model_source import available_cores
 
     cores = available_cores()
-    per_request_s = (phase.server_cpu_s + phase.client_cpu_s) / done
+    per_request_s = sum(phase.cpu_per_request_s)
     ceiling = cores / per_request_s
     print(
         f"CPU bound at c={phase.concurrency}: {1000 * per_request_s:.1f} ms CPU per request on "
