@@ -7,7 +7,8 @@ and this load generator spent per request (they share the cores, which bounds th
 at a fixed concurrency, latency; the bound is printed for c=8). A last phase triggers
 POST /admin/reindex (after adding one article to the copy's corpus) while the load runs and
 counts failed requests. Finally it times the same questions in-process through
-`NewsdeskService.ask`, so the HTTP overhead shows as a ratio.
+`NewsdeskService.ask`, so the HTTP overhead shows as a ratio, and measures the CPU the pipeline
+alone needs per question in batches of 8 (the least any server of it can spend).
 
     .venv/bin/python bench/http_load.py [INDEX_DIR] [--requests 400] [--concurrency 1,8,32]
 
@@ -328,8 +329,16 @@ async def http_load(
         return phases
 
 
-def in_process(index_dir: Path, questions: list[str], count: int) -> list[float]:
-    """The same questions through `NewsdeskService.ask`, one at a time, no HTTP."""
+@dataclass
+class InProcess:
+    latencies_ms: list[float]  # one question at a time, as a single caller sees it
+    batch_cpu_s: float  # CPU per question when `batch` questions share a call (the best case)
+    batch: int
+
+
+def in_process(index_dir: Path, questions: list[str], count: int, batch: int = 8) -> InProcess:
+    """The same questions through `NewsdeskService.ask`, one at a time, no HTTP; then through
+    `ask_many` in batches, as the server answers concurrent requests, for the CPU it needs."""
     from bot.service import NewsdeskService
     from bot.settings import Settings
 
@@ -341,7 +350,24 @@ def in_process(index_dir: Path, questions: list[str], count: int) -> list[float]
         started = time.perf_counter()
         service.ask(questions[i % len(questions)])
         latencies.append((time.perf_counter() - started) * 1000)
-    return latencies
+    asked = [{"question": questions[i % len(questions)]} for i in range(count)]
+    started_cpu = time.process_time()
+    for first in range(0, count, batch):
+        service.ask_many(asked[first : first + batch])
+    return InProcess(latencies, (time.process_time() - started_cpu) / max(1, count), batch)
+
+
+def print_pipeline_bound(direct: InProcess, concurrency: int) -> None:
+    """The same bound as `print_cpu_bound` for the answering pipeline alone, as if HTTP and the
+    load generator cost nothing: what no server of this pipeline on these cores can beat."""
+    from index.model_source import available_cores
+
+    ceiling = available_cores() / direct.batch_cpu_s
+    print(
+        f"in-process, batches of {direct.batch}: {1000 * direct.batch_cpu_s:.1f} ms CPU per "
+        f"question → at most {ceiling:.0f} questions/s; at c={concurrency} mean latency ≥ "
+        f"{1000 * concurrency / ceiling:.0f} ms even with HTTP and the load generator free"
+    )
 
 
 def main() -> None:
@@ -383,11 +409,12 @@ def main() -> None:
             server.wait(timeout=30)
 
     direct = in_process(args.index_dir, questions, args.requests)
-    direct_p50 = statistics.median(direct)
+    direct_p50 = statistics.median(direct.latencies_ms)
     print(
-        f"{'in-process':<16} c=1   n={len(direct):<5} "
-        f"{1000 / statistics.mean(direct):7.1f} req/s  p50 {direct_p50:6.1f} ms  "
-        f"p95 {percentile(direct, 0.95):6.1f} ms  p99 {percentile(direct, 0.99):6.1f} ms"
+        f"{'in-process':<16} c=1   n={len(direct.latencies_ms):<5} "
+        f"{1000 / statistics.mean(direct.latencies_ms):7.1f} req/s  p50 {direct_p50:6.1f} ms  "
+        f"p95 {percentile(direct.latencies_ms, 0.95):6.1f} ms  "
+        f"p99 {percentile(direct.latencies_ms, 0.99):6.1f} ms"
     )
     serial = next((p for p in phases if p.concurrency == 1 and p.name == "ask"), None)
     if serial is not None and serial.latencies_ms:
@@ -406,6 +433,7 @@ def main() -> None:
             f"{eight.rps >= TARGET['rps'] and eight.errors == 0}"
         )
         print_cpu_bound(eight)
+        print_pipeline_bound(direct, eight.concurrency)
     for phase in (eight, rated):
         if phase is not None and phase.latencies_ms:
             met = (
