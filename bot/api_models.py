@@ -26,7 +26,7 @@ def _strict_iso_date(value: object) -> object:
 
 
 IsoDate = Annotated[date, BeforeValidator(_strict_iso_date)]
-SourceName = Annotated[str, Field(min_length=1, max_length=200)]
+SourceName = Annotated[str, Field(min_length=1, max_length=200, pattern=NOT_BLANK)]
 SessionId = Annotated[str, Field(pattern=SESSION_ID_PATTERN)]
 
 

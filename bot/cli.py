@@ -62,7 +62,10 @@ def _date(value: str | None, option: str) -> date | None:
 
 
 def _filters(source: list[str] | None, since: str | None, until: str | None) -> SearchFilters:
-    filters = SearchFilters(tuple(source or ()), _date(since, "--since"), _date(until, "--until"))
+    sources = tuple(name.strip() for name in source or ())
+    if not all(sources):
+        fail("--source needs an outlet's name, like --source Bloomberg.")
+    filters = SearchFilters(sources, _date(since, "--since"), _date(until, "--until"))
     if filters.since and filters.until and filters.since > filters.until:
         fail("--since is after --until; nothing could match.")
     return filters

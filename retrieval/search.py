@@ -89,7 +89,7 @@ class Retriever:
             return None
         mask = np.ones(len(self._chunk_ids), dtype=bool)
         if filters.sources:
-            wanted = {s.lower() for s in filters.sources}
+            wanted = {s.strip().lower() for s in filters.sources}
             mask &= np.fromiter((s in wanted for s in self._source_of_row), bool, len(mask))
         if filters.since is not None:
             mask &= self._day_of_row >= filters.since.toordinal()

@@ -162,6 +162,7 @@ def test_health_reports_the_index(client: TestClient) -> None:
         ({"question": "hi", "as_of": 1700000000}, "as_of"),
         ({"question": "hi", "since": "2023-12-01", "until": "2023-11-01"}, "since"),
         ({"question": "hi", "source": "Bloomberg"}, "source"),
+        ({"question": "hi", "source": ["  "]}, "source"),
         ({"question": "hi", "session_id": "no spaces allowed"}, "session_id"),
         ({"question": "hi", "colour": "blue"}, "colour"),
         (["question"], "body"),

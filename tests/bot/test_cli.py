@@ -106,6 +106,8 @@ def test_errors_are_one_line_with_a_next_step(cli, tmp_path: Path):
     assert no_corpus.exit_code == 1 and "does not exist" in no_corpus.stderr
     bad_date = cli("ask", "q", "--since", "yesterday", "--index-dir", str(tmp_path))
     assert bad_date.exit_code == 1 and "--since" in bad_date.stderr
+    blank_source = cli("ask", "q", "--source", " ", "--index-dir", str(tmp_path))
+    assert blank_source.exit_code == 1 and "--source" in blank_source.stderr
 
 
 def test_model_mismatch_is_refused(cli, built_index: Path, tmp_path: Path):
