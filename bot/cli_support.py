@@ -36,7 +36,7 @@ IndexDirOption = Annotated[
 ]  # fmt: skip
 CorpusOption = Annotated[
     Path | None,
-    typer.Option("--corpus", envvar="NEWSDESK_CORPUS", help="Folder of articles.",
+    typer.Option("--corpus", envvar="NEWSDESK_CORPUS", help="Folder (or file) of articles.",
                  show_default="corpus"),
 ]  # fmt: skip
 ModelOption = Annotated[

@@ -20,7 +20,7 @@ class Settings(BaseSettings):
     )
 
     index_dir: Path = Field(Path(".newsdesk/index"), description="Where the index lives.")
-    corpus: Path = Field(Path("corpus"), description="Folder of articles to index.")
+    corpus: Path = Field(Path("corpus"), description="Folder (or file) of articles to index.")
     model: str = Field("", description="Embedding model name or path; empty = packaged MiniLM.")
     encoder: Literal["auto", "onnx", "openvino", "torch"] = Field(
         "auto",

@@ -72,13 +72,16 @@ Reader = Callable[[Path, str], Iterator[Record | SkippedInput]]
 def read_corpus(
     root: Path, on_skip: Callable[[SkippedInput], None] | None = None
 ) -> Iterator[Article]:
-    """Articles under `root` in a stable order; raises CorpusError when `root` is no folder.
+    """Articles under the folder `root`, or in the one file `root` (a feed dump such as
+    `articles.jsonl.gz`), in a stable order; raises CorpusError when `root` does not exist.
 
     Each input that cannot become an article goes to `on_skip`, or is logged without one.
     """
     root = Path(root)
-    if not root.is_dir():
-        raise CorpusError(f"The corpus folder {root} does not exist; create it or pass --corpus.")
+    if not root.is_dir() and not root.is_file():
+        raise CorpusError(
+            f"The corpus {root} does not exist; pass a folder or a file of articles with --corpus."
+        )
     return _read(root, on_skip)
 
 
@@ -125,7 +128,10 @@ def _read(root: Path, on_skip: Callable[[SkippedInput], None] | None) -> Iterato
 
 
 def _walk(root: Path) -> Iterator[tuple[Path, str]]:
-    """Files under root, sorted, hidden names (".git", ".DS_Store") left out."""
+    """Files under root, sorted, hidden names (".git", ".DS_Store") left out; a file alone."""
+    if root.is_file():
+        yield root, root.name
+        return
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):

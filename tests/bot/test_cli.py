@@ -52,6 +52,25 @@ def test_build_then_stats_then_update(cli, tmp_path: Path, corpus_copy: Path):
     assert "1 added, 0 changed, 0 removed" in updated.stdout
 
 
+def test_a_feed_dump_file_is_built_and_updated(cli, tmp_path: Path):
+    feed = tmp_path / "feed.jsonl"
+    article = {"id": "harbour", "title": "Harbour reopens", "source": "Port Wire",
+               "text": "The Quillmouth harbour reopened on Friday."}  # fmt: skip
+    feed.write_text(json.dumps(article) + "\n")
+    index_dir = str(tmp_path / "idx")
+    built = cli("index", "build", "--corpus", str(feed), "--index-dir", index_dir)
+    assert built.exit_code == 0, built.output
+    assert "1 article," in built.stdout
+
+    with feed.open("a") as handle:
+        handle.write(json.dumps(article | {"id": "storm", "text": "A storm hit the coast."}) + "\n")
+    updated = cli("index", "update", "--corpus", str(feed), "--index-dir", index_dir)
+    assert updated.exit_code == 0, updated.output
+    assert "1 added, 0 changed, 0 removed" in updated.stdout
+    answer = cli("ask", "When did the Quillmouth harbour reopen?", "--index-dir", index_dir)
+    assert "reopened on Friday" in answer.stdout and "Port Wire" in answer.stdout
+
+
 def test_ask_prints_cited_answer_and_json(cli, built_index: Path):
     question = "What did Blinken say about a multinational force?"
     shown = cli("ask", question, "--index-dir", str(built_index))

@@ -363,6 +363,19 @@ def test_html_via_trafilatura(tmp_path):
     assert "Home | World" not in article.text and "All rights reserved" not in article.text
 
 
+def test_one_feed_file_is_a_corpus_too(tmp_path):
+    lines = [json.dumps({"id": "a", "text": "Alpha."}), '{"broken', json.dumps({"text": "Beta."})]
+    write(tmp_path, {"feed.jsonl.gz": gzip.compress("\n".join(lines).encode())})
+    skipped: list[SkippedInput] = []
+
+    articles = list(read_corpus(tmp_path / "feed.jsonl.gz", skipped.append))
+
+    assert [(a.origin, a.text) for a in articles] == [("feed.jsonl.gz:1", "Alpha."),
+                                                      ("feed.jsonl.gz:3", "Beta.")]  # fmt: skip
+    assert [s.origin for s in skipped] == ["feed.jsonl.gz:2"]
+    assert [a.id for a in articles] == [a.id for a in read(tmp_path)[0]]  # as in its folder
+
+
 def test_reading_is_lazy_and_a_missing_folder_is_a_corpus_error(tmp_path):
     write(tmp_path, {"a.txt": "One.", "b.txt": "Two."})
 
