@@ -29,6 +29,7 @@ from index.errors import CorpusError
 logger = logging.getLogger(__name__)
 
 TITLE_MAX_CHARS = 100
+_COMPRESSED = (".jsonl.gz", ".ndjson.gz")  # gzip-compressed line formats, named by full suffix
 _SENTENCES = pysbd.Segmenter(language="en", clean=False)
 _CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _FRONT_MATTER = re.compile(r"---\n(.*?)^---[ \t]*(?:\n|\Z)", re.DOTALL | re.MULTILINE)
@@ -142,7 +143,7 @@ def _walk(root: Path) -> Iterator[tuple[Path, str]]:
 
 def _suffix(path: Path) -> str:
     name = path.name.lower()
-    return ".jsonl.gz" if name.endswith(".jsonl.gz") else path.suffix.lower()
+    return next((s for s in _COMPRESSED if name.endswith(s)), path.suffix.lower())
 
 
 def _article(origin: str, raw: dict[str, Any]) -> Article:
@@ -276,7 +277,7 @@ def _read_json(path: Path, origin: str) -> Iterator[Record | SkippedInput]:
 
 @_whole_file
 def _read_jsonl(path: Path, origin: str) -> Iterator[Record | SkippedInput]:
-    opener = gzip.open if _suffix(path) == ".jsonl.gz" else open
+    opener = gzip.open if _suffix(path) in _COMPRESSED else open
     number = 0
     try:
         with opener(path, "rb") as lines:
@@ -322,6 +323,8 @@ _READERS: dict[str, Reader] = {
     ".json": _read_json,
     ".jsonl": _read_jsonl,
     ".jsonl.gz": _read_jsonl,
+    ".ndjson": _read_jsonl,
+    ".ndjson.gz": _read_jsonl,
     ".html": _read_html,
     ".htm": _read_html,
 }

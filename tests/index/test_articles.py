@@ -181,7 +181,7 @@ def test_json_object_and_list(tmp_path):
     assert [s.origin for s in skipped] == ["many.json:[1]", "many.json:[2]"]
 
 
-@pytest.mark.parametrize("name", ["news.jsonl", "news.jsonl.gz"])
+@pytest.mark.parametrize("name", ["news.jsonl", "news.jsonl.gz", "news.ndjson", "news.NDJSON.gz"])
 def test_jsonl_skips_bad_lines_by_number_and_keeps_the_rest(tmp_path, name):
     lines = [
         json.dumps({"id": "a", "title": "A", "text": "Alpha.", "date": "2022-06-01"}),
