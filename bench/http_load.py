@@ -109,22 +109,25 @@ async def with_cpu(phase: Awaitable[Phase], server_pid: int) -> Phase:
     return done
 
 
-def print_cpu_bound(phase: Phase) -> None:
-    """What the CPU spent per request allows on this machine: with server and load generator
-    sharing the cores, throughput ≤ cores / CPU per request, and by Little's law a closed loop
-    of c requests in flight then waits at least c / throughput per request on average."""
-    if phase.cpu_per_request_s is None:
-        return
+def cpu_bound(cpu_per_request_s: float, concurrency: int) -> str:
+    """What this much CPU per request allows on this machine: throughput ≤ cores / CPU per
+    request, and by Little's law a closed loop of c requests in flight then waits at least
+    c / throughput per request on average."""
     from index.model_source import available_cores
 
     cores = available_cores()
-    per_request_s = sum(phase.cpu_per_request_s)
-    ceiling = cores / per_request_s
-    print(
-        f"CPU bound at c={phase.concurrency}: {1000 * per_request_s:.1f} ms CPU per request on "
-        f"{cores} cores → at most {ceiling:.0f} req/s, mean latency ≥ "
-        f"{1000 * phase.concurrency / ceiling:.0f} ms"
+    ceiling = cores / cpu_per_request_s
+    return (
+        f"{1000 * cpu_per_request_s:.1f} ms CPU per request on {cores} cores → at most "
+        f"{ceiling:.0f} req/s, mean latency at c={concurrency} ≥ "
+        f"{1000 * concurrency / ceiling:.0f} ms"
     )
+
+
+def print_cpu_bound(phase: Phase) -> None:
+    """The bound the server and this load generator, sharing the cores, set together."""
+    if phase.cpu_per_request_s is not None:
+        print(f"CPU bound: {cpu_bound(sum(phase.cpu_per_request_s), phase.concurrency)}")
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -358,15 +361,11 @@ def in_process(index_dir: Path, questions: list[str], count: int, batch: int = 8
 
 
 def print_pipeline_bound(direct: InProcess, concurrency: int) -> None:
-    """The same bound as `print_cpu_bound` for the answering pipeline alone, as if HTTP and the
-    load generator cost nothing: what no server of this pipeline on these cores can beat."""
-    from index.model_source import available_cores
-
-    ceiling = available_cores() / direct.batch_cpu_s
+    """The same bound for the answering pipeline alone, as if HTTP and the load generator cost
+    nothing: what no server of this pipeline on these cores can beat."""
     print(
-        f"in-process, batches of {direct.batch}: {1000 * direct.batch_cpu_s:.1f} ms CPU per "
-        f"question → at most {ceiling:.0f} questions/s; at c={concurrency} mean latency ≥ "
-        f"{1000 * concurrency / ceiling:.0f} ms even with HTTP and the load generator free"
+        f"in-process, batches of {direct.batch}, no HTTP: "
+        f"{cpu_bound(direct.batch_cpu_s, concurrency)}"
     )
 
 
