@@ -75,7 +75,7 @@ def _count(number: int, noun: str) -> str:
 @index_app.command("build")
 def build(corpus: CorpusOption = None, index_dir: IndexDirOption = None,
           model: ModelOption = None) -> None:  # fmt: skip
-    """Build the index from scratch over the corpus folder (the old index serves until done)."""
+    """Build the index from scratch over the corpus (the old index serves until done)."""
     _run_build(corpus, index_dir, model, incremental=False)
 
 

@@ -1,5 +1,6 @@
-"""Read a corpus folder into Articles: one reader per format, streamed, de-duplicated.
+"""Read a corpus into Articles: one reader per format, streamed, de-duplicated.
 
+A corpus is a folder, walked recursively, or one file (a feed dump such as articles.jsonl.gz).
 Every file or line that cannot become an article is reported (through `on_skip`, else logged),
 and the walk goes on. `Article.text` is the reference every downstream offset points into.
 """

@@ -16,7 +16,7 @@ class IndexIncompatible(NewsdeskError):
 
 
 class CorpusError(NewsdeskError):
-    """The corpus folder is missing or holds no readable article."""
+    """The corpus (a folder or one file) is missing or holds no readable article."""
 
 
 class BuildInProgress(NewsdeskError):
