@@ -20,6 +20,7 @@ from bot.cli_support import (
     fail,
     friendly_errors,
     load_settings,
+    log_service_events,
 )
 from bot.render import render_text
 from bot.service import NewsdeskService
@@ -241,6 +242,7 @@ def telegram(index_dir: IndexDirOption = None) -> None:
     from bot.telegram import run_telegram
 
     settings = load_settings(index_dir=index_dir)
+    log_service_events()
     with friendly_errors():
         run_telegram(settings)
 

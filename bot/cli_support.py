@@ -124,3 +124,8 @@ class BuildProgressBar:
         task = self._progress.tasks[task_id]
         if event.phase == "embedding" and task.speed:
             self._progress.update(task_id, rate=f"{task.speed:,.0f} chunks/s")
+
+
+def log_service_events() -> None:
+    """Long-running commands (serve, telegram) tell the operator when they start and stop."""
+    logging.getLogger("bot").setLevel(logging.INFO)

@@ -7,7 +7,9 @@ existing event loop (tests, benches, `serve --telegram`) and stops cleanly when 
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -84,9 +86,20 @@ def run_telegram(settings: Settings, service: NewsdeskService | None = None) -> 
     telegram_token(settings)
     if service is None:
         service = NewsdeskService.from_settings(settings)
-    app = build_application(settings, service)
-    logger.info("Telegram bot polling %s", settings.telegram_base_url)
-    app.run_polling(allowed_updates=list(ALLOWED_UPDATES), error_callback=_polling_failed)
+    asyncio.run(_poll_until_signalled(build_application(settings, service), settings))
+
+
+async def _poll_until_signalled(app: Application, settings: Settings) -> None:
+    """Poll until SIGINT or SIGTERM, then stop polling and the application cleanly."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with running(app):
+        logger.info("Telegram bot polling %s", settings.telegram_base_url)
+        await stop.wait()
+        logger.info("Stopping the Telegram bot")
+    logger.info("Telegram bot stopped")
 
 
 def _polling_failed(error: TelegramError) -> None:
