@@ -176,7 +176,7 @@ def free_port() -> int:
 
 def start_server(index_dir: Path, corpus_dir: Path, port: int) -> subprocess.Popen[bytes]:
     code = (
-        "from bot.api import run_server; from bot.settings import Settings; "
+        "from bot.http.app import run_server; from bot.settings import Settings; "
         f"run_server(Settings(index_dir={str(index_dir)!r}, corpus={str(corpus_dir)!r}, "
         f"admin_token={ADMIN_TOKEN!r}), '127.0.0.1', {port}, "
         "log_level='warning', access_log=False)"

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 from bot.render import render_telegram  # noqa: E402
 from bot.service import NewsdeskService, make_embedder  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from bot.telegram import build_application, running  # noqa: E402
+from bot.telegram.app import build_application, running  # noqa: E402
 from index.build import build_index  # noqa: E402
 from tests.telegram_standin import StandInServer  # noqa: E402
 

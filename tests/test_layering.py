@@ -22,7 +22,8 @@ OWNERS = {"faiss": {"index/vectors.py"}, "sentence_transformers": {"index/embedd
           "onnxruntime": {"index/embedder.py"}}  # fmt: skip
 
 
-def imported_modules(path: Path) -> set[str]:
+def imported_names(path: Path) -> set[str]:
+    """Every module `path` imports, in full (`bot.telegram.app`), at any depth of the file."""
     tree = ast.parse(path.read_text(), filename=str(path))
     names = set()
     for node in ast.walk(tree):
@@ -30,7 +31,11 @@ def imported_modules(path: Path) -> set[str]:
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module)
-    return {name.split(".")[0] for name in names}
+    return names
+
+
+def imported_modules(path: Path) -> set[str]:
+    return {name.split(".")[0] for name in imported_names(path)}
 
 
 def package_files(package: str) -> list[Path]:
@@ -56,3 +61,30 @@ def test_heavy_libraries_have_one_owner(library: str):
         if library in imported_modules(path)
     }
     assert users == OWNERS[library]
+
+
+# The edges in bot/: HTTP and Telegram never import each other (nor the CLI, which starts and
+# composes them); what they share lives at bot/'s top.
+EDGES = {"bot.http": {"bot.telegram", "bot.cli"}, "bot.telegram": {"bot.http", "bot.cli"}}
+
+
+@pytest.mark.parametrize("edge", sorted(EDGES))
+def test_edges_do_not_import_each_other(edge: str):
+    files = package_files(edge.replace(".", "/"))
+    assert files, f"no package {edge}"
+    for path in files:
+        wrong = {
+            name
+            for name in imported_names(path)
+            for other in EDGES[edge]
+            if name == other or name.startswith(other + ".")
+        }
+        assert not wrong, f"{path.relative_to(REPO)} imports {sorted(wrong)}"
+
+
+def test_shared_modules_import_no_edge():
+    for name in ("settings", "service", "render"):
+        path = REPO / "bot" / f"{name}.py"
+        wrong = {n for n in imported_names(path) if n.split(".")[:2] in (["bot", "cli"],
+                 ["bot", "http"], ["bot", "telegram"])}  # fmt: skip
+        assert not wrong, f"bot/{name}.py imports {sorted(wrong)}"

@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.ratelimit import RateLimiter
 from bot.service import NewsdeskService
 from bot.settings import Settings
-from bot.telegram import TelegramNotConfigured, build_application, run_telegram
-from bot.telegram_chat import parse_filters
-from bot.telegram_handlers import APOLOGY, COMMANDS, MAX_QUESTION_CHARS, PRIVATE
+from bot.telegram.app import TelegramNotConfigured, build_application, run_telegram
+from bot.telegram.chat import parse_filters
+from bot.telegram.handlers import APOLOGY, COMMANDS, MAX_QUESTION_CHARS, PRIVATE
+from bot.telegram.ratelimit import RateLimiter
 from retrieval.search import SearchFilters
-from tests.bot.telegram_harness import BotHarness, ServiceWrapper, new_chat_id, run
+from tests.bot.telegram.telegram_harness import BotHarness, ServiceWrapper, new_chat_id, run
 
 SEED = "What did Blinken say about a multinational force?"
 
@@ -313,13 +313,13 @@ def test_error_handler_logs_first_then_apologises(
             assert "/ask" in greeting.text
 
     stamp = Stamp()
-    logging.getLogger("bot.telegram_handlers").addHandler(stamp)
+    logging.getLogger("bot.telegram.handlers").addHandler(stamp)
     try:
-        with caplog.at_level(logging.ERROR, logger="bot.telegram_handlers"):
+        with caplog.at_level(logging.ERROR, logger="bot.telegram.handlers"):
             run(scenario())
     finally:
-        logging.getLogger("bot.telegram_handlers").removeHandler(stamp)
-    [record] = [r for r in caplog.records if r.name == "bot.telegram_handlers"]
+        logging.getLogger("bot.telegram.handlers").removeHandler(stamp)
+    [record] = [r for r in caplog.records if r.name == "bot.telegram.handlers"]
     assert record.exc_info and "retrieval exploded" in str(record.exc_info[1])
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.batching import AskBatcher
+from bot.http.batching import AskBatcher
 from index.errors import NewsdeskError
 
 

@@ -15,9 +15,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from bot.api import create_app
+from bot.http.app import create_app
 from bot.settings import Settings
-from tests.bot.live_server import serve_in_thread
+from tests.bot.http.live_server import serve_in_thread
 from tests.conftest import settings_for
 
 SEED_QUESTION = "What did Blinken say about a multinational force?"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.api import create_app
+from bot.http.app import create_app
 from bot.service import NewsdeskService
 from bot.settings import Settings
 from tests.conftest import settings_for

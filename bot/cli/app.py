@@ -11,8 +11,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from bot.cli_index import index_app
-from bot.cli_support import (
+from bot.cli.index_commands import index_app
+from bot.cli.support import (
     IndexDirOption,
     JsonOption,
     ModelOption,
@@ -225,26 +225,23 @@ def serve(
     ] = False,
 ) -> None:
     """Run the HTTP API and the chat page (http://HOST:PORT/), optionally the Telegram bot."""
-    from bot.api import run_server
+    from bot.cli.edges import serve_http
 
     settings = load_settings(index_dir=index_dir)
+    log_service_events()
     with friendly_errors():
-        if telegram:
-            from bot.telegram import telegram_token
-
-            telegram_token(settings)  # refuse before loading the model
-        run_server(settings, host, port, telegram=telegram)
+        serve_http(settings, host, port, telegram=telegram)
 
 
 @app.command()
 def telegram(index_dir: IndexDirOption = None) -> None:
     """Run the Telegram bot (long polling); needs NEWSDESK_TELEGRAM_TOKEN."""
-    from bot.telegram import run_telegram
+    from bot.cli.edges import serve_telegram
 
     settings = load_settings(index_dir=index_dir)
     log_service_events()
     with friendly_errors():
-        run_telegram(settings)
+        serve_telegram(settings)
 
 
 if __name__ == "__main__":

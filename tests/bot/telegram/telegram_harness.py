@@ -12,7 +12,7 @@ from telegram.ext import Application
 
 from bot.service import NewsdeskService
 from bot.settings import Settings
-from bot.telegram import build_application
+from bot.telegram.app import build_application
 from tests.telegram_standin import RecordingRequest, SentMessage, StandInBotApi
 
 T = TypeVar("T")

@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, settings
 from schemathesis import checks
 from schemathesis.specs.openapi import checks as openapi_checks
 
-from bot.api import create_app
+from bot.http.app import create_app
 from bot.service import NewsdeskService
 from bot.settings import Settings
-from tests.bot.live_server import serve_in_thread
+from tests.bot.http.live_server import serve_in_thread
 from tests.conftest import settings_for
 
 # Not `negative_data_rejection`: in a query string every value is text, so `source=false` is a

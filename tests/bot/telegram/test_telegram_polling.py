@@ -12,9 +12,9 @@ import time
 from typing import Any
 
 from bot.service import NewsdeskService
-from bot.telegram import build_application, running
-from bot.telegram_handlers import COMMANDS
-from tests.bot.telegram_harness import ServiceWrapper, bot_settings, new_chat_id, run
+from bot.telegram.app import build_application, running
+from bot.telegram.handlers import COMMANDS
+from tests.bot.telegram.telegram_harness import ServiceWrapper, bot_settings, new_chat_id, run
 from tests.telegram_standin import StandInServer
 
 SEED = "What did Blinken say about a multinational force?"

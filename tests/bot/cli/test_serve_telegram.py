@@ -1,4 +1,5 @@
-"""`newsdesk serve --telegram`: the HTTP API and the bot in one process, sharing one service."""
+"""`newsdesk serve --telegram`: the HTTP API and the bot composed in one process, sharing one
+service."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.api import TelegramNeedsIndex, create_app
+from bot.cli.edges import telegram_companion
+from bot.http.app import CompanionNeedsIndex, create_app
 from bot.service import NewsdeskService
-from tests.bot.live_server import serve_in_thread
-from tests.bot.telegram_harness import bot_settings, new_chat_id
+from tests.bot.http.live_server import serve_in_thread
+from tests.bot.telegram.telegram_harness import bot_settings, new_chat_id
 from tests.telegram_standin import StandInServer
 
 SEED = "What did Blinken say about a multinational force?"
@@ -29,7 +31,8 @@ def wait_until(predicate: Callable[[], object], timeout: float = 20.0) -> None:
 def test_one_server_answers_over_http_and_telegram(service: NewsdeskService) -> None:
     with StandInServer() as bot_api:
         api = bot_api.api
-        app = create_app(bot_settings(api, bot_api.base_url), service=service, telegram=True)
+        settings = bot_settings(api, bot_api.base_url)
+        app = create_app(settings, service=service, companion=telegram_companion(settings))
         with serve_in_thread(app) as base_url:
             chat = new_chat_id()
             api.push(api.user_message(chat, SEED))
@@ -46,7 +49,7 @@ def test_one_server_answers_over_http_and_telegram(service: NewsdeskService) -> 
 def test_without_an_index_the_bot_does_not_start(tmp_path: Path) -> None:
     with StandInServer() as bot_api:
         settings = bot_settings(bot_api.api, bot_api.base_url, index_dir=tmp_path / "none")
-        app = create_app(settings, telegram=True)
-        with pytest.raises(TelegramNeedsIndex, match="newsdesk index build"), TestClient(app):
+        app = create_app(settings, companion=telegram_companion(settings))
+        with pytest.raises(CompanionNeedsIndex, match="newsdesk index build"), TestClient(app):
             pass
         assert bot_api.api.calls_of("getMe") == []

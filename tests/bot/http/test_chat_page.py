@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from bot.api import create_app
+from bot.http.app import create_app
 from bot.service import NewsdeskService
-from tests.bot.live_server import serve_in_thread
+from tests.bot.http.live_server import serve_in_thread
 from tests.conftest import settings_for
 
 CHROMIUM = "/usr/bin/chromium"

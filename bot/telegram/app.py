@@ -1,6 +1,6 @@
 """The Telegram bot (python-telegram-bot v22, long polling): the application and how it runs.
 
-`build_application(settings, service)` wires the handlers (bot/telegram_handlers.py);
+`build_application(settings, service)` wires the handlers (bot/telegram/handlers.py);
 `run_telegram(settings)` is what `newsdesk telegram` runs; `running(app)` polls inside an
 existing event loop (tests, benches, `serve --telegram`) and stops cleanly when the block ends.
 """
@@ -20,7 +20,7 @@ from telegram.request import BaseRequest
 
 from bot.service import NewsdeskService
 from bot.settings import Settings
-from bot.telegram_handlers import EXAMPLE_QUESTION, NewsdeskBot
+from bot.telegram.handlers import EXAMPLE_QUESTION, NewsdeskBot
 from index.errors import NewsdeskError
 
 logger = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from dataclasses import asdict
 import typer
 from rich.console import Console
 
-from bot.cli_support import (
+from bot.cli.support import (
     BuildProgressBar,
     CorpusOption,
     IndexDirOption,

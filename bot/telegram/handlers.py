@@ -29,11 +29,10 @@ from telegram.ext import (
     filters,
 )
 
-from bot.ratelimit import RateLimiter
 from bot.render import citation_html, render_telegram, sources_html, split_html
 from bot.service import NewsdeskService, SessionNotFound
 from bot.settings import Settings
-from bot.telegram_chat import (
+from bot.telegram.chat import (
     FILTER_USAGE,
     ChatState,
     ChatStates,
@@ -44,6 +43,7 @@ from bot.telegram_chat import (
     send_html,
     typing,
 )
+from bot.telegram.ratelimit import RateLimiter
 from index.errors import NewsdeskError
 from retrieval.schema import Answer
 from retrieval.search import SearchFilters

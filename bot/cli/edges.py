@@ -1,0 +1,27 @@
+"""Where the long-running edges are started: the HTTP server, the Telegram bot, or both in one
+process. The HTTP and Telegram packages never import each other; they are composed here."""
+
+from __future__ import annotations
+
+from bot.http.app import Companion, run_server
+from bot.settings import Settings
+from bot.telegram.app import build_application, run_telegram, running, telegram_token
+
+
+def telegram_companion(settings: Settings) -> Companion:
+    """The bot as a companion of the HTTP server; refuses a missing token before anything loads."""
+    telegram_token(settings)
+    return Companion(
+        "The Telegram bot", lambda service: running(build_application(settings, service))
+    )
+
+
+def serve_http(settings: Settings, host: str, port: int, *, telegram: bool) -> None:
+    """`newsdesk serve [--telegram]`: the API (and the bot) until SIGINT/SIGTERM."""
+    companion = telegram_companion(settings) if telegram else None
+    run_server(settings, host, port, companion=companion)
+
+
+def serve_telegram(settings: Settings) -> None:
+    """`newsdesk telegram`: the bot alone, long polling until SIGINT/SIGTERM."""
+    run_telegram(settings)

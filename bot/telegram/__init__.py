@@ -1,0 +1,2 @@
+"""The Telegram edge: the python-telegram-bot application, its handlers, chat formatting and
+rate limits."""
