@@ -3,6 +3,11 @@ process. The HTTP and Telegram packages never import each other; they are compos
 
 from __future__ import annotations
 
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
 from bot.http.app import Companion, run_server
 from bot.settings import Settings
 from bot.telegram.app import build_application, run_telegram, running, telegram_token
@@ -19,7 +24,24 @@ def telegram_companion(settings: Settings) -> Companion:
 def serve_http(settings: Settings, host: str, port: int, *, telegram: bool) -> None:
     """`newsdesk serve [--telegram]`: the API (and the bot) until SIGINT/SIGTERM."""
     companion = telegram_companion(settings) if telegram else None
-    run_server(settings, host, port, companion=companion)
+    with _sigterm_exits_cleanly():
+        run_server(settings, host, port, companion=companion)
+
+
+@contextmanager
+def _sigterm_exits_cleanly() -> Iterator[None]:
+    """Exit with status 0 on SIGTERM, as `newsdesk telegram` does. uvicorn shuts down gracefully
+    on SIGTERM and then raises the signal again for the handler it found; with the default one
+    the process would end as killed by SIGTERM (status 143) after a clean stop."""
+    previous = signal.signal(signal.SIGTERM, _exit_cleanly)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
 
 
 def serve_telegram(settings: Settings) -> None:
