@@ -80,9 +80,15 @@ def read_corpus(
     Each input that cannot become an article goes to `on_skip`, or is logged without one.
     """
     root = Path(root)
-    if not root.is_dir() and not root.is_file():
+    if not os.path.isdir(root) and not os.path.isfile(root):
         raise CorpusError(
             f"The corpus {root} does not exist; pass a folder or a file of articles with --corpus."
+        )
+    if not os.access(root, os.R_OK | (os.X_OK if os.path.isdir(root) else 0)):
+        # os.walk would silently find nothing in a folder it may not read
+        raise CorpusError(
+            f"The corpus {root} cannot be read (permission denied); "
+            "fix its permissions or pass another --corpus."
         )
     return _read(root, on_skip)
 

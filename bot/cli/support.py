@@ -37,7 +37,7 @@ IndexDirOption = Annotated[
 CorpusOption = Annotated[
     Path | None,
     typer.Option("--corpus", envvar="NEWSDESK_CORPUS", help="Folder (or file) of articles.",
-                 show_default="corpus"),
+                 show_default="corpus", readable=False),  # an unreadable corpus: one-line error
 ]  # fmt: skip
 ModelOption = Annotated[
     str | None,
@@ -56,11 +56,18 @@ def load_settings(**overrides: Any) -> Settings:
     """Settings from env/.env, with the command-line options that were given on top."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
-        return Settings(**{key: value for key, value in overrides.items() if value is not None})
+        settings = Settings(**{key: value for key, value in overrides.items() if value is not None})
     except ValidationError as error:
         first = error.errors()[0]
         field = ".".join(str(part) for part in first["loc"])
-        fail(f"invalid setting NEWSDESK_{field.upper()}: {first['msg']}")
+        reason = first["msg"].removeprefix("Value error, ").rstrip(".")
+        fail(f"invalid setting NEWSDESK_{field.upper()}: {reason}.")
+    if os.path.exists(settings.index_dir) and not os.path.isdir(settings.index_dir):
+        fail(
+            f"The index directory {settings.index_dir} is a file, not a folder; point "
+            "--index-dir (or NEWSDESK_INDEX_DIR) at a folder."
+        )
+    return settings
 
 
 @contextmanager
@@ -108,13 +115,15 @@ class BuildProgressBar:
         self._tasks: dict[str, TaskID] = {}
 
     def __enter__(self) -> Callable[[BuildProgress], None]:
-        self._progress.__enter__()
         return self.update
 
     def __exit__(self, *exc: object) -> None:
-        self._progress.__exit__(*exc)
+        if self._tasks:  # started by the first event: a build that fails early draws nothing
+            self._progress.__exit__(*exc)
 
     def update(self, event: BuildProgress) -> None:
+        if not self._tasks:
+            self._progress.__enter__()
         if event.phase not in self._tasks:
             self._tasks[event.phase] = self._progress.add_task(
                 self.LABELS.get(event.phase, event.phase), total=event.total, rate=""
