@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from datetime import date
+from gzip import BadGzipFile
 from pathlib import Path
 from typing import Annotated
 
@@ -139,7 +140,10 @@ def chat(k: KOption = 5, index_dir: IndexDirOption = None, model: ModelOption = 
                         "No answer yet." if last is None else "That answer has no sources."
                     )
                 else:
-                    console.print(render_text(last, quotes=True), markup=False)
+                    console.print(
+                        render_text(last, quotes=True), highlight=False, markup=False,
+                        soft_wrap=True,
+                    )  # fmt: skip
                 continue
             if line.startswith("/") and line.lower() != "/more":
                 console.print(f"Unknown command {line.split()[0]}. {CHAT_HELP}", markup=False)
@@ -176,9 +180,18 @@ def evaluate_command(
         fail(f"--k takes numbers like 1,5,10, not {k!r}.")
     if not questions.is_file():
         fail(f"no questions file at {questions}.")
+    with friendly_errors():
+        try:
+            items = list(load_questions(questions))[:limit]
+        except (ValueError, LookupError, TypeError, AttributeError, EOFError, BadGzipFile) as error:
+            fail(
+                f"{questions} is not a questions file ({_reason(error)}); each line must be a "
+                'JSON object with "question" and "answer".'
+            )
+    if not items:
+        fail(f"no questions to evaluate in {questions}.")
     service = _service(index_dir, model)
     with friendly_errors():
-        items = list(load_questions(questions))[:limit]
         report = evaluate(
             items,
             service.retriever,
@@ -189,6 +202,12 @@ def evaluate_command(
         typer.echo(json.dumps(asdict(report), indent=2))
         return
     console.print(_eval_text(report), highlight=False)
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, KeyError):
+        return f"a line has no {error.args[0]!r}"
+    return str(error).split("\n")[0] or type(error).__name__
 
 
 def _eval_text(report: object) -> str:
