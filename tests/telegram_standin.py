@@ -6,6 +6,13 @@ tags, unclosed tags and stray `<`/`&` get a 400 "Bad Request: can't parse entiti
 server. `StandInServer` serves it over real HTTP on 127.0.0.1:0 (`POST /bot<token>/<method>` with
 JSON, form or query parameters; `getUpdates` long-polls). `RecordingRequest` plugs the same fake
 straight into python-telegram-bot for fast `process_update` tests without sockets.
+
+Faults for tests and soak runs: `fail_next` (any API error, e.g. 502), `rate_limit_next` (429
+with `retry_after`, as Telegram words it), `drop_next` (the connection closes unanswered),
+`stall_next` (no answer for a while, then the connection closes), `outage`/`recover` (methods
+fail until told otherwise) and, on the server, `refuse_connections`/`accept_connections` (the
+listener goes away and comes back on the same port). A call that fails by injection is never
+carried out: a retried message is delivered once.
 """
 
 from __future__ import annotations
@@ -19,12 +26,14 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 TOKEN = "123456:TEST-standin-token"
@@ -43,6 +52,14 @@ CHAT_ACTIONS = {
 TEXT_PARAMS = {"text", "parse_mode", "action", "callback_query_id", "url", "language_code"}
 _ATTRIBUTE = re.compile(r"""\s*([A-Za-z][\w-]*)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s"'>]+))?""")
 _ENTITY = re.compile(r"&(#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
+
+
+class ConnectionDropped(Exception):
+    """An injected network fault: the connection closes without an answer after `stall_s`."""
+
+    def __init__(self, stall_s: float = 0.0) -> None:
+        super().__init__("stand-in: connection dropped")
+        self.stall_s = stall_s
 
 
 class ApiError(Exception):
@@ -197,7 +214,10 @@ class StandInBotApi:
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._callback_ids = itertools.count(1)
         self._open_callbacks: set[str] = set()
-        self._failures: dict[str, list[ApiError]] = {}
+        self._failures: dict[str, list[ApiError | ConnectionDropped]] = {}
+        self._outage: tuple[frozenset[str] | None, ApiError] | None = None
+        self._replies: Counter[int] = Counter()  # successful sendMessage calls per chat
+        self._polls_waiting = 0
         self._closing = False
         self._lock = threading.Condition()
 
@@ -251,11 +271,79 @@ class StandInBotApi:
             self._updates.append(dict(update))
             self._lock.notify_all()
 
-    def fail_next(self, method: str, error_code: int = 400, description: str = "", times: int = 1):
-        """Make the next `times` calls of `method` fail like Telegram would."""
-        error = ApiError(error_code, description or f"Bad Request: injected failure of {method}")
+    def fail_next(
+        self,
+        method: str,
+        error_code: int = 400,
+        description: str = "",
+        times: int = 1,
+        *,
+        retry_after: int | None = None,
+    ) -> None:
+        """Make the next `times` calls of `method` fail like Telegram would (not carried out).
+
+        `retry_after` adds `parameters.retry_after` to the error body, as Telegram does on 429.
+        """
+        if not description:
+            description = (
+                f"Too Many Requests: retry after {retry_after or 1}"
+                if error_code == 429
+                else f"Bad Request: injected failure of {method}"
+            )
+        error = ApiError(error_code, description, retry_after)
+        self._inject(method, [error] * times)
+
+    def rate_limit_next(self, method: str, retry_after: int = 1, times: int = 1) -> None:
+        """The next `times` calls of `method` get Telegram's flood-control answer: HTTP 429,
+        "Too Many Requests: retry after N" and `parameters.retry_after` = N seconds."""
+        self.fail_next(method, 429, times=times, retry_after=retry_after)
+
+    def drop_next(self, method: str, times: int = 1) -> None:
+        """The next `times` calls of `method` lose their connection: it closes with no answer
+        (the client sees a network error). In-process (`RecordingRequest`): NetworkError."""
+        self._inject(method, [ConnectionDropped()] * times)
+
+    def stall_next(self, method: str, seconds: float, times: int = 1) -> None:
+        """The next `times` calls of `method` get no answer for `seconds`, then the connection
+        closes (a client with a shorter read timeout times out first). In-process: TimedOut."""
+        self._inject(method, [ConnectionDropped(seconds)] * times)
+
+    def outage(
+        self,
+        methods: Sequence[str] | None = None,
+        error_code: int = 502,
+        description: str = "Bad Gateway",
+    ) -> None:
+        """Answer every call of `methods` (all methods when None) with this error until
+        `recover()`; injected one-off faults still come first."""
+        chosen = frozenset(methods) if methods is not None else None
         with self._lock:
-            self._failures.setdefault(method, []).extend([error] * times)
+            self._outage = (chosen, ApiError(error_code, description))
+            self._lock.notify_all()  # a long poll in progress fails too
+
+    def recover(self) -> None:
+        """End an `outage()`."""
+        with self._lock:
+            self._outage = None
+
+    def _outage_error(self, method: str) -> ApiError | None:
+        if self._outage is None:
+            return None
+        methods, error = self._outage
+        if methods is not None and method not in methods:
+            return None
+        return ApiError(error.error_code, error.description)
+
+    def _inject(self, method: str, faults: list[ApiError | ConnectionDropped]) -> None:
+        with self._lock:
+            self._failures.setdefault(method, []).extend(faults)
+
+    def pause(self, seconds: float) -> None:
+        """Block the calling (server) thread for `seconds`, or until `close()`."""
+        deadline = time.monotonic() + seconds
+        with self._lock:
+            while not self._closing and (left := deadline - time.monotonic()) > 0:
+                self._lock.wait(left)
 
     def sent(self, chat_id: int | None = None) -> list[SentMessage]:
         """Messages the bot sent successfully, oldest first, optionally in one chat."""
@@ -265,6 +353,16 @@ class StandInBotApi:
             if chat_id is None or call.params.get("chat_id") == chat_id
         ]
 
+    def reply_count(self, chat_id: int) -> int:
+        """How many messages the bot sent to `chat_id` (cheap: kept as calls come in)."""
+        with self._lock:
+            return self._replies[chat_id]
+
+    def reply_counts(self) -> dict[int, int]:
+        """Messages sent per chat id (a copy), e.g. to check every chat of a soak run."""
+        with self._lock:
+            return dict(self._replies)
+
     def calls_of(self, method: str, *, ok: bool | None = None) -> list[ApiCall]:
         with self._lock:
             return [c for c in self.calls if c.method == method and (ok is None or c.ok == ok)]
@@ -272,6 +370,11 @@ class StandInBotApi:
     def failures(self) -> list[ApiCall]:
         with self._lock:
             return [c for c in self.calls if not c.ok]
+
+    def polls_waiting(self) -> int:
+        """getUpdates calls now holding their long poll open (over HTTP)."""
+        with self._lock:
+            return self._polls_waiting
 
     def pending_updates(self) -> int:
         with self._lock:
@@ -296,7 +399,11 @@ class StandInBotApi:
     def handle(
         self, token: str, method: str, params: Mapping[str, Any], *, block: bool = True
     ) -> tuple[int, dict[str, Any]]:
-        """Answer one Bot API call: (HTTP status, JSON body). `block=False` never long-polls."""
+        """Answer one Bot API call: (HTTP status, JSON body). `block=False` never long-polls.
+
+        Raises ConnectionDropped for an injected network fault (the transport must then close
+        the connection unanswered, after `stall_s`).
+        """
         if token != self.token:
             return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
         params = _decode_params(params)
@@ -304,8 +411,14 @@ class StandInBotApi:
         try:
             with self._lock:
                 injected = self._failures.get(method)
-                if injected:
-                    raise injected.pop(0)
+                fault = injected.pop(0) if injected else None
+                fault = fault or self._outage_error(method)
+            if isinstance(fault, ConnectionDropped):
+                description = "stalled, then dropped" if fault.stall_s else "connection dropped"
+                self._record(method, params, False, description)
+                raise ConnectionDropped(fault.stall_s)
+            if fault is not None:
+                raise ApiError(fault.error_code, fault.description, fault.retry_after)
             if handler is None:
                 raise ApiError(404, "Not Found")
             result = handler(params, block) if method.lower() == "getupdates" else handler(params)
@@ -332,6 +445,8 @@ class StandInBotApi:
     ) -> None:
         with self._lock:
             self.calls.append(ApiCall(method, params, ok, description, result))
+            if ok and method == "sendMessage":
+                self._replies[params["chat_id"]] += 1
             self._lock.notify_all()
 
     def _api_getme(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -357,11 +472,18 @@ class StandInBotApi:
         with self._lock:
             if offset:
                 self._updates = [u for u in self._updates if u["update_id"] >= offset]
-            while not self._updates and not self._closing:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                self._lock.wait(left)
+            self._polls_waiting += 1
+            try:
+                while not self._updates and not self._closing:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._lock.wait(left)
+                    outage = self._outage_error("getUpdates")
+                    if outage is not None:
+                        raise outage
+            finally:
+                self._polls_waiting -= 1
             return [dict(u) for u in self._updates[:limit]]
 
     def _api_sendmessage(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -486,13 +608,13 @@ class StandInServer:
         self.api = api or StandInBotApi()
         self._connections: set[socket.socket] = set()
         self._httpd = _Server(("127.0.0.1", 0), _handler_for(self.api), self._connections)
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        self._port = self._httpd.server_address[1]
+        self._thread = self._serving_thread()
+        self._listening = False
 
     @property
     def port(self) -> int:
-        return self._httpd.server_address[1]
+        return self._port
 
     @property
     def base_url(self) -> str:
@@ -501,16 +623,42 @@ class StandInServer:
 
     def start(self) -> StandInServer:
         self._thread.start()
+        self._listening = True
         return self
 
     def stop(self) -> None:
         self.api.close()
+        self._close_listener()
+
+    def refuse_connections(self) -> None:
+        """Take the listener away and cut every open connection: clients get "connection
+        refused" (or a broken connection) until `accept_connections()`. Queued updates and
+        recorded calls are kept."""
+        self._close_listener()
+
+    def accept_connections(self) -> None:
+        """Listen again on the same port after `refuse_connections()`."""
+        if self._listening:
+            return
+        self._httpd = _Server(("127.0.0.1", self._port), _handler_for(self.api), self._connections)
+        self._thread = self._serving_thread()
+        self.start()
+
+    def _close_listener(self) -> None:
+        if not self._listening:
+            return
+        self._listening = False
         self._httpd.shutdown()
         for connection in list(self._connections):
             with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
         self._httpd.server_close()
         self._thread.join(timeout=5)
+
+    def _serving_thread(self) -> threading.Thread:
+        return threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     def __enter__(self) -> StandInServer:
         return self.start()
@@ -581,7 +729,12 @@ def _handler_for(api: StandInBotApi) -> type[BaseHTTPRequestHandler]:
                         },
                     )
                 else:
-                    status, payload = api.handle(match.group(1), match.group(2), params)
+                    try:
+                        status, payload = api.handle(match.group(1), match.group(2), params)
+                    except ConnectionDropped as dropped:
+                        api.pause(dropped.stall_s)
+                        self.close_connection = True  # closed with nothing written
+                        return
             data = json.dumps(payload).encode("utf-8")
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -625,5 +778,10 @@ class RecordingRequest(BaseRequest):
         if not match:
             return 404, b'{"ok": false, "error_code": 404, "description": "Not Found"}'
         params = request_data.parameters if request_data else {}
-        status, payload = self.api.handle(match.group(1), match.group(2), params, block=False)
+        try:
+            status, payload = self.api.handle(match.group(1), match.group(2), params, block=False)
+        except ConnectionDropped as dropped:
+            if dropped.stall_s:
+                raise TimedOut("stand-in: stalled") from None
+            raise NetworkError("stand-in: connection dropped") from None
         return status, json.dumps(payload).encode("utf-8")

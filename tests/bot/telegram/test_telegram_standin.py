@@ -102,3 +102,71 @@ def test_buttons_edits_actions_and_commands(server: StandInServer) -> None:
         "setMyCommands",
         "deleteWebhook",
     ]
+
+
+def test_injected_faults_look_like_telegram_and_are_not_carried_out(
+    server: StandInServer,
+) -> None:
+    api = server.api
+    message = {"json": {"chat_id": 7, "text": "hello"}}
+    api.rate_limit_next("sendMessage", retry_after=3)
+    flood = call(server, "sendMessage", **message)
+    assert flood.status_code == 429
+    assert flood.json() == {
+        "ok": False,
+        "error_code": 429,
+        "description": "Too Many Requests: retry after 3",
+        "parameters": {"retry_after": 3},
+    }
+    api.drop_next("sendMessage")
+    with pytest.raises(httpx.RemoteProtocolError):
+        call(server, "sendMessage", **message)
+    api.stall_next("sendMessage", seconds=1)
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(f"{server.base_url}{TOKEN}/sendMessage", timeout=0.2, **message)
+    assert api.reply_counts() == {} and api.sent() == []
+    assert call(server, "sendMessage", **message).json()["ok"]
+    assert call(server, "sendMessage", json={"chat_id": 8, "text": "hi"}).json()["ok"]
+    assert api.reply_counts() == {7: 1, 8: 1} and api.reply_count(7) == 1
+    assert [c.description for c in api.failures()] == [
+        "Too Many Requests: retry after 3",
+        "connection dropped",
+        "stalled, then dropped",
+    ]
+
+
+def test_outages_fail_methods_until_recovered_and_release_long_polls(
+    server: StandInServer,
+) -> None:
+    api = server.api
+    polling = threading.Thread(
+        target=lambda: results.append(call(server, "getUpdates", json={"timeout": 5}))
+    )
+    results: list[httpx.Response] = []
+    polling.start()
+    deadline = time.monotonic() + 5
+    while not api.polls_waiting() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert api.polls_waiting() == 1
+    api.outage(["getUpdates"])
+    polling.join(timeout=2)
+    assert results and results[0].status_code == 502
+    assert results[0].json()["description"] == "Bad Gateway"
+    assert call(server, "getMe").json()["ok"]  # other methods still work
+    api.outage(error_code=500, description="Internal Server Error")
+    assert call(server, "getMe").status_code == 500
+    api.recover()
+    assert call(server, "getUpdates", json={"timeout": 0}).json() == {"ok": True, "result": []}
+
+
+def test_refused_connections_then_the_same_port_again(server: StandInServer) -> None:
+    api = server.api
+    port = server.port
+    server.refuse_connections()
+    with pytest.raises(httpx.ConnectError):
+        call(server, "getMe")
+    api.push(api.user_message(5, "asked during the outage"))
+    server.accept_connections()
+    assert server.port == port
+    got = call(server, "getUpdates", json={"timeout": 0}).json()["result"]
+    assert [u["message"]["text"] for u in got] == ["asked during the outage"]
