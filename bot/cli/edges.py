@@ -8,9 +8,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
+from telegram.error import NetworkError
+
 from bot.http.app import Companion, run_server
+from bot.service import make_embedder
 from bot.settings import Settings
 from bot.telegram.app import build_application, run_telegram, running, telegram_token
+from index.errors import NewsdeskError
+from index.store import open_index
+
+
+class TelegramUnreachable(NewsdeskError):
+    """The Bot API could not be reached when the bot started."""
 
 
 def telegram_companion(settings: Settings) -> Companion:
@@ -24,6 +33,8 @@ def telegram_companion(settings: Settings) -> Companion:
 def serve_http(settings: Settings, host: str, port: int, *, telegram: bool) -> None:
     """`newsdesk serve [--telegram]`: the API (and the bot) until SIGINT/SIGTERM."""
     companion = telegram_companion(settings) if telegram else None
+    if companion is not None:
+        require_index(settings)
     with _sigterm_exits_cleanly():
         run_server(settings, host, port, companion=companion)
 
@@ -46,4 +57,18 @@ def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
 
 def serve_telegram(settings: Settings) -> None:
     """`newsdesk telegram`: the bot alone, long polling until SIGINT/SIGTERM."""
-    run_telegram(settings)
+    try:
+        run_telegram(settings)
+    except NetworkError as error:  # its message names the failure, never the token
+        raise TelegramUnreachable(
+            f"Cannot reach the Telegram Bot API at {settings.telegram_base_url} ({error}); "
+            "check the network and NEWSDESK_TELEGRAM_BASE_URL."
+        ) from None
+
+
+def require_index(settings: Settings) -> None:
+    """Refuse to start the bot without a usable index (missing, or built with another model),
+    in one line before the server binds: unlike the HTTP API, which answers 503 until an index
+    appears, the bot has nothing to answer with, and a failure inside the server's start-up
+    would reach the operator as uvicorn's traceback."""
+    open_index(settings.index_dir, make_embedder(settings).model_id).close()
