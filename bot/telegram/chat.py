@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import html
+import logging
 import shlex
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
+from html.parser import HTMLParser
 
 from telegram import (
     Bot,
@@ -20,10 +22,13 @@ from telegram import (
     ReplyParameters,
 )
 from telegram.constants import ChatAction, ParseMode
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 
+from bot.render import split_html
 from retrieval.schema import Answer
 from retrieval.search import SearchFilters
+
+logger = logging.getLogger(__name__)
 
 RECENT_ANSWERS = 5  # answers per chat whose buttons still work
 TYPING_REFRESH_S = 4.5  # Telegram shows a chat action for about 5 s
@@ -121,20 +126,77 @@ async def send_html(
     reply_to: int | None = None,
     keyboard: InlineKeyboardMarkup | None = None,
 ) -> None:
-    """Send HTML parts in order; the first replies to `reply_to`, the last gets the keyboard."""
+    """Send HTML parts in order; the first replies to `reply_to`, the last gets the keyboard.
+
+    A part Telegram refuses to parse ("can't parse entities") is sent again as plain text,
+    links written out, rather than lost: every answer, source list and citation comes here.
+    """
     for i, part in enumerate(parts):
-        await bot.send_message(
-            chat_id,
-            part,
-            parse_mode=ParseMode.HTML,
-            link_preview_options=NO_PREVIEW,
-            reply_parameters=(
-                ReplyParameters(reply_to, allow_sending_without_reply=True)
-                if reply_to and i == 0
-                else None
-            ),
-            reply_markup=keyboard if i == len(parts) - 1 else None,
+        reply = (
+            ReplyParameters(reply_to, allow_sending_without_reply=True)
+            if reply_to and i == 0
+            else None
         )
+        markup = keyboard if i == len(parts) - 1 else None
+        try:
+            await bot.send_message(
+                chat_id,
+                part,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=NO_PREVIEW,
+                reply_parameters=reply,
+                reply_markup=markup,
+            )
+        except BadRequest as error:
+            if "can't parse entities" not in str(error).lower():
+                raise
+            logger.warning("Chat %s: HTML refused (%s); sending it as plain text", chat_id, error)
+            pieces = plain_parts(part)
+            for j, piece in enumerate(pieces):
+                await bot.send_message(
+                    chat_id,
+                    piece,
+                    link_preview_options=NO_PREVIEW,
+                    reply_parameters=reply if j == 0 else None,
+                    reply_markup=markup if j == len(pieces) - 1 else None,
+                )
+
+
+def plain_text(markup: str) -> str:
+    """What a Telegram HTML message shows, as plain text; links become "title (URL)".
+
+    Lenient on purpose: it reads HTML that Telegram has just refused as malformed.
+    """
+    reader = _PlainText()
+    reader.feed(markup)
+    reader.close()
+    return "".join(reader.out).strip()
+
+
+def plain_parts(markup: str) -> list[str]:
+    """`plain_text(markup)` in parts that each fit one Telegram message."""
+    escaped = html.escape(plain_text(markup), quote=False)
+    return [html.unescape(part) for part in split_html(escaped)] or ["…"]
+
+
+class _PlainText(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self._links: list[tuple[str, int]] = []  # (href, where its text starts in out)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self._links.append((dict(attrs).get("href") or "", len(self.out)))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._links:
+            href, start = self._links.pop()
+            if href and href not in "".join(self.out[start:]):
+                self.out.append(f" ({href})")
+
+    def handle_data(self, data: str) -> None:
+        self.out.append(data)
 
 
 def answer_keyboard(answer: Answer, number: int) -> InlineKeyboardMarkup | None:
