@@ -16,10 +16,11 @@ from contextlib import asynccontextmanager
 from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.service import NewsdeskService
 from bot.settings import Settings
+from bot.telegram.delivery import PatientPolling, SendRetry
 from bot.telegram.handlers import EXAMPLE_QUESTION, NewsdeskBot
 from index.errors import NewsdeskError
 
@@ -41,19 +42,25 @@ def build_application(
     get_updates_request: BaseRequest | None = None,
     example_question: str = EXAMPLE_QUESTION,
 ) -> Application:
-    """An Application with newsdesk's handlers; `request` objects let tests skip the network."""
+    """An Application with newsdesk's handlers; `request` objects let tests skip the network.
+
+    Sends ride out flood waits and network faults (`SendRetry`), and polling retries an
+    unreachable server every ≤ 2 s (`PatientPolling`): see bot/telegram/delivery.py.
+    """
+    polling = PatientPolling(get_updates_request or HTTPXRequest(connection_pool_size=1))
     builder = (
         ApplicationBuilder()
         .token(telegram_token(settings))
         .base_url(settings.telegram_base_url)
         .concurrent_updates(CONCURRENT_UPDATES)
+        .get_updates_request(polling)
+        .rate_limiter(SendRetry())
     )
     if request is not None:
         builder = builder.request(request)
-    if get_updates_request is not None:
-        builder = builder.get_updates_request(get_updates_request)
     handlers = NewsdeskBot(service, settings, example_question=example_question)
     app = builder.post_init(handlers.post_init).build()
+    polling.keep_trying = lambda: app.updater is not None and app.updater.running
     handlers.install(app)
     return app
 
@@ -103,7 +110,7 @@ async def _poll_until_signalled(app: Application, settings: Settings) -> None:
 
 
 def _polling_failed(error: TelegramError) -> None:
-    """A failed getUpdates (network blip, server error): PTB retries; one line is enough."""
+    """A getUpdates PTB will retry (e.g. 409 Conflict; outages are retried in PatientPolling)."""
     logger.warning("Polling for updates failed (retrying): %s", error)
 
 
