@@ -1,8 +1,10 @@
 """Answer → plain text (terminal), Telegram HTML (split below 4096 characters) and JSON.
 
-All article text is escaped with `html.escape` before it goes near a Telegram message; the
-splitter cuts only between tokens (never inside a tag or an entity), preferring paragraph and
-citation boundaries, and closes/reopens any tag that spans a cut so every part is valid HTML.
+All article text is escaped with `html.escape` before it goes near a Telegram message, and only
+http(s) URLs become links; the splitter cuts only between tokens (never inside a tag or an
+entity), preferring paragraph and citation boundaries, and closes/reopens any tag that spans a
+cut so every part is valid HTML. Text for a terminal has its control characters replaced, so an
+article cannot send escape sequences to the reader's terminal.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ TELEGRAM_LIMIT = 4096
 _TOKEN = re.compile(r"<[^<>]*>|&(?:#\d+|#[xX][0-9a-fA-F]+|[A-Za-z]+);|[^<&]+|[<&]", re.S)
 _TAG_NAME = re.compile(r"</?\s*([A-Za-z][\w-]*)")
 _VOID_TAGS = frozenset({"br"})
+# C0 and C1 control characters and DEL, except tab and newline: ESC would start a terminal
+# escape sequence (colours, cursor moves, window titles, OSC 8 links, clipboard writes).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def render_json(answer: Answer) -> dict[str, Any]:
@@ -60,7 +65,12 @@ def render_text(answer: Answer, *, quotes: bool = False) -> str:
                 lines.append(f"    {citation.url}")
             if quotes:
                 lines.append(f"    “{citation.quote.strip()}”")
-    return "\n".join(lines)
+    return terminal_safe("\n".join(lines))
+
+
+def terminal_safe(text: str) -> str:
+    """`text` with control characters (ESC above all) shown as U+FFFD instead of obeyed."""
+    return _CONTROL.sub("\ufffd", text)
 
 
 def safe_href(url: str | None) -> str | None:

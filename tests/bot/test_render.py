@@ -141,10 +141,66 @@ def test_hostile_article_text_is_escaped_everywhere() -> None:
         assert "<script>" not in re.sub(r"&lt;script&gt;", "", document)
 
 
-def test_unsafe_link_schemes_are_not_linked() -> None:
-    [message] = render_telegram(answer(citations=[citation(url="javascript:alert(1)")]))
-    assert "<a " not in message
-    assert "javascript" not in message
+UNSAFE_URLS = [
+    "javascript:alert(1)",
+    " JaVaScRiPt:alert(1)",
+    "\tjavascript:alert(1)",
+    "java\tscript:alert(1)",
+    "java\nscript:alert(1)",
+    "javascript://example.org/%0aalert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "DATA:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
+    "vbscript:msgbox(1)",
+    " VBScript:msgbox(1)",
+    "file:///etc/passwd",
+    "tg://resolve?domain=evil",
+    "//evil.example/",
+    "/relative/path",
+    "http:no-host",
+    "https://[::1",
+]
+
+
+@pytest.mark.parametrize("url", UNSAFE_URLS)
+def test_unsafe_link_schemes_are_not_linked(url: str) -> None:
+    """Only http(s) URLs become links in Telegram; others are left out (the title stays text)."""
+    unsafe = answer(citations=[citation(url=url)])
+    documents = [*render_telegram(unsafe), sources_html(unsafe), citation_html(citation(url=url))]
+    for document in documents:
+        assert "<a " not in document and "href" not in document
+        assert "Blinken urges more protection for Gaza civilians" in parse_telegram_html(document)
+        assert "script:" not in document.lower() and "data:" not in document.lower()
+
+
+@pytest.mark.parametrize(
+    ("url", "href"),
+    [
+        ("https://example.org/a?b=1&c=2", "https://example.org/a?b=1&amp;c=2"),
+        (" HTTP://EXAMPLE.ORG/x ", "HTTP://EXAMPLE.ORG/x"),
+        ('https://example.org/"><b>x', "https://example.org/&quot;&gt;&lt;b&gt;x"),
+    ],
+)
+def test_http_links_are_linked_and_attribute_escaped(url: str, href: str) -> None:
+    [message] = render_telegram(answer(citations=[citation(url=url)]))
+    assert f'<a href="{href}">' in message
+    parse_telegram_html(message)
+
+
+def test_terminal_text_has_no_control_characters() -> None:
+    """An article cannot send escape sequences (colours, window titles, OSC 8 links, clipboard
+    writes) to the terminal of whoever reads the answer."""
+    escapes = "\x1b]0;pwned\x07\x1b[2J\x1b]52;c;ZWNobyBwd25lZA==\x07\x9b31m\x00\x7f"
+    hostile = citation(
+        title=f"Title {escapes}",
+        source=f"Wire{escapes}",
+        url=f"https://example.org/{escapes}",
+        quote=f"Quote {escapes}",
+    )
+    reply = answer(f"Answer {escapes} [1]", citations=[hostile])
+    for text in (render_text(reply), render_text(reply, quotes=True)):
+        assert not [c for c in text if ord(c) < 32 and c not in "\n\t" or 0x7F <= ord(c) <= 0x9F]
+        assert "\ufffd]0;pwned" in text and "Answer" in text
+    assert render_text(answer("Tabs\tand\nlines stay. [1]")).startswith("Tabs\tand\nlines stay.")
 
 
 def test_citation_view_shows_the_quote_inside_its_passage() -> None:
