@@ -109,7 +109,10 @@ def _read(root: Path, on_skip: Callable[[SkippedInput], None] | None) -> Iterato
 
     for path, origin in _walk(root):
         if not path.exists():
-            skip(origin, "broken symbolic link")
+            skip(origin, "broken symbolic link" if path.is_symlink() else "removed while reading")
+            continue
+        if not path.is_file():  # a FIFO would block the build until something wrote to it
+            skip(origin, "not a regular file")
             continue
         reader = _READERS.get(_suffix(path))
         if reader is None:
@@ -133,6 +136,11 @@ def _read(root: Path, on_skip: Callable[[SkippedInput], None] | None) -> Iterato
                 text_owner[digest] = article.id
                 id_origin[article.id] = article.origin
                 yield article
+    if not root.exists():  # moved or deleted mid-walk: what was read is not the corpus
+        raise CorpusError(
+            f"The corpus {root} disappeared while it was being read; "
+            "put it back and run the build again."
+        )
 
 
 def _walk(root: Path) -> Iterator[tuple[Path, str]]:

@@ -15,6 +15,7 @@ import shutil
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,18 +26,21 @@ import numpy as np
 from index import layout
 from index.articles import Article, SkippedInput, log_skip, read_corpus
 from index.chunking import ChunkerSettings, chunk_article, embedding_text
-from index.errors import CorpusError, IndexIncompatible, IndexNotFound
-from index.lexical import LexicalBuilder
+from index.errors import CorpusError, IndexCorrupt, IndexIncompatible, IndexNotFound
+from index.lexical import LexicalBuilder, LexicalIndex
 from index.store import (
     FORMAT_VERSION,
     LEXICAL,
+    MANIFEST,
     METADATA,
     VECTORS,
     IndexReader,
     Manifest,
     create_metadata,
+    generation_files,
 )
 from index.vectors import VectorIndex
+from index.writing import is_out_of_space, write_failed, writing
 
 logger = logging.getLogger(__name__)
 
@@ -108,45 +112,25 @@ def build_index(
         skipped.append(item)
         report_skip(item)
 
-    with layout.build_lock(index_dir):
-        for stale in layout.remove_stale(index_dir):
-            logger.info("removed leftover generation %s", stale.name)
-        previous = _previous_generation(index_dir, encoder, chunker) if incremental else None
-        partial = layout.new_partial(index_dir)
-        try:
-            articles = read_corpus(corpus, record_skip)
-            tally = _write_metadata(partial, articles, previous, encoder, chunker, progress)
-            for item in skipped:
-                tally.db.execute("INSERT INTO skipped VALUES (?, ?)", (item.origin, item.reason))
-            tally.db.commit()
-            if tally.articles == 0:
-                raise CorpusError(f"No readable article in {corpus}; nothing to index.")
-            _write_vectors_and_terms(partial, tally, previous, encoder, progress)
-            manifest = Manifest(
-                format_version=FORMAT_VERSION,
-                model_id=encoder.model_id,
-                dimension=encoder.dimension,
-                chunker=chunker.to_dict(),
-                articles=tally.articles,
-                chunks=tally.chunks,
-                tokens=tally.tokens,
-                skipped=len(skipped),
-                corpus=str(corpus),
-                corpus_fingerprint=tally.fingerprint.hexdigest(),
-                built_at=datetime.now(UTC).isoformat(timespec="seconds"),
-                build_seconds=round(time.perf_counter() - started, 3),
-            )
-            tally.db.close()
-            manifest.save(partial)
-            final = layout.publish(index_dir, partial)
-        except BaseException:
-            shutil.rmtree(partial, ignore_errors=True)
+    try:
+        with layout.build_lock(index_dir):
+            for stale in layout.remove_stale(index_dir):
+                logger.info("removed leftover generation %s", stale.name)
+            previous = _previous_generation(index_dir, encoder, chunker) if incremental else None
+            try:
+                tally, final = _build_generation(
+                    corpus, index_dir, encoder, chunker, previous, skipped, record_skip, progress,
+                    started,
+                )  # fmt: skip
+            finally:
+                if previous is not None:
+                    previous.close()
+            layout.remove_stale(index_dir)
+            progress(BuildProgress("saving", 1, 1))
+    except OSError as error:  # a full disk outside the files' own writes (lock, directories)
+        if not is_out_of_space(error):
             raise
-        finally:
-            if previous is not None:
-                previous.close()
-        layout.remove_stale(index_dir)
-        progress(BuildProgress("saving", 1, 1))
+        raise write_failed(error, index_dir, None, layout.has_index(index_dir)) from error
 
     return BuildReport(
         articles=tally.articles,
@@ -164,6 +148,67 @@ def build_index(
     )
 
 
+def _build_generation(
+    corpus: Path,
+    index_dir: Path,
+    encoder: Encoder,
+    chunker: ChunkerSettings,
+    previous: IndexReader | None,
+    skipped: list[SkippedInput],
+    record_skip: Callable[[SkippedInput], None],
+    progress: ProgressCallback,
+    started: float,
+) -> tuple[_Tally, Path]:
+    """Write a new generation and publish it; on any failure remove it, so the current one
+    stays. A failed write (a full disk) becomes IndexWriteFailed naming the file."""
+    partial = layout.new_partial(index_dir)
+    kept_previous = layout.has_index(index_dir)
+
+    def write(path: Path) -> AbstractContextManager[None]:
+        return writing(path, generation=partial, kept_previous=kept_previous)
+
+    try:
+        articles = read_corpus(corpus, record_skip)
+        with write(partial / METADATA):
+            tally = _write_metadata(partial, articles, previous, encoder, chunker, progress)
+            for item in skipped:
+                tally.db.execute("INSERT INTO skipped VALUES (?, ?)", (item.origin, item.reason))
+            tally.db.commit()
+        if tally.articles == 0:
+            raise CorpusError(f"No readable article in {corpus}; nothing to index.")
+        vectors, terms = _vectors_and_terms(tally, previous, encoder, progress)
+        progress(BuildProgress("saving", 0, 1))
+        with write(partial / VECTORS):
+            vectors.save(partial / VECTORS)
+        with write(partial / LEXICAL):
+            terms.save(partial / LEXICAL)
+        with write(partial / METADATA):
+            tally.db.close()
+        manifest = Manifest(
+            format_version=FORMAT_VERSION,
+            model_id=encoder.model_id,
+            dimension=encoder.dimension,
+            chunker=chunker.to_dict(),
+            articles=tally.articles,
+            chunks=tally.chunks,
+            tokens=tally.tokens,
+            skipped=len(skipped),
+            corpus=str(corpus),
+            corpus_fingerprint=tally.fingerprint.hexdigest(),
+            built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            build_seconds=round(time.perf_counter() - started, 3),
+            files=generation_files(partial),
+        )
+        with write(partial / MANIFEST):
+            manifest.save(partial)
+        with write(partial):
+            final = layout.publish(index_dir, partial)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    return tally, final
+
+
 def update_index(corpus: Path, index_dir: Path, encoder: Encoder, **options: object) -> BuildReport:
     """Embed only new or changed articles; falls back to a full build when there is no index."""
     return build_index(corpus, index_dir, encoder, incremental=True, **options)  # type: ignore[arg-type]
@@ -175,6 +220,9 @@ def _previous_generation(
     try:
         previous = IndexReader(layout.current_generation(index_dir), encoder.model_id)
     except IndexNotFound:
+        return None
+    except IndexCorrupt as error:  # nothing of it can be trusted
+        logger.warning("%s is %s; doing a full build instead.", error.path, error.problem)
         return None
     except IndexIncompatible as error:
         logger.warning("%s Doing a full build instead.", error)
@@ -210,6 +258,21 @@ def _write_metadata(
 ) -> _Tally:
     """Pass 1: articles and chunk offsets into SQLite; decides which chunks need embedding."""
     db = create_metadata(partial / METADATA)
+    try:
+        return _fill_metadata(db, articles, previous, encoder, chunker, progress)
+    except BaseException:
+        db.close()
+        raise
+
+
+def _fill_metadata(
+    db: sqlite3.Connection,
+    articles: Iterator[Article],
+    previous: IndexReader | None,
+    encoder: Encoder,
+    chunker: ChunkerSettings,
+    progress: ProgressCallback,
+) -> _Tally:
     tally = _Tally(db=db, fingerprint=hashlib.sha256())
     if previous is not None:
         db.execute("ATTACH DATABASE ? AS previous", (str(previous.directory / METADATA),))
@@ -263,13 +326,12 @@ def _write_metadata(
     return tally
 
 
-def _write_vectors_and_terms(
-    partial: Path,
+def _vectors_and_terms(
     tally: _Tally,
     previous: IndexReader | None,
     encoder: Encoder,
     progress: ProgressCallback,
-) -> None:
+) -> tuple[VectorIndex, LexicalIndex]:
     """Pass 2: reuse vectors and term rows of unchanged chunks; embed and tokenize the rest."""
     vectors = VectorIndex.empty(encoder.dimension)
     terms = LexicalBuilder(previous.lexical.vocabulary if previous else None)
@@ -286,9 +348,7 @@ def _write_vectors_and_terms(
         terms.add_texts(ids, texts)
         done += len(batch)
         progress(BuildProgress("embedding", done, total))
-    progress(BuildProgress("saving", 0, 1))
-    vectors.save(partial / VECTORS)
-    terms.finish().save(partial / LEXICAL)
+    return vectors, terms.finish()
 
 
 def _embedding_batches(

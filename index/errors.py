@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class NewsdeskError(Exception):
     """Base class: the message is one sentence a user can act on."""
@@ -25,3 +27,47 @@ class BuildInProgress(NewsdeskError):
 
 class ModelLoadError(NewsdeskError):
     """The embedding model could not be loaded."""
+
+
+class IndexCorrupt(NewsdeskError):
+    """A file of the index is missing, truncated or unreadable; only a rebuild repairs it.
+
+    Raised when the index is opened (cheap checks: manifest, sizes, magic bytes, SQLite's
+    quick_check), so a damaged index is refused with the file's name instead of failing later
+    with a library's traceback.
+    """
+
+    def __init__(self, path: Path | str, problem: str, index_dir: Path | str | None = None) -> None:
+        self.path = str(path)
+        self.problem = problem  # what `path` is: "missing", "truncated (…)", "not a … file"
+        self.index_dir = None if index_dir is None else str(index_dir)
+        if index_dir is None:
+            message = f"The index file {path} is {problem}; rebuild the index with "
+            message += "`newsdesk index build`."
+        else:
+            message = f"The index at {index_dir} is damaged: {path} is {problem}; rebuild it "
+            message += f"with `newsdesk index build --index-dir {index_dir}`."
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[object, ...]:  # crosses the reindex child's pipe
+        return type(self), (self.path, self.problem, self.index_dir)
+
+
+class IndexWriteFailed(NewsdeskError):
+    """A build could not write one of its files: a full disk, a file size limit, an I/O error.
+
+    The build stops and removes what it wrote; the index that was current stays current.
+    """
+
+    def __init__(self, path: Path | str, reason: str, kept_previous: bool, next_step: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        self.kept_previous = kept_previous
+        self.next_step = next_step
+        outcome = "the previous index is still in use" if kept_previous else "no index was made"
+        super().__init__(
+            f"{reason} while writing {path}; the build was stopped and {outcome}. {next_step}"
+        )
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return type(self), (self.path, self.reason, self.kept_previous, self.next_step)

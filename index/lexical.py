@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from functools import cached_property
 from pathlib import Path
 
@@ -79,17 +80,44 @@ class LexicalIndex:
         return builder.finish()
 
     @classmethod
-    def load(cls, directory: Path) -> LexicalIndex:
-        vocabulary = json.loads((directory / VOCABULARY).read_text())
-        return cls(
-            np.load(directory / CHUNK_IDS), sp.load_npz(directory / MATRIX).tocsr(), vocabulary
-        )
+    def load(
+        cls,
+        directory: Path,
+        reading: Callable[[Path], AbstractContextManager[object]] = lambda _: nullcontext(),
+    ) -> LexicalIndex:
+        """Load the three files; `reading(path)` is entered around each, so the caller can say
+        which one was damaged."""
+        with reading(directory / VOCABULARY):
+            vocabulary = json.loads((directory / VOCABULARY).read_bytes())
+            if not isinstance(vocabulary, dict):
+                raise ValueError("not a JSON object")
+        with reading(directory / CHUNK_IDS):
+            chunk_ids = np.load(directory / CHUNK_IDS)
+            if chunk_ids.ndim != 1 or chunk_ids.dtype != np.int64:
+                raise ValueError(f"an array of {chunk_ids.dtype} {chunk_ids.shape}, not chunk ids")
+        with reading(directory / MATRIX):
+            frequencies = sp.load_npz(directory / MATRIX).tocsr()
+            if frequencies.shape != (len(chunk_ids), len(vocabulary)):
+                raise ValueError(
+                    f"a {frequencies.shape} matrix for {len(chunk_ids)} chunks "
+                    f"and {len(vocabulary)} terms"
+                )
+            return cls(chunk_ids, frequencies, vocabulary)
 
     def save(self, directory: Path) -> None:
+        """Write the three files; a failed write names its file (numpy's errors do not)."""
         directory.mkdir(parents=True, exist_ok=True)
-        sp.save_npz(directory / MATRIX, self._rows, compressed=False)
-        np.save(directory / CHUNK_IDS, self.chunk_ids)
-        (directory / VOCABULARY).write_text(json.dumps(self.vocabulary))
+        writes: list[tuple[str, Callable[[Path], object]]] = [
+            (MATRIX, lambda path: sp.save_npz(path, self._rows, compressed=False)),
+            (CHUNK_IDS, lambda path: np.save(path, self.chunk_ids)),
+            (VOCABULARY, lambda path: path.write_text(json.dumps(self.vocabulary))),
+        ]
+        for name, write in writes:
+            try:
+                write(directory / name)
+            except OSError as error:
+                error.filename = error.filename or str(directory / name)
+                raise
 
     def rows(self, positions: np.ndarray) -> sp.csr_matrix:
         return self._rows[positions]

@@ -28,6 +28,7 @@ def set_threads(threads: int) -> None:
     faiss.omp_set_num_threads(max(1, threads))
 
 
+FILE_MAGIC = b"IxM2"  # how FAISS starts an IndexIDMap2 on disk
 FAST_SEARCH_MIN_VECTORS = 20_000  # below this a full scan costs under a millisecond or two
 
 
@@ -44,8 +45,21 @@ class VectorIndex:
     def load(cls, path: Path) -> VectorIndex:
         return cls(faiss.read_index(str(path)))
 
+    @staticmethod
+    def file_problem(path: Path) -> str | None:
+        """Why `path` cannot be a saved VectorIndex, judged from its first bytes; None if it
+        may be one (loading reads the rest)."""
+        with path.open("rb") as handle:
+            start = handle.read(len(FILE_MAGIC))
+        return None if start == FILE_MAGIC else "not a FAISS index file"
+
     def save(self, path: Path) -> None:
-        faiss.write_index(self._index, str(path))
+        """Write through a Python file: FAISS's own writer only prints an error from the final
+        flush (a full disk), leaving a truncated file behind a normal return."""
+        with open(path, "wb") as handle:
+            writer = faiss.PyCallbackIOWriter(handle.write)
+            faiss.write_index(self._index, writer)
+            del writer
 
     @property
     def dimension(self) -> int:
