@@ -11,6 +11,7 @@ from types import FrameType
 from telegram.error import NetworkError
 
 from bot.http.app import Companion, run_server
+from bot.http.state import refuse_damaged_index
 from bot.service import make_embedder
 from bot.settings import Settings
 from bot.telegram.app import build_application, run_telegram, running, telegram_token
@@ -35,6 +36,8 @@ def serve_http(settings: Settings, host: str, port: int, *, telegram: bool) -> N
     companion = telegram_companion(settings) if telegram else None
     if companion is not None:
         require_index(settings)
+    else:  # a missing index is waited for, a damaged one fails now in one line
+        refuse_damaged_index(settings)
     with _sigterm_exits_cleanly():
         run_server(settings, host, port, companion=companion)
 

@@ -5,7 +5,9 @@ Retrieval is CPU-bound, so every service call runs in a worker thread behind a l
 to the cores, each call with one thread (`serving_settings`): the event loop stays free and
 concurrent requests don't oversubscribe the CPU. Concurrent /ask calls are micro-batched into
 `service.ask_many` (bot/http/batching.py). Without an index the API still starts and answers
-503 (run `newsdesk index build`); it picks the index up once one appears.
+503 (run `newsdesk index build`); it picks the index up once one appears. An index that cannot
+be loaded (damaged, another format) answers 503 naming the file until a rebuild replaces it;
+`newsdesk serve` refuses to start on one instead (`refuse_damaged_index`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from bot.http.errors import BUILD_HINT, detail_for
 from bot.http.reindex import ReindexJob
 from bot.settings import Settings
 from index.errors import IndexNotFound, NewsdeskError
-from index.layout import current_generation, has_index
+from index.layout import current_generation
 from index.model_source import available_cores
 
 if TYPE_CHECKING:
@@ -86,7 +88,7 @@ class ApiState:
         self.admin_token = _secret_bytes(settings.admin_token)
         self.call_threads = serving_settings(settings).threads
         self._last_load = 0.0
-        self._missing_index = False
+        self._tried: Path | None = None  # the generation that would not load (None: no index)
         self.reload_retry_s = RELOAD_RETRY_S
         self._load_lock: asyncio.Lock | None = None
 
@@ -119,14 +121,15 @@ class ApiState:
         from bot.service import NewsdeskService
 
         self._last_load = time.monotonic()
+        self._tried = None
         try:
-            current_generation(Path(self.settings.index_dir))  # no model load for a missing index
+            # no model load for a missing index
+            self._tried = current_generation(Path(self.settings.index_dir))
             self.service = await anyio.to_thread.run_sync(
                 NewsdeskService.from_settings, serving_settings(self.settings)
             )
         except NewsdeskError as exc:
             self.unavailable = detail_for(exc)
-            self._missing_index = isinstance(exc, IndexNotFound)
             level = logging.WARNING if isinstance(exc, IndexNotFound) else logging.ERROR
             logger.log(level, "serving without an index: %s", exc)
         except Exception:  # a damaged index must not keep the server (and its 503s) down
@@ -138,11 +141,19 @@ class ApiState:
         else:
             logger.info("index loaded from %s", self.settings.index_dir)
 
+    def _another_index_built(self) -> bool:
+        """An index exists now that is not the one that failed to load (if one did)."""
+        try:
+            return current_generation(Path(self.settings.index_dir)) != self._tried
+        except IndexNotFound:
+            return False
+
     async def require_service(self) -> NewsdeskService:
-        """The loaded service; if there was no index at start-up, load it once one is built."""
-        if self.service is None and self._missing_index and self._load_lock is not None:
+        """The loaded service; without one (no index, or one that would not load), load the
+        index once one is built."""
+        if self.service is None and self._load_lock is not None:
             due = time.monotonic() - self._last_load >= self.reload_retry_s
-            if due and has_index(Path(self.settings.index_dir)):
+            if due and self._another_index_built():
                 async with self._load_lock:
                     if self.service is None:
                         await self.load()
@@ -154,6 +165,21 @@ class ApiState:
         """Run a CPU-bound service call in a worker thread, at most `worker_count()` at once."""
         call = partial(_pinned_call(func, self.call_threads), *args, **kwargs)
         return await anyio.to_thread.run_sync(call, limiter=self.limiter)
+
+
+def refuse_damaged_index(settings: Settings) -> None:
+    """For `newsdesk serve`, before anything loads: a missing index is fine (the API answers 503
+    until one is built), but a damaged one, or one of another format, raises IndexCorrupt or
+    IndexIncompatible, so start-up fails with one line: serving 503s would hide a fault that
+    only a rebuild repairs. The checks are cheap (no vectors read); what only a full load finds
+    still answers 503 naming the file."""
+    from index.store import check_generation  # FAISS and SciPy: not at import time
+
+    try:
+        generation = current_generation(Path(settings.index_dir))
+    except IndexNotFound:
+        return
+    check_generation(generation)
 
 
 def _secret_bytes(secret: SecretStr | str | None) -> bytes | None:
