@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import multiprocessing
+import signal
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -149,9 +150,7 @@ def update_in_subprocess(
                 kind, payload = receiver.recv()
             except EOFError:
                 process.join(timeout=10)
-                raise RuntimeError(
-                    f"the reindex process ended early (exit code {process.exitcode})"
-                ) from None
+                raise ReindexAborted(_ended_early(process.exitcode)) from None
             if kind == "progress":
                 on_progress(payload)
             elif kind == "error":
@@ -163,6 +162,20 @@ def update_in_subprocess(
         process.join(timeout=10)
         if process.is_alive():
             process.kill()
+
+
+class ReindexAborted(NewsdeskError):
+    """The reindex process ended without a result (killed, out of memory, crashed)."""
+
+
+def _ended_early(exit_code: int | None) -> str:
+    if exit_code is not None and exit_code < 0:
+        how = f"was killed by signal {-exit_code}"
+        if -exit_code == signal.SIGKILL:
+            how += " (out of memory?)"
+    else:
+        how = f"exited with status {exit_code}"
+    return f"The reindex process {how} before it finished; the previous index is still in use."
 
 
 def _update_in_child(settings: Settings, sender: Connection) -> None:
