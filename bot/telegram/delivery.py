@@ -91,13 +91,9 @@ class SendRetry(BaseRateLimiter[int]):
                 wait = self.backoff_s[network_faults]
                 network_faults += 1
                 reason = f"{type(error).__name__}: {error}"
-            logger.warning(
-                "%s to chat %s failed (%s); trying again in %.1f s",
-                endpoint,
-                data.get("chat_id"),
-                reason,
-                wait,
-            )
+            chat_id = data.get("chat_id")
+            target = f"{endpoint} to chat {chat_id}" if chat_id is not None else endpoint
+            logger.warning("%s failed (%s); trying again in %.1f s", target, reason, wait)
             await asyncio.sleep(wait)
 
 
