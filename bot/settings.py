@@ -1,22 +1,31 @@
-"""Typed settings: environment variables with the NEWSDESK_ prefix, or a `.env` file."""
+"""Typed settings: environment variables with the NEWSDESK_ prefix, or a `.env` file.
+
+Secrets are `SecretStr` (masked in `repr`) and validation errors never echo input values, so a
+mistake elsewhere in the configuration cannot print a token."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.model_source import packaged_model_path
 
 PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "token", "xxx", "placeholder"}
+ANY_ORIGIN = "*"
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="NEWSDESK_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="NEWSDESK_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        hide_input_in_errors=True,  # an error elsewhere must not print the tokens
     )
 
     index_dir: Path = Field(Path(".newsdesk/index"), description="Where the index lives.")
@@ -46,6 +55,16 @@ class Settings(BaseSettings):
         default_factory=list, description="Telegram user ids allowed in; empty = everyone."
     )
     telegram_rate_per_minute: int = Field(10, ge=1, description="Questions per chat per minute.")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Web origins (scheme://host[:port]) whose pages may call the API from a "
+        "browser, comma-separated, or * for any; empty = none (CORS off).",
+    )
+    cors_allow_credentials: bool = Field(
+        False,
+        description="Let the listed origins send cookies (for an authenticating proxy in front); "
+        "refused with *.",
+    )
 
     @field_validator("telegram_allowed_users", mode="before")
     @classmethod
@@ -55,6 +74,30 @@ class Settings(BaseSettings):
         if isinstance(value, int):
             return [value]
         return value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return value.replace(",", " ").split()
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_origins(cls, origins: list[str]) -> list[str]:
+        checked = [_origin(origin) for origin in origins]
+        if ANY_ORIGIN in checked and len(checked) > 1:
+            raise ValueError("* means any origin; give it alone or list the origins")
+        return list(dict.fromkeys(checked))
+
+    @field_validator("cors_allow_credentials")
+    @classmethod
+    def _no_credentials_for_any_origin(cls, allow: bool, info: ValidationInfo) -> bool:
+        if allow and ANY_ORIGIN in info.data.get("cors_origins", ()):
+            raise ValueError(
+                "cannot go with NEWSDESK_CORS_ORIGINS=*: list the origins that may send credentials"
+            )
+        return allow
 
     @field_validator("admin_token", "telegram_token", mode="before")
     @classmethod
@@ -69,6 +112,29 @@ class Settings(BaseSettings):
     @property
     def model_name_or_path(self) -> str:
         return self.model or str(packaged_model_path())
+
+
+def _origin(text: str) -> str:
+    """`scheme://host[:port]` as browsers send it in `Origin` (lower case, no slash), or *."""
+    text = text.strip()
+    if text == ANY_ORIGIN:
+        return text
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 (raises on a malformed port)
+    except ValueError:
+        parts = None
+    if (
+        parts is None
+        or parts.scheme.lower() not in {"http", "https"}
+        or not parts.hostname
+        or parts.path not in {"", "/"}
+        or parts.query
+        or parts.fragment
+        or parts.username is not None
+    ):
+        raise ValueError(f"{text!r} is not an origin like https://news.example.org")
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
 
 
 @lru_cache

@@ -8,16 +8,18 @@ existing event loop (tests, benches, `serve --telegram`) and stops cleanly when 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from telegram import Update
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application, ApplicationBuilder
 from telegram.request import BaseRequest, HTTPXRequest
 
+from bot.redaction import protect
 from bot.service import NewsdeskService
 from bot.settings import Settings
 from bot.telegram.delivery import PatientPolling, SendRetry
@@ -32,6 +34,10 @@ CONCURRENT_UPDATES = 64  # updates handled at once; each chat's questions still 
 
 class TelegramNotConfigured(NewsdeskError):
     """No bot token: the bot cannot start."""
+
+
+class TelegramTokenRejected(NewsdeskError):
+    """The Bot API refused the token at start-up (PTB's own message would quote the token)."""
 
 
 def build_application(
@@ -68,6 +74,7 @@ def build_application(
 @asynccontextmanager
 async def running(app: Application, *, poll_timeout: float = 10.0) -> AsyncIterator[Application]:
     """Poll for updates inside the current event loop until the block ends (then stop cleanly)."""
+    await _initialize(app)
     async with app:
         if app.post_init is not None:
             await app.post_init(app)
@@ -82,6 +89,22 @@ async def running(app: Application, *, poll_timeout: float = 10.0) -> AsyncItera
         finally:
             await app.updater.stop()
             await app.stop()
+
+
+async def _initialize(app: Application) -> None:
+    """Check the token with the Bot API (getMe); a rejected one is a domain error that does
+    not repeat the token (PTB's InvalidToken does, and would reach stderr in a traceback)."""
+    try:
+        await app.initialize()
+    except BaseException as error:
+        with contextlib.suppress(Exception):
+            await app.bot.shutdown()  # PTB leaves its connections open when start-up fails
+        if isinstance(error, InvalidToken):
+            raise TelegramTokenRejected(
+                "The Telegram Bot API rejected NEWSDESK_TELEGRAM_TOKEN: copy the token from "
+                "@BotFather again (and check NEWSDESK_TELEGRAM_BASE_URL)."
+            ) from None
+        raise
 
 
 def run_telegram(settings: Settings, service: NewsdeskService | None = None) -> None:
@@ -121,4 +144,5 @@ def telegram_token(settings: Settings) -> str:
         raise TelegramNotConfigured(
             "No Telegram bot token: set NEWSDESK_TELEGRAM_TOKEN (from @BotFather) and try again."
         )
+    protect(token)  # it is in every Bot API URL, which httpx logs: keep it out of all logs
     return token
