@@ -5,6 +5,11 @@ memory (TTL + LRU cap), which is why the server runs as one process. Something e
 run in the same event loop and answer from the same service (the Telegram bot, for
 `serve --telegram`) is passed in as a `Companion` by whoever starts the server; this package
 knows nothing of it.
+
+Every response carries `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer` and
+`X-Frame-Options: DENY`; the chat page a strict Content-Security-Policy (its own script and
+styles only), JSON and static files `default-src 'none'`. CORS is off unless
+NEWSDESK_CORS_ORIGINS lists origins. SECURITY.md has the threat model.
 """
 
 from __future__ import annotations
@@ -18,13 +23,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.http.errors import install_error_handlers
 from bot.http.routes import admin_routes, public_routes
 from bot.http.state import ApiState
-from bot.settings import Settings
+from bot.redaction import protect
+from bot.settings import ANY_ORIGIN, Settings
 from index.errors import NewsdeskError
 
 if TYPE_CHECKING:
@@ -33,12 +42,18 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).with_name("static")
-_PAGE_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; base-uri 'none'; "
-    "form-action 'self'; frame-ancestors 'none'",
+PAGE_CSP = (  # its own script, styles and API only: no inline script, no other origin
+    "default-src 'self'; object-src 'none'; img-src 'self' data:; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+NON_HTML_CSP = "default-src 'none'; frame-ancestors 'none'"
+SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
 }
+CORS_METHODS = ["GET", "POST", "DELETE"]
+CORS_HEADERS = ["Content-Type", "Authorization"]
 
 
 @dataclass(frozen=True)
@@ -64,6 +79,7 @@ def create_app(
     already loaded (tests). A `companion` runs in the same event loop and answers from the same
     service, so one process serves both (and a reindex reaches both)."""
     settings = settings or Settings()
+    protect(settings.admin_token, settings.telegram_token)
     state = ApiState(settings, service)
 
     @asynccontextmanager
@@ -95,10 +111,47 @@ def create_app(
 
     @app.get("/", include_in_schema=False)
     async def chat_page() -> HTMLResponse:
-        return HTMLResponse(page, headers=_PAGE_HEADERS)
+        return HTMLResponse(page, headers={"Content-Security-Policy": PAGE_CSP})
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    if settings.cors_origins:
+        # Starlette echoes any Origin when * meets credentials; Settings refuses that pair,
+        # and this keeps it refused for settings made without validation (model_copy).
+        any_origin = ANY_ORIGIN in settings.cors_origins
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=settings.cors_allow_credentials and not any_origin,
+            allow_methods=CORS_METHODS,
+            allow_headers=CORS_HEADERS,
+            max_age=600,
+        )
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: every response gets them
     return app
+
+
+class SecurityHeadersMiddleware:
+    """Add the security headers to every response, errors and CORS preflights included; a
+    response's own Content-Security-Policy (the page's) wins over the default for non-HTML."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+                if not headers.get("content-type", "").startswith("text/html"):
+                    headers.setdefault("Content-Security-Policy", NON_HTML_CSP)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def run_server(

@@ -9,7 +9,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-SESSION_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,128}$"
+# No ":": ids with one belong to other edges sharing the service (Telegram's are "tg:<chat>"),
+# so an HTTP client cannot read, continue or delete a Telegram conversation.
+SESSION_ID_PATTERN = r"^[A-Za-z0-9_.-]{1,128}$"
 NOT_BLANK = r"\S"  # in the schema too, so generated clients and fuzzers know blank is invalid
 
 
