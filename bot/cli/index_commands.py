@@ -18,6 +18,7 @@ from bot.cli.support import (
     friendly_errors,
     load_settings,
 )
+from bot.render import terminal_safe
 from bot.service import make_embedder
 from index.build import BuildReport, build_index
 from index.store import IndexSummary, open_index
@@ -99,7 +100,8 @@ def stats(index_dir: IndexDirOption = None, as_json: JsonOption = False) -> None
         data = asdict(summary) | {"skipped_inputs": inputs}
         typer.echo(json.dumps(data, indent=2))
         return
-    console.print(_stats_text(summary, skipped), highlight=False)
+    # Source names and file names come from the corpus: shown as text, never as markup/escapes.
+    console.print(terminal_safe(_stats_text(summary, skipped)), highlight=False, markup=False)
 
 
 def _stats_text(summary: IndexSummary, skipped: list[tuple[str, str]]) -> str:

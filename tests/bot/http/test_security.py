@@ -524,10 +524,14 @@ def test_serve_listens_on_loopback_by_default() -> None:
     assert inspect.signature(run_server).parameters["host"].default == "127.0.0.1"
 
 
+HOSTILE_SOURCE = "Wire [/bold] [link=https://evil.example]Reuters[/link] \x1b]0;pwned\x07\x1b[2J"
+
+
 def test_hostile_corpus_files_neither_run_code_nor_fetch(tmp_path: Path, embedder) -> None:
     """Corpus files are parsed, never executed or followed: YAML tags that would run code are
     refused, and an HTML page's scripts, images and links are not fetched (the test run fails
-    any connection beyond 127.0.0.1)."""
+    any connection beyond 127.0.0.1). `newsdesk index stats` shows what the corpus says
+    (source names, file names) as text: no terminal markup or escape sequence gets through."""
     from index.build import build_index
 
     marker = tmp_path / "ran"
@@ -549,7 +553,16 @@ def test_hostile_corpus_files_neither_run_code_nor_fetch(tmp_path: Path, embedde
         "</article></body></html>",
         encoding="utf-8",
     )
+    wire = {"source": HOSTILE_SOURCE, "text": "The Quillport ferry crew voted to strike."}
+    (corpus / "wire.json").write_text(json.dumps(wire), encoding="utf-8")
     report = build_index(corpus, tmp_path / "index", embedder)
     assert not marker.exists()
     assert [s.origin for s in report.skipped] == ["evil.md"]
-    assert report.articles == 1
+    assert report.articles == 2
+
+    env = user_env(index_dir=tmp_path / "index", cache_dir=tmp_path / "cache")
+    done = run_newsdesk("index", "stats", env=env, cwd=tmp_path, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "Wire [/bold]" in done.stdout  # rich would have failed on an unmatched tag
+    assert "[link=https://evil.example]Reuters[/link]" in done.stdout  # not made a link
+    assert "\x1b" not in done.stdout and "\ufffd]0;pwned" in done.stdout
