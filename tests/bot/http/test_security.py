@@ -169,6 +169,13 @@ def test_admin_routes_do_not_exist_without_a_token(tmp_path: Path) -> None:
             assert response.status_code == 404
 
 
+def test_admin_reindex_takes_no_input(client: TestClient) -> None:
+    """The admin route only re-reads the configured NEWSDESK_CORPUS: a request cannot name a
+    folder, a file or an index directory."""
+    operation = client.get("/openapi.json").json()["paths"]["/admin/reindex"]["post"]
+    assert "requestBody" not in operation and not operation.get("parameters")
+
+
 # --- 2. article text and titles are text in the page ------------------------------------------
 
 
