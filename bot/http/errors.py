@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from index.errors import (
     BuildInProgress,
     CorpusError,
+    IndexCorrupt,
     IndexIncompatible,
     IndexNotFound,
     ModelLoadError,
@@ -35,6 +36,7 @@ BUILD_HINT = "Run `newsdesk index build` first."
 _STATUS: tuple[tuple[type[NewsdeskError], int], ...] = (
     (IndexNotFound, 503),
     (IndexIncompatible, 503),
+    (IndexCorrupt, 503),  # a file of the loaded index went bad under the server
     (ModelLoadError, 503),
     (CorpusError, 503),
     (BuildInProgress, 409),

@@ -161,6 +161,29 @@ def test_a_damaged_index_answers_503_naming_the_file_until_rebuilt(
         assert answered.json()["citations"][0]["source"] == "Bloomberg"
 
 
+def test_metadata_damaged_under_a_running_server_is_503_naming_the_file(
+    built_index: Path, tmp_path: Path, embedder
+) -> None:
+    """The article text's page is overwritten after the index was loaded (the file's change
+    counter bumped, as any writer does, so SQLite rereads it): 503 naming the file, not a 400."""
+    index_dir = tmp_path / "index"
+    shutil.copytree(built_index, index_dir, symlinks=True)
+    settings = settings_for(index_dir)
+    app = create_app(settings, service=NewsdeskService(settings, embedder))
+    metadata = (index_dir / "current" / "meta.sqlite").resolve()
+    (article_id,) = app.state.newsdesk.service.retriever.reader.articles  # its text not read yet
+    with serve_in_thread(app) as base_url, httpx.Client(base_url=base_url, timeout=60) as client:
+        data = bytearray(metadata.read_bytes())
+        page = data.find(b"more must be done to protect") // 4096 * 4096
+        data[page : page + 4096] = b"\xff" * 4096
+        data[24:28] = (int.from_bytes(data[24:28], "big") + 1).to_bytes(4, "big")
+        metadata.write_bytes(bytes(data))
+        response = client.get(f"/articles/{article_id}")
+    assert response.status_code == 503
+    assert f"{metadata} is unreadable" in response.json()["detail"]
+    assert "newsdesk index build" in response.json()["detail"]
+
+
 # --- many conversations at once -------------------------------------------------------------
 
 PEOPLE = [
