@@ -22,14 +22,12 @@ from pathlib import Path
 from index.errors import IndexWriteFailed
 
 NO_SPACE = "No space left on device"
+NO_QUOTA = "Disk quota exceeded"
 TOO_LARGE = "File too large (the file size limit was reached)"
-_REASONS = {
-    errno.ENOSPC: NO_SPACE,
-    errno.EDQUOT: "Disk quota exceeded",
-    errno.EFBIG: TOO_LARGE,
-}
+_REASONS = {errno.ENOSPC: NO_SPACE, errno.EDQUOT: NO_QUOTA, errno.EFBIG: TOO_LARGE}
 _NEXT_STEPS = {
     NO_SPACE: "Free some space, then run the build again.",
+    NO_QUOTA: "Free some space, then run the build again.",
     TOO_LARGE: "Raise the limit (ulimit -f), then run the build again.",
 }
 LOW_SPACE_BYTES = 1 << 20  # less free than this after a failed write: the disk filled up
@@ -56,7 +54,9 @@ def write_failed(
     reason = write_failure_reason(error, path)
     next_step = _NEXT_STEPS.get(reason, "Run the build again once the disk takes writes.")
     shown = str(path)
-    if generation is not None and path.is_relative_to(generation):
+    if generation is not None and path == generation:
+        shown = f"the new index in {generation.parent}"
+    elif generation is not None and path.is_relative_to(generation):
         shown = f"{path.relative_to(generation).as_posix()} of the new index in {generation.parent}"
     return IndexWriteFailed(shown, reason, kept_previous, next_step)
 
