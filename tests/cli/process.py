@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,12 +34,23 @@ class Finished:
     stderr: str
 
 
+FINISHED: list[Finished] = []
+"""Every command these helpers ran in this test session, once it ended (tests/cli/
+test_no_traceback.py reads their stderr)."""
+
+
 def run_newsdesk(
-    *args: str, env: dict[str, str], input: str | None = None, timeout: float = 180, cwd=None
+    *args: str,
+    env: dict[str, str],
+    input: str | None = None,
+    timeout: float = 180,
+    cwd=None,
+    prefix: Sequence[str] = (),
 ) -> Finished:
-    """Run `newsdesk ARGS…` to completion."""
+    """Run `newsdesk ARGS…` to completion (under `prefix`, e.g. a command that drops
+    privileges, when given)."""
     done = subprocess.run(
-        [str(NEWSDESK), *args],
+        [*prefix, str(NEWSDESK), *args],
         env=env,
         input=input,
         capture_output=True,
@@ -46,7 +58,16 @@ def run_newsdesk(
         timeout=timeout,
         cwd=cwd,
     )
-    return Finished(tuple(args), done.returncode, done.stdout, done.stderr)
+    finished = Finished(tuple(args), done.returncode, done.stdout, done.stderr)
+    FINISHED.append(finished)
+    return finished
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on: bound by the kernel's choice, then released."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 class RunningCommand:
@@ -104,3 +125,4 @@ def running_newsdesk(*args: str, env: dict[str, str], log_dir: Path) -> Iterator
         yield command
     finally:
         command.kill()
+        FINISHED.append(Finished(args, command.process.returncode, "", command.stderr()))

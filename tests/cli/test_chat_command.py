@@ -1,0 +1,32 @@
+"""`newsdesk chat` driven through its stdin, as a user types: a question, a follow-up that is
+rewritten from the conversation, /sources, more, quit."""
+
+from __future__ import annotations
+
+from tests.cli.process import run_newsdesk
+
+TYPED = """What did Blinken say about a multinational force?
+And what about a two-state solution?
+/sources
+more
+quit
+"""
+
+
+def test_chat_follows_up_shows_sources_gives_more_and_quits(newsroom_env: dict[str, str]) -> None:
+    done = run_newsdesk("chat", env=newsroom_env, input=TYPED, timeout=60)
+
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert out.startswith("newsdesk — 8 articles (2022-06-16 – 2023-11-05).")
+    replies = out.split("> ")[1:]  # one prompt per line read, and one for the `quit`
+    assert len(replies) == 5, out
+    first, follow_up, sources, more, after_quit = replies
+    assert "multinational force" in first and "Bloomberg, 2023-11-03" in first
+    rewrite = follow_up.splitlines()[0]
+    assert rewrite.startswith("(searching for: ") and "Blinken" in rewrite, rewrite
+    assert "two-state solution" in follow_up and "[1]" in follow_up
+    assert "“" in sources and "two-state solution" in sources  # the cited sentences, quoted
+    assert "[1]" in more and more.split("Sources:")[0] != follow_up.split("Sources:")[0]
+    assert after_quit == ""
+    assert "Traceback" not in done.stderr
