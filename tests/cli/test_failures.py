@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.process import Finished, free_port, run_newsdesk, user_env
+from tests.telegram_standin import StandInServer
 
 # Root reads a chmod 000 folder anyway; without these capabilities it is refused like anyone.
 WITHOUT_FILE_ACCESS_OVERRIDE = (
@@ -43,6 +44,7 @@ NOT_A_FOLDER = ("The index directory {a_file} is a file, not a folder", "--index
 NO_TOKEN = ("No Telegram bot token", "NEWSDESK_TELEGRAM_TOKEN", "@BotFather")
 PLACEHOLDER = ("NEWSDESK_TELEGRAM_TOKEN", "is still a placeholder", "set a real secret")
 SERVE_BOT = ("serve", "--telegram", "--port", "{free_port}")
+REJECTED = ("rejected NEWSDESK_TELEGRAM_TOKEN", "@BotFather")
 
 FAILURES = {
     "ask without an index": Failure(("ask", "Who won?"), NO_INDEX, {"index_dir": "{missing}"}),
@@ -72,6 +74,17 @@ FAILURES = {
         ("Cannot reach the Telegram Bot API at {closed_url}", "NEWSDESK_TELEGRAM_BASE_URL"),
         {"index_dir": "{index}"} | BOT,
         logs_before=True,
+    ),
+    "serve --telegram with the Bot API unreachable": Failure(
+        SERVE_BOT,
+        ("Cannot reach the Telegram Bot API at {closed_url}", "NEWSDESK_TELEGRAM_BASE_URL"),
+        {"index_dir": "{index}"} | BOT,
+    ),
+    "telegram with a token the Bot API rejects": Failure(
+        ("telegram",), REJECTED, {"index_dir": "{index}"} | BOT | {"telegram_base_url": "{bot_api}"}
+    ),
+    "serve --telegram with a token the Bot API rejects": Failure(
+        SERVE_BOT, REJECTED, {"index_dir": "{index}"} | BOT | {"telegram_base_url": "{bot_api}"}
     ),
     "serve on a busy port": Failure(
         ("serve", "--port", "{busy_port}"),
@@ -114,6 +127,13 @@ def other_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return other
 
 
+@pytest.fixture(scope="module")
+def bot_api() -> Iterator[str]:
+    """The stand-in Bot API's base URL; it knows another token than the commands are given."""
+    with StandInServer() as server:
+        yield server.base_url
+
+
 @pytest.fixture
 def busy_port() -> Iterator[int]:
     with socket.socket() as taken:
@@ -145,6 +165,7 @@ def test_failure_is_one_line_with_status_1(
     built_index: Path,
     other_model: Path,
     busy_port: int,
+    bot_api: str,
     model_cache: Path,
     tmp_path: Path,
 ) -> None:
@@ -164,6 +185,7 @@ def test_failure_is_one_line_with_status_1(
         "busy_port": busy_port,
         "free_port": free_port(),
         "closed_url": f"http://127.0.0.1:{free_port()}/bot",
+        "bot_api": bot_api,
     }
     args = [arg.format(**places) for arg in failure.args]
     variables = {name: value.format(**places) for name, value in failure.env.items()}
@@ -173,6 +195,7 @@ def test_failure_is_one_line_with_status_1(
 
     says = tuple(fragment.format(**places) for fragment in failure.says)
     assert_one_line_failure(done, says, failure.logs_before)
+    assert BOT["telegram_token"] not in done.stderr  # the secret is never echoed
 
 
 def test_an_unreadable_corpus_is_one_line(tmp_path: Path, model_cache: Path) -> None:
