@@ -363,8 +363,14 @@ class _OpenVinoRunner(_ExportRunner):
             },
         )
         self.requests: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        # Each request runs once here, one after the other: two requests running for the first
+        # time at once (two server workers, or the HTTP API and the bot, taking their first
+        # questions together) could hang both for good inside OpenVINO.
+        warm_up = self._feeds([self.tokenizer.encode("warm up")], self.width_step)
         for _ in range(streams):
-            self.requests.put(compiled.create_infer_request())
+            request = compiled.create_infer_request()
+            request.infer(warm_up)
+            self.requests.put(request)
 
     def _infer(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
         request = self.requests.get()
