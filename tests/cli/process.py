@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+
 NEWSDESK = Path(sys.executable).with_name("newsdesk")
 
 
@@ -61,6 +63,14 @@ def run_newsdesk(
     finished = Finished(tuple(args), done.returncode, done.stdout, done.stderr)
     FINISHED.append(finished)
     return finished
+
+
+def healthy(base_url: str) -> bool:
+    """Whether a started `newsdesk serve` answers /health with 200 yet."""
+    try:
+        return httpx.get(f"{base_url}/health", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def free_port() -> int:
@@ -123,6 +133,9 @@ def running_newsdesk(*args: str, env: dict[str, str], log_dir: Path) -> Iterator
     command = RunningCommand(args, env, log_dir)
     try:
         yield command
+    except BaseException:
+        print(f"stderr of newsdesk {' '.join(args)}:\n{command.stderr()}")  # shown on failure
+        raise
     finally:
         command.kill()
         FINISHED.append(Finished(args, command.process.returncode, "", command.stderr()))

@@ -15,16 +15,9 @@ from pathlib import Path
 
 import httpx
 
-from tests.cli.process import RunningCommand, free_port, running_newsdesk, user_env
+from tests.cli.process import RunningCommand, free_port, healthy, running_newsdesk, user_env
 
 SEED = "What did Blinken say about a multinational force?"
-
-
-def healthy(base_url: str) -> bool:
-    try:
-        return httpx.get(f"{base_url}/health", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def read_response(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.cli.process import free_port, running_newsdesk, user_env
-from tests.cli.test_serve_shutdown import healthy
+from tests.cli.process import free_port, healthy, running_newsdesk, user_env
 from tests.telegram_standin import StandInServer
 
 SEED = "What did Blinken say about a multinational force?"
