@@ -170,7 +170,12 @@ def _build_generation(
     try:
         articles = read_corpus(corpus, record_skip)
         with write(partial / METADATA):
-            tally = _write_metadata(partial, articles, previous, encoder, chunker, progress)
+            db = create_metadata(partial / METADATA)
+            try:
+                tally = _fill_metadata(db, articles, previous, encoder, chunker, progress)
+            except BaseException:
+                db.close()
+                raise
             for item in skipped:
                 tally.db.execute("INSERT INTO skipped VALUES (?, ?)", (item.origin, item.reason))
             tally.db.commit()
@@ -248,23 +253,6 @@ class _Tally:
     to_embed: list[int] = field(default_factory=list)
 
 
-def _write_metadata(
-    partial: Path,
-    articles: Iterator[Article],
-    previous: IndexReader | None,
-    encoder: Encoder,
-    chunker: ChunkerSettings,
-    progress: ProgressCallback,
-) -> _Tally:
-    """Pass 1: articles and chunk offsets into SQLite; decides which chunks need embedding."""
-    db = create_metadata(partial / METADATA)
-    try:
-        return _fill_metadata(db, articles, previous, encoder, chunker, progress)
-    except BaseException:
-        db.close()
-        raise
-
-
 def _fill_metadata(
     db: sqlite3.Connection,
     articles: Iterator[Article],
@@ -273,6 +261,7 @@ def _fill_metadata(
     chunker: ChunkerSettings,
     progress: ProgressCallback,
 ) -> _Tally:
+    """Pass 1: articles and chunk offsets into SQLite; decides which chunks need embedding."""
     tally = _Tally(db=db, fingerprint=hashlib.sha256())
     if previous is not None:
         db.execute("ATTACH DATABASE ? AS previous", (str(previous.directory / METADATA),))
