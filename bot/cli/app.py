@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from bot.cli.index_commands import index_app
 from bot.cli.support import (
@@ -23,7 +24,7 @@ from bot.cli.support import (
     load_settings,
     log_service_events,
 )
-from bot.render import render_text
+from bot.render import render_text, terminal_safe
 from bot.service import NewsdeskService
 from retrieval.search import SearchFilters
 
@@ -157,7 +158,8 @@ def chat(k: KOption = 5, index_dir: IndexDirOption = None, model: ModelOption = 
                 last = service.ask(line, session_id=session_id, k=k)
             session_id = last.session_id
         if last.rewritten_query:
-            console.print(f"[dim](searching for: {last.rewritten_query})[/]", highlight=False)
+            searching = Text(f"(searching for: {terminal_safe(last.rewritten_query)})", style="dim")
+            console.print(searching, highlight=False)
         console.print(render_text(last), highlight=False, markup=False, soft_wrap=True)
 
 

@@ -30,3 +30,14 @@ def test_chat_follows_up_shows_sources_gives_more_and_quits(newsroom_env: dict[s
     assert "[1]" in more and more.split("Sources:")[0] != follow_up.split("Sources:")[0]
     assert after_quit == ""
     assert "Traceback" not in done.stderr
+
+
+def test_chat_shows_brackets_in_a_follow_up_as_typed(newsroom_env: dict[str, str]) -> None:
+    """Square brackets are console markup to the terminal library; typed, they are just text."""
+    typed = "What did Blinken say about a multinational force?\nAnd what about [/bold] aid?\nquit\n"
+    done = run_newsdesk("chat", env=newsroom_env, input=typed, timeout=60)
+
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    follow_up = done.stdout.split("> ")[2]
+    assert follow_up.startswith("(searching for: ") and "[/bold] aid" in follow_up, follow_up
