@@ -8,7 +8,7 @@ import json
 import resource
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +76,20 @@ def wait_for_reindex(admin: httpx.Client, timeout: float = 120) -> dict[str, Any
     return status
 
 
+def wait_for_progress(
+    admin: httpx.Client, reached: Callable[[dict[str, Any]], bool], timeout: float = 60
+) -> None:
+    """Wait until the running reindex reports progress that satisfies `reached`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = admin.get("/admin/reindex", headers=AUTH).json()
+        assert status["state"] == "running", status
+        if status["progress"] and reached(status["progress"]):
+            return
+        time.sleep(0.005)
+    raise TimeoutError("the reindex did not reach that point")
+
+
 def citations(answer: dict[str, Any]) -> list[tuple[str, int, int]]:
     return [(c["article_id"], c["start"], c["end"]) for c in answer["citations"]]
 
@@ -114,6 +128,39 @@ def test_a_reindex_that_runs_out_of_disk_leaves_the_old_index_answering(admin_se
         assert status["last_result"]["added_articles"] == 40
         found = client.get("/search", params={"q": "Quillfen harbour works", "k": 1}).json()
         assert found["results"][0]["source"] == "Test Wire"
+
+
+def test_a_reindex_whose_corpus_goes_away_half_way_leaves_the_old_index_answering(
+    admin_setup,
+) -> None:
+    """The corpus folder is removed while the reindex is reading it (the reindex process is
+    paused at that moment, so the timing is certain): failed, saying why; the old index serves."""
+    settings, service = admin_setup
+    add_fillers(settings.corpus, count=600)
+    generation = current_generation(settings.index_dir)
+    with (
+        serve_in_thread(create_app(settings, service=service)) as base_url,
+        httpx.Client(base_url=base_url, timeout=60) as client,
+    ):
+        before = client.post("/ask", json={"question": SEED_QUESTION}).json()
+        known = {child.pid for child in psutil.Process().children()}
+        assert client.post("/admin/reindex", headers=AUTH).status_code == 202
+        child = reindex_child(known)
+        wait_for_progress(client, lambda p: p["phase"] == "reading" and p["done"] >= 50)
+        child.suspend()
+        try:
+            shutil.rmtree(settings.corpus)
+        finally:
+            child.resume()
+        status = wait_for_reindex(client)
+        after = client.post("/ask", json={"question": SEED_QUESTION})
+
+    assert status["state"] == "failed", status
+    assert "disappeared while it was being read" in status["error"]
+    assert after.status_code == 200
+    assert citations(after.json()) == citations(before) != []
+    assert current_generation(settings.index_dir) == generation
+    assert not list(settings.index_dir.glob("gen-*.partial"))
 
 
 def test_a_reindex_process_killed_half_way_is_reported_as_failed(admin_setup) -> None:
