@@ -23,7 +23,7 @@ def test_telegram_command_answers_and_stops_cleanly_on_sigterm(
             telegram_base_url=server.base_url,
         )
         with running_newsdesk("telegram", env=env, log_dir=tmp_path) as bot:
-            bot.wait_until(lambda: bool(api.calls_of("getUpdates")))
+            bot.wait_until(lambda: api.polls_waiting() > 0)  # polling has started
             api.push(api.user_message(4242, SEED))
             bot.wait_until(lambda: len(api.sent(4242)) == 1, timeout=60)
             answer = api.sent(4242)[0]
