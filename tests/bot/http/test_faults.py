@@ -9,6 +9,7 @@ import resource
 import shutil
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -94,33 +95,58 @@ def citations(answer: dict[str, Any]) -> list[tuple[str, int, int]]:
     return [(c["article_id"], c["start"], c["end"]) for c in answer["citations"]]
 
 
+@contextmanager
+def admin_client(settings: Settings, service: NewsdeskService) -> Iterator[httpx.Client]:
+    """A client of a real server over `service` with the admin routes on."""
+    with (
+        serve_in_thread(create_app(settings, service=service)) as base_url,
+        httpx.Client(base_url=base_url, timeout=60) as client,
+    ):
+        yield client
+
+
+def reindex_disturbed(
+    client: httpx.Client, disturb: Callable[[psutil.Process], None]
+) -> dict[str, Any]:
+    """Start an admin reindex, `disturb` its process, and return the job's final status."""
+    known = {child.pid for child in psutil.Process().children()}
+    assert client.post("/admin/reindex", headers=AUTH).status_code == 202
+    disturb(reindex_child(known))
+    return wait_for_reindex(client)
+
+
+def assert_old_index_answers(
+    client: httpx.Client, before: dict[str, Any], settings: Settings, generation: Path
+) -> None:
+    """The same answer and citations as before the failed reindex, from the same generation,
+    with nothing of the new one left behind."""
+    after = client.post("/ask", json={"question": SEED_QUESTION})
+    assert after.status_code == 200
+    assert citations(after.json()) == citations(before) != []
+    assert after.json()["answer"] == before["answer"]
+    assert current_generation(settings.index_dir) == generation
+    assert not list(settings.index_dir.glob("gen-*.partial"))
+
+
 def test_a_reindex_that_runs_out_of_disk_leaves_the_old_index_answering(admin_setup) -> None:
     """The reindex process hits a file size limit while writing the new generation (as on a full
     disk): the job reports failed with the reason, /ask answers from the old index as before,
     nothing of the new generation is left, and the next reindex succeeds."""
     settings, service = admin_setup
     generation = current_generation(settings.index_dir)
-    with (
-        serve_in_thread(create_app(settings, service=service)) as base_url,
-        httpx.Client(base_url=base_url, timeout=60) as client,
-    ):
-        before = client.post("/ask", json={"question": SEED_QUESTION}).json()
-        known = {child.pid for child in psutil.Process().children()}
-        assert client.post("/admin/reindex", headers=AUTH).status_code == 202
-        child = reindex_child(known)
+
+    def limit_file_size(child: psutil.Process) -> None:
         # Still importing and loading the model (seconds): nothing written yet.
         resource.prlimit(child.pid, resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
-        status = wait_for_reindex(client)
+
+    with admin_client(settings, service) as client:
+        before = client.post("/ask", json={"question": SEED_QUESTION}).json()
+        status = reindex_disturbed(client, limit_file_size)
 
         assert status["state"] == "failed", status
         assert "File too large" in status["error"] and "meta.sqlite" in status["error"]
         assert "previous index is still in use" in status["error"]
-        after = client.post("/ask", json={"question": SEED_QUESTION})
-        assert after.status_code == 200
-        assert citations(after.json()) == citations(before) != []
-        assert after.json()["answer"] == before["answer"]
-        assert current_generation(settings.index_dir) == generation
-        assert not list(settings.index_dir.glob("gen-*.partial"))
+        assert_old_index_answers(client, before, settings, generation)
 
         assert client.post("/admin/reindex", headers=AUTH).status_code == 202
         status = wait_for_reindex(client)
@@ -138,51 +164,39 @@ def test_a_reindex_whose_corpus_goes_away_half_way_leaves_the_old_index_answerin
     settings, service = admin_setup
     add_fillers(settings.corpus, count=600)
     generation = current_generation(settings.index_dir)
-    with (
-        serve_in_thread(create_app(settings, service=service)) as base_url,
-        httpx.Client(base_url=base_url, timeout=60) as client,
-    ):
-        before = client.post("/ask", json={"question": SEED_QUESTION}).json()
-        known = {child.pid for child in psutil.Process().children()}
-        assert client.post("/admin/reindex", headers=AUTH).status_code == 202
-        child = reindex_child(known)
-        wait_for_progress(client, lambda p: p["phase"] == "reading" and p["done"] >= 50)
-        child.suspend()
-        try:
-            shutil.rmtree(settings.corpus)
-        finally:
-            child.resume()
-        status = wait_for_reindex(client)
-        after = client.post("/ask", json={"question": SEED_QUESTION})
 
-    assert status["state"] == "failed", status
-    assert "disappeared while it was being read" in status["error"]
-    assert after.status_code == 200
-    assert citations(after.json()) == citations(before) != []
-    assert current_generation(settings.index_dir) == generation
-    assert not list(settings.index_dir.glob("gen-*.partial"))
+    with admin_client(settings, service) as client:
+
+        def remove_corpus_while_reading(child: psutil.Process) -> None:
+            wait_for_progress(client, lambda p: p["phase"] == "reading" and p["done"] >= 50)
+            child.suspend()
+            try:
+                shutil.rmtree(settings.corpus)
+            finally:
+                child.resume()
+
+        before = client.post("/ask", json={"question": SEED_QUESTION}).json()
+        status = reindex_disturbed(client, remove_corpus_while_reading)
+
+        assert status["state"] == "failed", status
+        assert "disappeared while it was being read" in status["error"]
+        assert_old_index_answers(client, before, settings, generation)
 
 
 def test_a_reindex_process_killed_half_way_is_reported_as_failed(admin_setup) -> None:
     """Killed (as by the out-of-memory killer): failed, saying so, and the old index serves."""
     settings, service = admin_setup
-    with (
-        serve_in_thread(create_app(settings, service=service)) as base_url,
-        httpx.Client(base_url=base_url, timeout=60) as client,
-    ):
+    generation = current_generation(settings.index_dir)
+    with admin_client(settings, service) as client:
         before = client.post("/ask", json={"question": SEED_QUESTION}).json()
-        known = {child.pid for child in psutil.Process().children()}
-        assert client.post("/admin/reindex", headers=AUTH).status_code == 202
-        reindex_child(known).kill()
-        status = wait_for_reindex(client)
-        after = client.post("/ask", json={"question": SEED_QUESTION})
+        status = reindex_disturbed(client, psutil.Process.kill)
 
-    assert status["state"] == "failed", status
-    assert status["error"] == (
-        "The reindex process was killed by signal 9 (out of memory?) before it finished; "
-        "the previous index is still in use."
-    )
-    assert after.status_code == 200 and citations(after.json()) == citations(before)
+        assert status["state"] == "failed", status
+        assert status["error"] == (
+            "The reindex process was killed by signal 9 (out of memory?) before it finished; "
+            "the previous index is still in use."
+        )
+        assert_old_index_answers(client, before, settings, generation)
 
 
 def test_a_damaged_index_answers_503_naming_the_file_until_rebuilt(
