@@ -3,29 +3,18 @@ uvicorn server on 127.0.0.1 over the real index."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from bot.http.app import create_app
 from bot.service import NewsdeskService
+from tests.bot.http.browser import chat_page, chromium
 from tests.bot.http.live_server import serve_in_thread
 from tests.conftest import settings_for
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SEED_QUESTION = "What did Blinken say about a multinational force?"
 PHONE = {"width": 375, "height": 740}
 
@@ -38,37 +27,14 @@ def base_url(built_index: Path, service: NewsdeskService) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
-        pytest.fail("Chromium is missing: `make browser` installs Debian's chromium package.")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
 def page(browser: Browser, base_url: str) -> Iterator[Page]:
-    context = browser.new_context(viewport=PHONE, base_url=base_url)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    # The page must need nothing from outside 127.0.0.1.
-    outside: list[str] = []
-    page.route(
-        "**/*",
-        lambda route: (
-            route.continue_()
-            if route.request.url.startswith(base_url)
-            else (outside.append(route.request.url), route.abort())
-        ),
-    )
-    page.goto("/")
-    yield page
-    context.close()
-    assert errors == [], errors
-    assert outside == [], outside
+    with chat_page(browser, base_url, viewport=PHONE) as page:
+        yield page
 
 
 def ask(page: Page, question: str) -> None:

@@ -18,14 +18,14 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from pydantic import ValidationError
 
 from bot.http.app import create_app
 from bot.service import NewsdeskService
 from bot.settings import Settings
+from tests.bot.http.browser import chat_page, chromium
 from tests.bot.http.live_server import serve_in_thread
-from tests.bot.http.test_chat_page import CHROMIUM, CHROMIUM_ARGS
 from tests.cli.process import run_newsdesk, user_env
 
 ADMIN_TOKEN = "adm-7f3c9e1b5d2a4c68"
@@ -181,24 +181,14 @@ def test_admin_reindex_takes_no_input(client: TestClient) -> None:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
 def page(browser: Browser, base_url: str) -> Iterator[Page]:
-    context = browser.new_context(base_url=base_url)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.goto("/")
-    yield page
-    context.close()
-    assert errors == [], errors  # a blocked inline script would show up here as a CSP error
+    with chat_page(browser, base_url) as page:
+        yield page
 
 
 def ask_in_page(page: Page, question: str):
