@@ -257,12 +257,12 @@ def serve(
 @app.command()
 def telegram(index_dir: IndexDirOption = None) -> None:
     """Run the Telegram bot (long polling); needs NEWSDESK_TELEGRAM_TOKEN."""
-    from bot.cli.edges import serve_telegram
+    from bot.telegram.app import run_telegram
 
     settings = load_settings(index_dir=index_dir)
     log_service_events()
     with friendly_errors():
-        serve_telegram(settings)
+        run_telegram(settings)
 
 
 if __name__ == "__main__":

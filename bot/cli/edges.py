@@ -3,32 +3,22 @@ process. The HTTP and Telegram packages never import each other; they are compos
 
 from __future__ import annotations
 
-import asyncio
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
-
-from telegram import Bot
-from telegram.error import InvalidToken, NetworkError
 
 from bot.http.app import Companion, run_server
 from bot.http.state import refuse_damaged_index
 from bot.service import make_embedder
 from bot.settings import Settings
 from bot.telegram.app import (
-    TelegramTokenRejected,
     build_application,
-    run_telegram,
+    check_bot_api,
     running,
     telegram_token,
 )
-from index.errors import NewsdeskError
 from index.store import open_index
-
-
-class TelegramUnreachable(NewsdeskError):
-    """The Bot API could not be reached when the bot started."""
 
 
 def telegram_companion(settings: Settings) -> Companion:
@@ -44,7 +34,7 @@ def serve_http(settings: Settings, host: str, port: int, *, telegram: bool) -> N
     companion = telegram_companion(settings) if telegram else None
     if companion is not None:
         require_index(settings)
-        require_bot_api(settings)
+        check_bot_api(settings)
     else:  # a missing index is waited for, a damaged one fails now in one line
         refuse_damaged_index(settings)
     with _sigterm_exits_cleanly():
@@ -65,42 +55,6 @@ def _sigterm_exits_cleanly() -> Iterator[None]:
 
 def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
-
-
-def serve_telegram(settings: Settings) -> None:
-    """`newsdesk telegram`: the bot alone, long polling until SIGINT/SIGTERM."""
-    try:
-        run_telegram(settings)
-    except NetworkError as error:
-        raise _unreachable(settings, error) from None
-
-
-def _unreachable(settings: Settings, error: NetworkError) -> TelegramUnreachable:
-    """PTB's network errors name the failure, never the URL (which holds the token)."""
-    return TelegramUnreachable(
-        f"Cannot reach the Telegram Bot API at {settings.telegram_base_url} ({error}); "
-        "check the network and NEWSDESK_TELEGRAM_BASE_URL."
-    )
-
-
-def require_bot_api(settings: Settings) -> None:
-    """Check the token with the Bot API (getMe) before the server binds, so that a refused
-    token or an unreachable Bot API is one line: inside the server's start-up, where the bot
-    starts for `serve --telegram`, it would reach the operator as uvicorn's traceback."""
-    asyncio.run(_get_me(settings))
-
-
-async def _get_me(settings: Settings) -> None:
-    try:
-        async with Bot(telegram_token(settings), base_url=settings.telegram_base_url):
-            pass  # entering calls getMe
-    except InvalidToken:  # its message quotes the token
-        raise TelegramTokenRejected(
-            f"The Telegram Bot API at {settings.telegram_base_url} rejected "
-            "NEWSDESK_TELEGRAM_TOKEN: copy the token from @BotFather again."
-        ) from None
-    except NetworkError as error:
-        raise _unreachable(settings, error) from None
 
 
 def require_index(settings: Settings) -> None:

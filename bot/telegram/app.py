@@ -14,8 +14,8 @@ import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from telegram import Update
-from telegram.error import InvalidToken, TelegramError
+from telegram import Bot, Update
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder
 from telegram.request import BaseRequest, HTTPXRequest
 
@@ -38,6 +38,10 @@ class TelegramNotConfigured(NewsdeskError):
 
 class TelegramTokenRejected(NewsdeskError):
     """The Bot API refused the token at start-up (PTB's own message would quote the token)."""
+
+
+class TelegramUnreachable(NewsdeskError):
+    """The Bot API could not be reached when the bot started."""
 
 
 def build_application(
@@ -110,13 +114,44 @@ async def _initialize(app: Application) -> None:
 def run_telegram(settings: Settings, service: NewsdeskService | None = None) -> None:
     """Run the bot with long polling until interrupted (blocking; for `newsdesk telegram`).
 
-    Raises TelegramNotConfigured without a token (before loading anything) and the service's
-    domain errors (e.g. IndexNotFound) when there is no index.
+    Raises TelegramNotConfigured without a token (before loading anything), the service's
+    domain errors (e.g. IndexNotFound) when there is no index, and TelegramTokenRejected or
+    TelegramUnreachable when the Bot API refuses the token or cannot be reached at start-up.
     """
     telegram_token(settings)
     if service is None:
         service = NewsdeskService.from_settings(settings)
-    asyncio.run(_poll_until_signalled(build_application(settings, service), settings))
+    try:
+        asyncio.run(_poll_until_signalled(build_application(settings, service), settings))
+    except NetworkError as error:
+        raise _unreachable(settings, error) from None
+
+
+def check_bot_api(settings: Settings) -> None:
+    """Check the token with the Bot API (getMe), for a caller that starts the bot later inside
+    something else (the HTTP server) and wants a refusal now, as one line."""
+    asyncio.run(_get_me(settings))
+
+
+async def _get_me(settings: Settings) -> None:
+    try:
+        async with Bot(telegram_token(settings), base_url=settings.telegram_base_url):
+            pass  # entering calls getMe
+    except InvalidToken:  # its message quotes the token
+        raise TelegramTokenRejected(
+            f"The Telegram Bot API at {settings.telegram_base_url} rejected "
+            "NEWSDESK_TELEGRAM_TOKEN: copy the token from @BotFather again."
+        ) from None
+    except NetworkError as error:
+        raise _unreachable(settings, error) from None
+
+
+def _unreachable(settings: Settings, error: NetworkError) -> TelegramUnreachable:
+    """PTB's network errors name the failure, never the URL (which holds the token)."""
+    return TelegramUnreachable(
+        f"Cannot reach the Telegram Bot API at {settings.telegram_base_url} ({error}); "
+        "check the network and NEWSDESK_TELEGRAM_BASE_URL."
+    )
 
 
 async def _poll_until_signalled(app: Application, settings: Settings) -> None:
