@@ -1,0 +1,195 @@
+"""Who said what: each pattern on a short article, speakers resolved, offsets exact."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from index.articles import read_corpus
+from index.chunking import split_sentences
+from index.statements import Statement, extract_statements
+
+SEED = Path(__file__).resolve().parents[2] / "corpus"
+
+
+def said(text: str) -> list[tuple[str, str, str]]:
+    """(speaker, kind, content) of every statement, content cut from `text` by its offsets."""
+    return [
+        (s.speaker, s.kind, text[s.content_start : s.content_end]) for s in extract_statements(text)
+    ]
+
+
+def only(text: str) -> Statement:
+    statements = extract_statements(text)
+    assert len(statements) == 1, statements
+    return statements[0]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "“We will not back down,” Antony Blinken said on Friday.",
+        '"We will not back down," Antony Blinken said on Friday.',
+        "“We will not back down,” said Antony Blinken.",
+        "Antony Blinken said: “We will not back down.”",
+        "“We will not back down.” Antony Blinken added.",
+    ],
+)
+def test_direct_quote_takes_the_speaker_next_to_it(text: str):
+    statement = only(text)
+    assert statement.kind == "direct"
+    assert statement.speaker == "Antony Blinken"
+    assert text[statement.content_start : statement.content_end] == "We will not back down"
+    assert (statement.sentence_start, statement.sentence_end) == (0, len(text))
+
+
+def test_multi_sentence_quote_ends_with_its_attribution():
+    text = (
+        "Antony Blinken landed in Tel Aviv.\n\n"
+        "“The talks were hard. We made progress. More is needed,” Blinken said."
+    )
+    statement = only(text)
+    assert (statement.speaker, statement.speaker_as_written) == ("Antony Blinken", "Blinken")
+    assert text[statement.content_start : statement.content_end] == (
+        "The talks were hard. We made progress. More is needed"
+    )
+    assert text[statement.sentence_start : statement.sentence_end] == text.split("\n\n")[1]
+
+
+def test_a_quote_after_an_attributed_one_continues_it():
+    text = "“We need calm,” Blinken said. “The United States will respond to attacks.”"
+    assert said(text) == [
+        ("Blinken", "direct", "We need calm"),
+        ("Blinken", "direct", "The United States will respond to attacks"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "content"),
+    [
+        ("Blinken said the US wants to avoid a wider war.", "the US wants to avoid a wider war"),
+        ("Blinken said on Friday that aid must reach Gaza.", "aid must reach Gaza"),
+        ("Blinken told CNN that aid must reach Gaza.", "aid must reach Gaza"),
+        ("Blinken told CNN aid must reach Gaza.", "aid must reach Gaza"),
+        ("According to Blinken, aid must reach Gaza.", "aid must reach Gaza"),
+        ("Aid must reach Gaza, according to Blinken.", "Aid must reach Gaza"),
+        ("Aid must reach Gaza, Blinken told reporters.", "Aid must reach Gaza"),
+        ("Blinken warned that the war could spread.", "the war could spread"),
+        ("Blinken argued the war could spread.", "the war could spread"),
+        ("Blinken also noted that the war could spread.", "the war could spread"),
+        ("Blinken insisted the war could not spread.", "the war could not spread"),
+        ("Blinken added that talks would go on.", "talks would go on"),
+    ],
+)
+def test_reported_speech(text: str, content: str):
+    statement = only(text)
+    assert (statement.speaker, statement.kind) == ("Blinken", "reported")
+    assert text[statement.content_start : statement.content_end] == content
+
+
+def test_two_verbs_of_one_speaker_are_two_statements():
+    text = (
+        "Blinken said a two-state solution was the only path, and declined to comment on "
+        "a multinational force."
+    )
+    statements = extract_statements(text)
+    assert [(s.verb, text[s.content_start : s.content_end]) for s in statements] == [
+        ("said", "a two-state solution was the only path"),
+        ("declined to comment on", "a multinational force"),
+    ]
+
+
+def test_titles_come_off_and_a_surname_becomes_the_full_name():
+    text = (
+        "Secretary of State Antony Blinken said aid must reach Gaza. Israeli Prime Minister "
+        "Benjamin Netanyahu said the war would go on.\n\n"
+        "Netanyahu added that hostages must be freed. Blinken said talks would continue."
+    )
+    statements = extract_statements(text)
+    assert [(s.speaker_as_written, s.speaker) for s in statements] == [
+        ("Secretary of State Antony Blinken", "Antony Blinken"),
+        ("Israeli Prime Minister Benjamin Netanyahu", "Benjamin Netanyahu"),
+        ("Netanyahu", "Benjamin Netanyahu"),
+        ("Blinken", "Antony Blinken"),
+    ]
+
+
+def test_a_role_noun_is_the_last_person_given_that_title():
+    text = (
+        "Secretary of State Antony Blinken met President Joe Biden on Friday. "
+        "The secretary said aid must reach Gaza. The president said talks would continue."
+    )
+    assert [s.speaker for s in extract_statements(text)] == ["Antony Blinken", "Joe Biden"]
+
+
+def test_a_spokesperson_speaks_for_the_body_named():
+    text = "Instagram will appeal, a Meta spokesperson said in an emailed statement."
+    assert said(text) == [("Meta", "reported", "Instagram will appeal")]
+
+
+def test_a_pronoun_is_the_subject_of_the_previous_sentence():
+    text = (
+        "Blinken spoke after meeting Israeli Prime Minister Benjamin Netanyahu on Friday. "
+        "He said the US and Israel were discussing concrete steps."
+    )
+    assert only(text).speaker == "Blinken"
+
+
+def test_a_pronoun_resolves_across_a_paragraph_boundary():
+    text = (
+        "“The deal is done,” said Maria Lopez, the mayor of Springfield.\n\n"
+        "She said the city would vote on it in May."
+    )
+    assert said(text) == [
+        ("Maria Lopez", "direct", "The deal is done"),
+        ("Maria Lopez", "reported", "the city would vote on it in May"),
+    ]
+
+
+def test_the_analyst_is_quoted_not_the_person_the_story_is_about():
+    text = (
+        "President Vladimir Putin announced a new offensive on Monday.\n\n"
+        "“This is an escalation he cannot sustain,” said Mary Jones, a journalist who has "
+        "covered the Kremlin for years. Analyst John Smith said the move would backfire. "
+        "He added that sanctions would follow."
+    )
+    assert said(text) == [
+        ("Mary Jones", "direct", "This is an escalation he cannot sustain"),
+        ("John Smith", "reported", "the move would backfire"),
+        ("John Smith", "reported", "sanctions would follow"),
+    ]
+
+
+def test_a_name_after_by_is_not_a_speaker():
+    text = "NATO has condemned the announcement by Vladimir Putin of a partial mobilisation."
+    assert extract_statements(text) == []
+
+
+def test_a_scare_quote_inside_a_reported_clause_is_not_a_direct_quote():
+    text = "Biden said Israel and Hamas ought to “pause” fighting to free hostages."
+    assert said(text) == [
+        ("Biden", "reported", "Israel and Hamas ought to “pause” fighting to free hostages")
+    ]
+
+
+def test_given_sentence_spans_give_the_same_statements():
+    article = next(read_corpus(SEED))
+    assert extract_statements(article.text, split_sentences(article.text)) == extract_statements(
+        article.text
+    )
+
+
+def test_seed_article_declined_to_comment_is_blinken():
+    article = next(read_corpus(SEED))
+    statements = extract_statements(article.text)
+    declined = [s for s in statements if s.verb.startswith("declined to comment")]
+    assert len(declined) == 1
+    statement = declined[0]
+    assert (statement.speaker, statement.speaker_as_written) == ("Antony Blinken", "he")
+    assert article.text[statement.content_start : statement.content_end] == (
+        "the possibility of a multinational force that could involve US troops"
+    )
+    assert "declined to comment" in article.text[statement.sentence_start : statement.sentence_end]
+    quoted = [s for s in statements if s.kind == "direct"]
+    assert quoted and all(s.speaker == "Antony Blinken" for s in quoted)
