@@ -89,6 +89,9 @@ def test_question_spans(labelled) -> None:
     for q in questions:
         assert q["kind"] in {"said", "who_said", "outcome"} and q["question"].strip()
         assert q["gold"], f"no gold for {q['question']!r}"
+        if "as_of" in q:
+            latest = max(articles[g["article_id"]]["date"] for g in q["gold"])
+            assert latest <= q["as_of"], f"{q['question']!r}: gold published after as_of"
         if q["kind"] == "outcome":
             assert q["answer"].strip() and q["as_of"] >= q["outcome_date"]
             for g in q["gold"]:
