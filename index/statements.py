@@ -82,7 +82,7 @@ NON_PERSON = _words(
 )
 LEADING_WORDS = _words(
     "the a an but and then so yet still meanwhile however now later earlier also in on at for "
-    "when while as after before if this that his her their"
+    "when while as after before if this that his her their both either neither"
 )
 INTRO_STARTS = LEADING_WORDS - _words("the a an this that his her their") | _words(
     "asked speaking during following responding writing addressing last since despite although "
@@ -108,8 +108,8 @@ SPOKESPERSON_FOR = re.compile(
 )
 SPOKESPERSON_OF = re.compile(rf"(?:(?:the|a|an)\s+)?(?P<org>{NAME_RUN.pattern})\s+{SPOKESPEOPLE}")
 PARTICIPLE = re.compile(
-    r",\s+(?P<verb>saying|adding|arguing|noting|insisting|warning|explaining|"
-    r"claiming|stressing)\s+(?:that\s+)?"
+    r",\s+(?P<verb>saying|adding|arguing|noting|insisting|warning|explaining|claiming|stressing)"
+    r"\s+(?:that\s+)?|,?\s+(?:but|and)\s+(?:also\s+)?(?P<said>said|says)\s+(?:that\s+)?"
 )
 LEADING_SUBJECT = re.compile(
     rf"(?:[^,“”\"]{{0,60}},\s+)?(?P<subj>{NAME_TOKEN}(?:[ \t]+{NAME_TOKEN})*"
@@ -119,6 +119,10 @@ GROUPS = _words(
     "sources officials authorities owners experts critics residents analysts police "
     "investigators prosecutors researchers scientists doctors witnesses lawmakers democrats "
     "republicans others many some both all most people observers supporters opponents"
+)
+DATE_WORDS = _words(
+    "monday tuesday wednesday thursday friday saturday sunday january february march april "
+    "june july august september october november december"
 )
 CLAUSE_BREAK = re.compile(r"(?:^|[,;]\s+|\s+(?:but|while|as|because|that)\s+|\s+and\s+(?=[a-z]))")
 
@@ -243,10 +247,11 @@ def _attributed_after(
     inverted = re.match(
         rf"\s*,?\s*(?P<verb>{SPEECH_VERBS})\s+(?P<subj>[^,;:“”\"]+?)\s*(?:[,.;]|$)", tail
     )
-    if inverted and inverted.group("verb") in INVERTABLE and _subject(inverted.group("subj")):
+    subject = _inverted_subject(inverted.group("subj")) if inverted else None
+    if inverted and inverted.group("verb") in INVERTABLE and subject:
         return _Found(
             tail_start + inverted.start("subj"),
-            inverted.group("subj"),
+            subject,
             inverted.group("verb"),
             "direct",
             *content,
@@ -339,11 +344,12 @@ def _leading_or_trailing(text: str, s_start: int, s_end: int, verb: re.Match[str
     rest = text[s_start + verb.end() : s_end]
     if prefix.endswith(",") and verb.group("verb") in INVERTABLE:
         inverted = re.match(r"\s+(?P<subj>[^,;:“”\"]+?)\s*(?:,|\.?$)", rest)
-        if inverted and _parse(inverted.group("subj")) not in (None,) and prefix[:-1].strip():
+        subject = _inverted_subject(inverted.group("subj")) if inverted else None
+        if subject and prefix[:-1].strip():
             subject_at = s_start + verb.end() + inverted.start("subj")
             return _Found(
                 subject_at,
-                inverted.group("subj"),
+                subject,
                 verb.group("verb"),
                 "reported",
                 *_trim(text, s_start, s_start + len(prefix) - 1),
@@ -397,10 +403,18 @@ def _leading_or_trailing(text: str, s_start: int, s_end: int, verb: re.Match[str
     )
 
 
+def _inverted_subject(phrase: str) -> str | None:
+    """The speaker after an inverted verb: `said Austin King`, `said King Monday evening`."""
+    if _subject(phrase):
+        return phrase
+    run = NAME_RUN.match(phrase)
+    return run.group() if run and _subject(run.group()) else None
+
+
 def _trailing(before: str, rest: str) -> bool:
     """`Content, X told a briefing.`: a main clause before the comma, little after the verb."""
     first = before.split(None, 1)[0].lower().strip(",") if before.split() else ""
-    if first in INTRO_STARTS or first.endswith("ing") or first.endswith("ed"):
+    if first in INTRO_STARTS or ("-" not in first and first.endswith(("ing", "ed"))):
         return False
     return len(rest.split()) <= 8 and not re.search(r"\bthat\b", rest)
 
@@ -428,11 +442,16 @@ def _conjoined(text: str, first: _Found, s_end: int, used: list[tuple[int, int]]
 def _participles(
     text: str, sentences: list[tuple[int, int]], quotes: list[tuple[int, int]], found: list[_Found]
 ) -> list[_Found]:
-    """`…,” he said, adding (that) …` or `Aziz sued, arguing …`: the clause's speaker goes on."""
+    """`…,” he said, adding (that) …`, `Aziz sued, arguing …`, `Bowles didn't elaborate but said …`.
+
+    The speaker is the sentence's earlier speaker, else its subject.
+    """
     extra: list[_Found] = []
     for s_start, s_end in sentences:
         for match in PARTICIPLE.finditer(text, s_start, s_end):
-            if _inside(match.start(), quotes):
+            verb = match.group("verb") or match.group("said")
+            taken = any(_overlap(f.attribution, (match.start(), match.end())) for f in found)
+            if _inside(match.start(), quotes) or taken:
                 continue
             earlier = [f for f in found if s_start <= f.attribution[0] < match.start()]
             if earlier:
@@ -453,7 +472,7 @@ def _participles(
                     _Found(
                         at,
                         subject,
-                        match.group("verb"),
+                        verb,
                         "reported",
                         *content,
                         (match.start(), match.end()),
@@ -500,6 +519,10 @@ def _last_clause(prefix: str) -> str:
     return pieces[-1].strip() if pieces else ""
 
 
+def _overlap(one: tuple[int, int], other: tuple[int, int]) -> bool:
+    return one[0] < other[1] and other[0] < one[1]
+
+
 def _inside(at: int, spans: Sequence[tuple[int, int]]) -> bool:
     return any(start <= at < end for start, end in spans)
 
@@ -540,7 +563,9 @@ def _parse(phrase: str) -> tuple[str, str, str] | None:
         return None
     described_title = next((w.lower() for w in reversed(described) if w.lower() in TITLES), "")
     names = [_person(part) for part in re.split(r"\s+and\s+", run)]
-    if not all(name for name, _ in names) or _generic(names[-1][0]):
+    if not all(name for name, _ in names):
+        names = [_person(run)]  # "Aquarium President and CEO Kevin Mills"
+    if not names[0][0] or _generic(names[-1][0]):
         return None
     title = names[-1][1] or described_title
     return "name", " and ".join(name for name, _ in names), ROLE_ALIASES.get(title, title)
@@ -566,7 +591,11 @@ def _final_run(text: str) -> str | None:
 def _person(run: str) -> tuple[str, str]:
     """("Antony Blinken", "state") from "Secretary of State Antony Blinken"; titles come off."""
     words = run.split()
-    titled = [i for i, w in enumerate(words) if w.lower() in TITLES or w.lower() in ROLE_ALIASES]
+    while len(words) > 1 and words[-1].lower() in DATE_WORDS:
+        words = words[:-1]  # "King Monday" (evening)
+    titled = [
+        i for i, w in enumerate(words[:-1]) if w.lower() in TITLES or w.lower() in ROLE_ALIASES
+    ]
     if titled:
         title = words[titled[-1]].lower()
         words = words[titled[-1] + 1 :]

@@ -193,3 +193,14 @@ def test_seed_article_declined_to_comment_is_blinken():
     assert "declined to comment" in article.text[statement.sentence_start : statement.sentence_end]
     quoted = [s for s in statements if s.kind == "direct"]
     assert quoted and all(s.speaker == "Antony Blinken" for s in quoted)
+
+
+def test_a_surname_that_is_also_a_title_is_still_a_name():
+    text = (
+        "The bunkhouse was swept away, said Austin King, a firefighter in Gardiner.\n\n"
+        "“I’ve never seen this,” said King Monday evening."
+    )
+    assert said(text) == [
+        ("Austin King", "reported", "The bunkhouse was swept away"),
+        ("Austin King", "direct", "I’ve never seen this"),
+    ]
