@@ -1,0 +1,71 @@
+"""What every statement finder shares: the speech verbs, the statement records, trimming.
+
+Direct quotes, reported speech and speaker resolution all read and write these, so they live
+apart from each of them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+def word_set(text: str) -> frozenset[str]:
+    """A word list written as one string, so long lists stay readable."""
+    return frozenset(text.split())
+
+
+SPEECH_VERBS = (
+    r"said|says|say|told|tells|added|adds|warned|warns|argued|argues|noted|notes|insisted|"
+    r"insists|explained|explains|stressed|stresses|emphasized|claimed|claims|stated|wrote|writes|"
+    r"asked|asks|replied|responded|acknowledged|admitted|announced|declared|reiterated|"
+    r"suggested|contended|maintained|predicted|recalled|tweeted|continued|cautioned|"
+    r"ruled|confirmed|denied|asserted|criticized|reassured|state|states|"
+    r"(?:declined|refused) to comment(?: on| about)?"
+)
+INVERTABLE = word_set(
+    "said says added adds asked asks wrote writes continued explained noted recalled warned "
+    "tweeted told"
+)
+AUX = (
+    r"(?:(?:has|have|had|also|later|then|previously|again|further|repeatedly|publicly|once|"
+    r"recently|reportedly|earlier|has since|would|will|simply|only|just)\s+)*"
+)
+
+
+@dataclass(frozen=True)
+class Statement:
+    """Whose words (as written, and as a full name), and where they and their sentences lie."""
+
+    speaker_as_written: str
+    speaker: str
+    verb: str
+    kind: str  # "direct" (the speaker's own words, quote marks excluded) or "reported"
+    content_start: int
+    content_end: int
+    sentence_start: int
+    sentence_end: int
+
+
+@dataclass(frozen=True)
+class Found:
+    """A statement before its speaker is resolved; `at` orders resolution through the text."""
+
+    at: int
+    subject: str
+    verb: str
+    kind: str
+    start: int
+    end: int
+    attribution: tuple[int, int]
+
+
+def trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """Content without surrounding spaces, the comma before an attribution or a final period."""
+    while start < end and text[start] in " \t":
+        start += 1
+    while end > start and text[end - 1] in " \t,;:":
+        end -= 1
+    if end > start and text[end - 1] == "." and not re.search(r"\b[A-Z]\.$", text[start:end]):
+        end -= 1
+    return start, end
