@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from bot.http.app import create_app
 from bot.service import NewsdeskService
-from tests.bot.http.browser import chat_page, chromium
+from tests.bot.http.browser import chat_page
 from tests.bot.http.live_server import serve_in_thread
 from tests.conftest import settings_for
 
@@ -23,12 +23,6 @@ PHONE = {"width": 375, "height": 740}
 def base_url(built_index: Path, service: NewsdeskService) -> Iterator[str]:
     with serve_in_thread(create_app(settings_for(built_index), service=service)) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from bot.http.app import create_app
 from bot.service import NewsdeskService
 from bot.settings import Settings
-from tests.bot.http.browser import chat_page, chromium
+from tests.bot.http.browser import chat_page
 from tests.bot.http.live_server import serve_in_thread
 from tests.cli.process import run_newsdesk, user_env
 
@@ -177,12 +177,6 @@ def test_admin_reindex_takes_no_input(client: TestClient) -> None:
 
 
 # --- 2. article text and titles are text in the page ------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture
