@@ -1,7 +1,10 @@
 """Extractive answers: the most relevant sentences of the retrieved passages, each cited.
 
-Every quote is `article text[start:end]` of the cited article, so a reader can check it. When
-the evidence is weak the answer abstains instead of guessing.
+Every quote is `article text[start:end]` of the cited article, so a reader can check it. A quote
+may be the part of its sentence after a dangling connective, and the answer may put a speaker's
+name before it or capitalise its first letter (see `retrieval.phrasing`); everything else in the
+answer is the quotes themselves. When the evidence is weak the answer abstains instead of
+guessing.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from dataclasses import dataclass
 
 from index.lexical import LexicalIndex, tokenize
 from index.store import IndexSummary
+from retrieval.phrasing import Phrased, phrase
 from retrieval.schema import Answer, Citation
 from retrieval.search import Passage, SearchFilters
 
@@ -100,36 +104,61 @@ def compose_answer(
 ) -> Answer:
     """One to `max_sentences` sentences with citation markers, or an abstention.
 
-    `exclude` holds (article id, start, end) of sentences already quoted ("what else…").
+    `exclude` holds (article id, start, end) of quotes already given ("what else…"); the
+    sentences they come from are not quoted again.
     """
     tuning = tuning or AnswerTuning()
+    quoted = _spans_by_article(exclude or set())
     candidates = [
-        c
-        for c in _score_sentences(query, passages, lexical, tuning)
-        if (c.passage.article_id, c.start, c.end) not in (exclude or set())
+        c for c in _score_sentences(query, passages, lexical, tuning) if not _quoted(c, quoted)
     ]
     statements = [c for c in candidates if not QUESTION_END.search(c.quote)]
     if not statements or not _is_evidence(candidates, passages, tuning):
         return Answer(answer=abstention_text(summary), abstained=True, query=query)
     chosen = _select(statements, tuning)  # a question in an article ("What next?") answers nothing
-    citations = [
-        Citation(
-            n=n,
-            article_id=c.passage.article_id,
-            title=c.passage.title,
-            source=c.passage.source,
-            date=c.passage.date,
-            url=c.passage.url,
-            passage=c.passage.text,
-            quote=c.quote,
-            start=c.start,
-            end=c.end,
-            score=round(c.score, 4),
-        )
-        for n, c in enumerate(chosen, start=1)
-    ]
-    text = " ".join(f"{citation.quote} [{citation.n}]" for citation in citations)
+    # Only the opening sentence, read with nothing before it, has its pronoun named: the
+    # extractor costs milliseconds per article, which a later sentence's "he" is not worth.
+    citations, sentences = [], []
+    for n, candidate in enumerate(chosen, start=1):
+        passage = candidate.passage
+        phrased = phrase(candidate.quote, candidate.start, passage.article_text if n == 1 else None)
+        citations.append(_citation(n, candidate, phrased))
+        sentences.append(f"{phrased.text} [{n}]")
+    text = " ".join(sentences)
     return Answer(answer=text, abstained=False, citations=citations, query=query)
+
+
+def _citation(n: int, candidate: _Candidate, phrased: Phrased) -> Citation:
+    passage = candidate.passage
+    return Citation(
+        n=n,
+        article_id=passage.article_id,
+        title=passage.title,
+        source=passage.source,
+        date=passage.date,
+        url=passage.url,
+        passage=passage.text,
+        quote=passage.text[phrased.start - passage.start : candidate.end - passage.start],
+        start=phrased.start,
+        end=candidate.end,
+        score=round(candidate.score, 4),
+    )
+
+
+def _spans_by_article(spans: set[tuple[str, int, int]]) -> dict[str, list[tuple[int, int]]]:
+    by_article: dict[str, list[tuple[int, int]]] = {}
+    for article_id, start, end in spans:
+        by_article.setdefault(article_id, []).append((start, end))
+    return by_article
+
+
+def _quoted(candidate: _Candidate, quoted: dict[str, list[tuple[int, int]]]) -> bool:
+    """Whether part of the sentence was quoted already: a citation may hold only the part after
+    a connective, so its span lies inside the sentence's rather than equal to it."""
+    return any(
+        start < candidate.end and candidate.start < end
+        for start, end in quoted.get(candidate.passage.article_id, ())
+    )
 
 
 def _is_evidence(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -48,6 +48,8 @@ class Passage:
     sentences: tuple[tuple[int, int], ...]
     score: float
     similarity: float = 0.0  # cosine of question and passage: evidence strength for abstention
+    # The whole article (shared, not copied): context a quote may need, such as who "he" is.
+    article_text: str = field(default="", repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -259,4 +261,5 @@ class Retriever:
             sentences=chunk.sentences,
             score=round(score, 6),
             similarity=round(similarity, 4),
+            article_text=text,
         )
