@@ -10,7 +10,6 @@ from types import FrameType
 
 from bot.http.app import Companion, run_server
 from bot.http.state import refuse_damaged_index
-from bot.service import make_embedder
 from bot.settings import Settings
 from bot.telegram.app import (
     build_application,
@@ -18,24 +17,23 @@ from bot.telegram.app import (
     running,
     telegram_token,
 )
-from index.store import open_index
 
 
 def telegram_companion(settings: Settings) -> Companion:
-    """The bot as a companion of the HTTP server; refuses a missing token before anything loads."""
+    """The bot as a companion of the HTTP server; refuses a missing token before anything loads,
+    and a token the Bot API rejects (or a Bot API out of reach) before the server binds."""
     telegram_token(settings)
     return Companion(
-        "The Telegram bot", lambda service: running(build_application(settings, service))
+        "The Telegram bot",
+        lambda service: running(build_application(settings, service)),
+        check=lambda: check_bot_api(settings),
     )
 
 
 def serve_http(settings: Settings, host: str, port: int, *, telegram: bool) -> None:
     """`newsdesk serve [--telegram]`: the API (and the bot) until SIGINT/SIGTERM."""
     companion = telegram_companion(settings) if telegram else None
-    if companion is not None:
-        require_index(settings)
-        check_bot_api(settings)
-    else:  # a missing index is waited for, a damaged one fails now in one line
+    if companion is None:  # a missing index is waited for, a damaged one fails now in one line
         refuse_damaged_index(settings)
     with _sigterm_exits_cleanly():
         run_server(settings, host, port, companion=companion)
@@ -55,11 +53,3 @@ def _sigterm_exits_cleanly() -> Iterator[None]:
 
 def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
-
-
-def require_index(settings: Settings) -> None:
-    """Refuse to start the bot without a usable index (missing, or built with another model),
-    in one line before the server binds: unlike the HTTP API, which answers 503 until an index
-    appears, the bot has nothing to answer with, and a failure inside the server's start-up
-    would reach the operator as uvicorn's traceback."""
-    open_index(settings.index_dir, make_embedder(settings).model_id).close()

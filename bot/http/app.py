@@ -31,7 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.http.errors import install_error_handlers
 from bot.http.routes import admin_routes, public_routes
-from bot.http.state import ApiState
+from bot.http.state import ApiState, serving_settings
 from bot.redaction import protect
 from bot.settings import ANY_ORIGIN, Settings
 from index.errors import NewsdeskError
@@ -59,10 +59,13 @@ CORS_HEADERS = ["Content-Type", "Authorization"]
 @dataclass(frozen=True)
 class Companion:
     """Something that runs beside the API for the server's lifetime, answering from its
-    service: `run(service)` is entered after the index loads and left at shutdown."""
+    service: `run(service)` is entered after the index loads and left at shutdown. `check()`,
+    if given, raises a domain error when it could not start (its upstream refuses, say); the
+    server calls it before it binds, so the refusal is one line, not a failed start-up."""
 
     name: str
     run: Callable[[NewsdeskService], AbstractAsyncContextManager[object]]
+    check: Callable[[], None] | None = None
 
 
 class CompanionNeedsIndex(NewsdeskError):
@@ -164,12 +167,24 @@ def run_server(
     companion: Companion | None = None,
 ) -> None:
     """Serve `create_app(settings)` with uvicorn until interrupted (one process: the sessions
-    and the model live in its memory), with its `companion` if one is given."""
+    and the model live in its memory), with its `companion` if one is given.
+
+    The API alone loads the index in its lifespan and answers 503 until there is one. A
+    companion cannot wait for one, so with a companion the index loads here, once, before the
+    server binds: a missing or unusable index is a domain error (one line), not a failure
+    inside uvicorn's start-up."""
     import uvicorn
 
     _check_port_free(host, port)  # a busy port fails now, not after the model has loaded
+    service = None
+    if companion is not None:
+        from bot.service import NewsdeskService
+
+        service = NewsdeskService.from_settings(serving_settings(settings))
+        if companion.check is not None:
+            companion.check()
     config = uvicorn.Config(
-        create_app(settings, companion=companion),
+        create_app(settings, service=service, companion=companion),
         host=host,
         port=port,
         log_level=log_level,
