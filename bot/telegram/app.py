@@ -39,6 +39,12 @@ class TelegramNotConfigured(NewsdeskError):
 class TelegramTokenRejected(NewsdeskError):
     """The Bot API refused the token at start-up (PTB's own message would quote the token)."""
 
+    def __init__(self) -> None:
+        super().__init__(
+            "The Telegram Bot API rejected NEWSDESK_TELEGRAM_TOKEN: copy the token from "
+            "@BotFather again (and check NEWSDESK_TELEGRAM_BASE_URL)."
+        )
+
 
 class TelegramUnreachable(NewsdeskError):
     """The Bot API could not be reached when the bot started."""
@@ -104,10 +110,7 @@ async def _initialize(app: Application) -> None:
         with contextlib.suppress(Exception):
             await app.bot.shutdown()  # PTB leaves its connections open when start-up fails
         if isinstance(error, InvalidToken):
-            raise TelegramTokenRejected(
-                "The Telegram Bot API rejected NEWSDESK_TELEGRAM_TOKEN: copy the token from "
-                "@BotFather again (and check NEWSDESK_TELEGRAM_BASE_URL)."
-            ) from None
+            raise TelegramTokenRejected() from None
         raise
 
 
@@ -138,10 +141,7 @@ async def _get_me(settings: Settings) -> None:
         async with Bot(telegram_token(settings), base_url=settings.telegram_base_url):
             pass  # entering calls getMe
     except InvalidToken:  # its message quotes the token
-        raise TelegramTokenRejected(
-            f"The Telegram Bot API at {settings.telegram_base_url} rejected "
-            "NEWSDESK_TELEGRAM_TOKEN: copy the token from @BotFather again."
-        ) from None
+        raise TelegramTokenRejected() from None
     except NetworkError as error:
         raise _unreachable(settings, error) from None
 
