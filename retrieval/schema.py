@@ -8,7 +8,11 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Citation:
-    """One numbered source of an answer; `quote` is `article text[start:end]` exactly."""
+    """One numbered source of an answer; `quote` is `article text[start:end]` exactly.
+
+    `speaker` is who said the quoted words, resolved to the article's fullest form of the name,
+    when the quote is an attributed statement; otherwise None.
+    """
 
     n: int
     article_id: str
@@ -21,6 +25,7 @@ class Citation:
     start: int
     end: int
     score: float
+    speaker: str | None = None
 
 
 @dataclass(frozen=True)

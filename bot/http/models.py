@@ -107,6 +107,11 @@ class CitationOut(BaseModel):
     start: int
     end: int
     score: float
+    speaker: str | None = Field(
+        default=None,
+        description="Who said the quoted words (the article's fullest form of the name) when the "
+        "quote is an attributed statement; null otherwise.",
+    )
 
 
 _SEED_CITATION = {
@@ -121,6 +126,7 @@ _SEED_CITATION = {
     "start": 2310,
     "end": 2377,
     "score": 0.71,
+    "speaker": "Antony Blinken",
 }
 
 
