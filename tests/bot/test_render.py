@@ -88,6 +88,7 @@ def test_json_is_the_one_answer_schema() -> None:
         "start",
         "end",
         "score",
+        "speaker",
     }
 
 
