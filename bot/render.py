@@ -38,15 +38,29 @@ def source_label(citation: Citation) -> str:
     return ", ".join(part for part in (citation.source, citation.date) if part) or "unknown source"
 
 
-def by_article(citations: Iterable[Citation]) -> list[tuple[str, Citation]]:
-    """('[1, 3]', first citation) per cited article, in order of first use: an article quoted
-    twice is listed once."""
+def speaker_note(speakers: Iterable[str | None]) -> str:
+    """' · quoting Antony Blinken' — whose words a source line's quotes are (each name once,
+    in order), or '' when none is an attributed statement. The one wording every edge uses."""
+    names = list(dict.fromkeys(name.strip() for name in speakers if name and name.strip()))
+    if not names:
+        return ""
+    people = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return f" · quoting {people}"
+
+
+def by_article(citations: Iterable[Citation]) -> list[tuple[str, Citation, str]]:
+    """('[1, 3]', first citation, speaker note) per cited article, in order of first use: an
+    article quoted twice is listed once, naming everyone quoted from it."""
     numbers: dict[str, list[int]] = {}
     first: dict[str, Citation] = {}
+    speakers: dict[str, list[str | None]] = {}
     for citation in citations:
         numbers.setdefault(citation.article_id, []).append(citation.n)
         first.setdefault(citation.article_id, citation)
-    return [(f"[{', '.join(map(str, numbers[a]))}]", first[a]) for a in first]
+        speakers.setdefault(citation.article_id, []).append(citation.speaker)
+    return [
+        (f"[{', '.join(map(str, numbers[a]))}]", first[a], speaker_note(speakers[a])) for a in first
+    ]
 
 
 def render_text(answer: Answer, *, quotes: bool = False) -> str:
@@ -56,11 +70,13 @@ def render_text(answer: Answer, *, quotes: bool = False) -> str:
     if answer.citations:
         lines += ["", "Sources:"]
         listed = (
-            [(f"[{c.n}]", c) for c in answer.citations] if quotes else by_article(answer.citations)
+            [(f"[{c.n}]", c, speaker_note([c.speaker])) for c in answer.citations]
+            if quotes
+            else by_article(answer.citations)
         )
-        for marker, citation in listed:
+        for marker, citation, quoting in listed:
             title = citation.title or "Untitled"
-            lines.append(f"{marker} {title} — {source_label(citation)}")
+            lines.append(f"{marker} {title} — {source_label(citation)}{quoting}")
             if citation.url:
                 lines.append(f"    {citation.url}")
             if quotes:
@@ -92,10 +108,15 @@ def _linked_title(citation: Citation) -> str:
     return f'<a href="{href}">{title}</a>' if href else title
 
 
-def source_line_html(citation: Citation, *, quote: bool = False, marker: str = "") -> str:
-    """'[1] <a href=URL>Title</a> — Bloomberg, 2023-11-03', optionally with the quote below."""
+def source_line_html(
+    citation: Citation, *, quote: bool = False, marker: str = "", quoting: str | None = None
+) -> str:
+    """'[1] <a href=URL>Title</a> — Bloomberg, 2023-11-03 · quoting Antony Blinken', optionally
+    with the quote below; `quoting` is the speaker note (by default the citation's own)."""
     marker = marker or f"[{citation.n}]"
-    line = f"{marker} {_linked_title(citation)} — {html.escape(source_label(citation))}"
+    quoting = speaker_note([citation.speaker]) if quoting is None else quoting
+    label = html.escape(source_label(citation) + quoting)
+    line = f"{marker} {_linked_title(citation)} — {label}"
     if quote and citation.quote.strip():
         line += f"\n<i>“{html.escape(citation.quote.strip())}”</i>"
     return line
@@ -108,7 +129,8 @@ def answer_html(answer: Answer, *, note: str | None = None) -> str:
         blocks.append(f"<i>{html.escape(note)}</i>")
     if answer.citations and not answer.abstained:
         sources = "\n".join(
-            source_line_html(c, marker=marker) for marker, c in by_article(answer.citations)
+            source_line_html(c, marker=marker, quoting=quoting)
+            for marker, c, quoting in by_article(answer.citations)
         )
         blocks.append(f"<b>Sources</b>\n{sources}")
     return "\n\n".join(blocks)
@@ -136,7 +158,7 @@ def citation_html(citation: Citation) -> str:
         body = html.escape(passage)
         if quote:
             body = f"<b>{html.escape(quote)}</b>\n\n{body}"
-    label = html.escape(source_label(citation))
+    label = html.escape(source_label(citation) + speaker_note([citation.speaker]))
     header = f"<b>[{citation.n}]</b> {_linked_title(citation)}\n{label}"
     return f"{header}\n\n<blockquote>{body}</blockquote>"
 

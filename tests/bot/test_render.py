@@ -108,6 +108,58 @@ def test_an_article_quoted_twice_is_listed_once_with_both_numbers() -> None:
     assert "[3] Blinken urges" in with_quotes and "[1, 3]" not in with_quotes
 
 
+BLINKEN = "Antony Blinken"
+QUOTING = " · quoting Antony Blinken"
+
+
+def test_the_speaker_of_a_quote_is_named_after_its_source_everywhere() -> None:
+    quoted = answer(citations=[citation(speaker=BLINKEN)])
+    line = f"[1] Blinken urges more protection for Gaza civilians — Bloomberg, 2023-11-03{QUOTING}"
+
+    for shown in (
+        render_text(quoted),
+        render_text(quoted, quotes=True),
+        parse_telegram_html(render_telegram(quoted)[0]),
+        parse_telegram_html(sources_html(quoted)),
+    ):
+        assert line in shown.splitlines(), shown
+    in_context = parse_telegram_html(citation_html(citation(speaker=BLINKEN)))
+    assert f"Bloomberg, 2023-11-03{QUOTING}" in in_context.splitlines()
+    # A quote that is not an attributed statement names nobody.
+    unattributed = answer()
+    for shown in (
+        render_text(unattributed),
+        render_text(unattributed, quotes=True),
+        parse_telegram_html(render_telegram(unattributed)[0]),
+        parse_telegram_html(sources_html(unattributed)),
+        parse_telegram_html(citation_html(citation())),
+    ):
+        assert "quoting" not in shown and "·" not in shown
+
+
+def test_an_article_quoted_twice_names_each_speaker_once() -> None:
+    cited = [
+        citation(1, speaker=BLINKEN),
+        citation(2, article_id="a1", speaker="Ayman Safadi"),
+        citation(3, article_id="a1", speaker=BLINKEN),
+        citation(4, article_id="a1"),
+        citation(5, article_id="a2", title="Another", speaker=" "),
+    ]
+    reply = answer("One. [1] Two. [2] Three. [3] Four. [4] Five. [5]", citations=cited)
+    for shown in (render_text(reply), parse_telegram_html(render_telegram(reply)[0])):
+        listed = [line for line in shown.splitlines() if line.startswith("[")]
+        assert listed == [
+            "[1, 2, 3, 4] Blinken urges more protection for Gaza civilians — Bloomberg, "
+            "2023-11-03 · quoting Antony Blinken and Ayman Safadi",
+            "[5] Another — Bloomberg, 2023-11-03",
+        ]
+    per_quote = render_text(reply, quotes=True)  # each quote names its own speaker
+    assert "2023-11-03 · quoting Ayman Safadi\n" in per_quote
+    assert "[4] Blinken urges more protection for Gaza civilians — Bloomberg, 2023-11-03\n" in (
+        per_quote
+    )
+
+
 def test_telegram_answer_has_markers_then_linked_numbered_sources() -> None:
     [message] = render_telegram(answer())
     shown = parse_telegram_html(message)
@@ -129,6 +181,7 @@ def test_hostile_article_text_is_escaped_everywhere() -> None:
         passage=f"Intro. {HOSTILE} Outro.",
         quote=HOSTILE,
         url='https://example.com/?a=1&b="2"><script>',
+        speaker=HOSTILE,
     )
     reply = answer(f"{HOSTILE} [1]", citations=[hostile], query=HOSTILE)
     documents = [
@@ -138,7 +191,7 @@ def test_hostile_article_text_is_escaped_everywhere() -> None:
     ]
     for document in documents:
         shown = parse_telegram_html(document)  # raises ApiError like Telegram would
-        assert HOSTILE in shown
+        assert HOSTILE in shown and f"quoting {HOSTILE}" in shown
         assert "<script>" not in re.sub(r"&lt;script&gt;", "", document)
 
 
@@ -196,11 +249,13 @@ def test_terminal_text_has_no_control_characters() -> None:
         source=f"Wire{escapes}",
         url=f"https://example.org/{escapes}",
         quote=f"Quote {escapes}",
+        speaker=f"Antony {escapes}Blinken",
     )
     reply = answer(f"Answer {escapes} [1]", citations=[hostile])
     for text in (render_text(reply), render_text(reply, quotes=True)):
         assert not [c for c in text if ord(c) < 32 and c not in "\n\t" or 0x7F <= ord(c) <= 0x9F]
         assert "\ufffd]0;pwned" in text and "Answer" in text
+        assert "· quoting Antony \ufffd]0;pwned" in text
     assert render_text(answer("Tabs\tand\nlines stay. [1]")).startswith("Tabs\tand\nlines stay.")
 
 
