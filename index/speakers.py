@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from dataclasses import dataclass
 
 from index.speech import Found, Statement, trim, word_set
 
@@ -80,7 +81,31 @@ DATE_WORDS = word_set(
     "monday tuesday wednesday thursday friday saturday sunday january february march april "
     "june july august september october november december"
 )
-CLAUSE_BREAK = re.compile(r"(?:^|[,;]\s+|\s+(?:but|while|as|because|that)\s+|\s+and\s+(?=[a-z]))")
+CLAUSE_BREAK = re.compile(
+    r"(?:^|[,;:]\s+|\s+(?:but|while|as|because|that|after|before|since|until|when|where|"
+    r"although|though|if|once)\s+|\s+and\s+(?=[a-z]))"
+)
+QUANTIFIERS = word_set(
+    "two three four five six seven eight nine ten several some many multiple other few a an "
+    "the both all most at least"
+)
+FAMILIAR = re.compile(
+    r"(?:people|sources|officials|persons|individuals)\s+(?:familiar with|close to|briefed on|"
+    r"with (?:direct )?knowledge of)\s+[\w\s’'-]+"
+)
+# Professions that speak as a body and are named as such ("prosecutors said").
+BODIES = word_set("prosecutors police investigators")
+# "the company said": the body is named elsewhere in the article.
+REFERENCES = word_set(
+    "company firm team club league ministry department agency office statement court government "
+    "organization organisation commission council committee military army network airline "
+    "bank university hospital campaign group service embassy"
+)
+# "his office said" is the office of the person "his" points to; "his statement", the person.
+POSSESSED = word_set(
+    "office campaign statement spokesperson spokesman spokeswoman lawyer lawyers attorney "
+    "attorneys team family representative representatives"
+)
 
 
 def inverted_subject(phrase: str) -> str | None:
@@ -122,8 +147,12 @@ def _parse(phrase: str) -> tuple[str, str, str] | None:
     if not words or len(words) > 10:
         return None
     text = " ".join(words)
-    if len(words) == 1 and text.lower() in PRONOUNS:
-        return "pronoun", text.lower(), ""
+    lowered = text.lower()
+    if len(words) == 1 and lowered in PRONOUNS | {"it"}:
+        return "pronoun", lowered, ""
+    described = _described(words, text)
+    if described is not None:
+        return described
     body = SPOKESPERSON_FOR.fullmatch(text) or SPOKESPERSON_OF.fullmatch(text)
     if body:
         org = body.group("org").split()
@@ -147,6 +176,24 @@ def _parse(phrase: str) -> tuple[str, str, str] | None:
         return None
     title = names[-1][1] or described_title
     return "name", " and ".join(name for name, _ in names), ROLE_ALIASES.get(title, title)
+
+
+def _described(words: list[str], text: str) -> tuple[str, str, str] | None:
+    """A speaker named by description: "his office", "the company", "French authorities"."""
+    lowered = [w.lower() for w in words]
+    if len(words) == 2 and lowered[0] in ("his", "her", "their", "its") and lowered[1] in POSSESSED:
+        return "possessive", lowered[1], lowered[0]
+    if len(words) == 1 and lowered[0] in REFERENCES:
+        return "reference", lowered[0], ""
+    while len(words) > 1 and (lowered[0] in QUANTIFIERS or lowered[0].isdigit()):
+        words, lowered = words[1:], lowered[1:]
+    familiar = FAMILIAR.fullmatch(" ".join(lowered))
+    if familiar:
+        return "group", " ".join(words), ""
+    qualified = len(words) > 1 or lowered[0] in BODIES
+    if lowered[-1] in GROUPS | BODIES and qualified and all(w[0].isupper() for w in words[:-1]):
+        return "group", " ".join(words[:-1] + lowered[-1:]), ""  # "French authorities"
+    return None
 
 
 def _generic(name: str) -> bool:
@@ -250,11 +297,12 @@ class Resolver:
 
     def resolve(self, found: list[Found]) -> list[Statement]:
         statements: list[Statement] = []
-        speakers: list[tuple[int, str]] = []  # (sentence, resolved speaker) of earlier statements
+        speakers: list[Spoken] = []  # earlier statements' speakers, in text order
         for item in found:
-            speaker = self._speaker(item, speakers)
-            if speaker is None:
+            resolved = self._speaker(item, speakers)
+            if resolved is None:
                 continue
+            speaker, body = resolved
             start, end = item.start, item.end
             nested = [
                 s for s in found if s is not item and s.at == item.at and item.start < s.start
@@ -275,37 +323,118 @@ class Resolver:
                     sentence_end=self.sentences[last][1],
                 )
             )
-            speakers.append((self._sentence(item.at), speaker))
+            attributed = self.text[self.sentences[first][0] : self.sentences[last][1]]
+            speakers.append(
+                Spoken(self._sentence(item.at), speaker, body, "statement" in attributed.lower())
+            )
         return statements
 
-    def _speaker(self, item: Found, speakers: list[tuple[int, str]]) -> str | None:
+    def _speaker(self, item: Found, speakers: list[Spoken]) -> tuple[str, bool] | None:
+        """The resolved speaker, and whether it is a body (a company, a ministry) or a person."""
         parsed = _parse(item.subject)
         if parsed is None:
             return None
         kind, name, title = parsed
-        if kind in ("name", "org"):
-            return self.full_name(name, item.at).replace("’", "'")
+        if kind == "org":
+            return self.full_name(name, item.at).replace("’", "'"), True
+        if kind == "group":
+            return name, True
+        if kind == "name":
+            if not self._named(name, item.at):
+                return None
+            full = self.full_name(name, item.at).replace("’", "'")
+            return full, not any(n == full for _, n, _ in self.people)
         if kind == "role":
             holders = [n for p, n, t in self.people if title in t.split() and p < item.at]
             if holders:
-                return self.full_name(holders[-1], item.at)
-            return name if any(w[0].isupper() for w in name.split()) else None
+                return self.full_name(holders[-1], item.at), False
+            return (name, False) if any(w[0].isupper() for w in name.split()) else None
+        if kind == "reference":
+            return self._reference(item, name, speakers)
+        if kind == "possessive":
+            person = self._antecedent(item, speakers, within_sentence=True)
+            if person is None or person[1]:
+                return None
+            if name in ("statement", "spokesperson", "spokesman", "spokeswoman"):
+                return person
+            return f"{person[0]}'s {name}", True
+        if name == "it":
+            bodies = [s for s in speakers if s.body and self._sentence(item.at) - s.sentence <= 3]
+            return (bodies[-1].speaker, True) if bodies else None
         return self._antecedent(item, speakers)
 
-    def _antecedent(self, item: Found, speakers: list[tuple[int, str]]) -> str | None:
+    def _named(self, name: str, at: int) -> bool:
+        """A lone plural ("Applicants") names a body only if it is capitalised mid-sentence too."""
+        plural = name.endswith("s") and not name.endswith(("ss", "'s", "’s"))
+        if " " in name or not plural or name.isupper():
+            return True
+        if any(n.endswith(name) for _, n, _ in self.people):
+            return True
+        return re.search(rf"[\w,] {re.escape(name)}\b", self.text) is not None
+
+    def _reference(self, item: Found, noun: str, speakers: list[Spoken]) -> tuple[str, bool] | None:
+        """ "the statement" is the last source of a statement; "the ministry" the last one named."""
+        sentence = self._sentence(item.at)
+        if noun == "statement":
+            sources = [s for s in speakers if s.statement and sentence - s.sentence <= 6]
+            return (sources[-1].speaker, sources[-1].body) if sources else None
+        head = noun.capitalize()
+        named = [
+            run
+            for run in NAME_RUN.finditer(self.text, 0, item.at)
+            if head in run.group().split() and " " in run.group()
+        ]
+        if named:
+            parsed = _parse(named[-1].group())
+            if parsed and parsed[0] == "name":
+                return self.full_name(parsed[1], named[-1].start()).replace("’", "'"), True
+        bodies = [s for s in speakers if s.body and sentence - s.sentence <= 3]
+        if bodies:
+            return bodies[-1].speaker, True
+        lead = LEADING_SUBJECT.match(self.text, *self.sentences[sentence])
+        parsed = _parse(lead.group("subj")) if lead else None
+        if (
+            parsed
+            and parsed[0] == "name"
+            and " " not in parsed[1]
+            and lead.start("subj") < item.at
+            and not any(n.endswith(parsed[1]) for _, n, _ in self.people)
+        ):
+            return parsed[1], True  # "Nike is suspending …, the company said"
+        return None
+
+    def _antecedent(
+        self, item: Found, speakers: list[Spoken], within_sentence: bool = False
+    ) -> tuple[str, bool] | None:
         """The same or previous sentence's speaker or subject, else the last person named."""
         sentence = self._sentence(item.at)
-        recent = [s for n, s in speakers if sentence - 1 <= n <= sentence]
+        person = item.subject.lower().split()[-1] in ("he", "she", "his", "her")
+        speakers = [s for s in speakers if not (person and s.body)]
+        recent = [s for s in speakers if sentence - 1 <= s.sentence <= sentence]
         if recent:
-            return recent[-1]
+            return recent[-1].speaker, recent[-1].body
+        if within_sentence:
+            named = [(p, n) for p, n, _ in self.people if self.starts[sentence] <= p < item.at]
+            if named:
+                return self.full_name(named[-1][1], named[-1][0]), False
         if sentence:
             lead = LEADING_SUBJECT.match(self.text, *self.sentences[sentence - 1])
             parsed = _parse(lead.group("subj")) if lead else None
             if parsed and parsed[0] == "name":
-                return self.full_name(parsed[1], lead.start("subj"))
-        if speakers and sentence - speakers[-1][0] <= 4:
-            return speakers[-1][1]
+                return self.full_name(parsed[1], lead.start("subj")), False
+        if speakers and sentence - speakers[-1].sentence <= 4:
+            return speakers[-1].speaker, speakers[-1].body
         earlier = [(p, n) for p, n, _ in self.people if p < self.starts[sentence]]
         if item.subject.lower() != "they" and earlier:
-            return self.full_name(earlier[-1][1], earlier[-1][0])
+            return self.full_name(earlier[-1][1], earlier[-1][0]), False
         return None
+
+
+@dataclass(frozen=True)
+class Spoken:
+    """A speaker already resolved: in which sentence, whether a body, whether "a statement"."""
+
+    sentence: int
+    speaker: str
+    body: bool
+    statement: bool
