@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.text import Text
 
 from bot.cli.index_commands import index_app
@@ -19,6 +20,7 @@ from bot.cli.support import (
     JsonOption,
     ModelOption,
     configure_logging,
+    err_console,
     fail,
     friendly_errors,
     load_settings,
@@ -46,6 +48,11 @@ SinceOption = Annotated[
 UntilOption = Annotated[
     str | None, typer.Option("--until", help="Only articles on or before YYYY-MM-DD.")
 ]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Answer as of YYYY-MM-DD: reports from around and before that "
+                 "day come first (nothing is left out). Default: today.", show_default=False),
+]  # fmt: skip
 HostOption = Annotated[str, typer.Option(envvar="NEWSDESK_HOST", help="Interface to bind.")]
 
 
@@ -62,6 +69,21 @@ def _date(value: str | None, option: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         fail(f"{option} must be a date like 2023-11-03, not {value!r}.")
+
+
+def _as_of(value: str | None) -> date | None:
+    """--as-of as a date; a malformed one is a usage error (exit 2), said in one line."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        shown = escape(repr(value))  # as typed, and never read as console markup
+        err_console.print(
+            f"[bold red]Error:[/] --as-of must be a date like 2023-11-03, not {shown}.",
+            highlight=False, soft_wrap=True,
+        )  # fmt: skip
+        raise typer.Exit(2) from None
 
 
 def _filters(source: list[str] | None, since: str | None, until: str | None) -> SearchFilters:
@@ -87,17 +109,19 @@ def ask(
     source: SourceOption = None,
     since: SinceOption = None,
     until: UntilOption = None,
+    as_of: AsOfOption = None,
     as_json: JsonOption = False,
     index_dir: IndexDirOption = None,
     model: ModelOption = None,
 ) -> None:
     """Answer one question with numbered, cited sources."""
+    day = _as_of(as_of)
     if not question.strip():
         fail("the question is empty.")
     filters = _filters(source, since, until)
     service = _service(index_dir, model)
     with friendly_errors():
-        answer = service.ask(question, k=k, filters=filters)
+        answer = service.ask(question, k=k, filters=filters, as_of=day)
     if as_json:
         typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -108,12 +132,20 @@ CHAT_HELP = "Ask anything. Follow-ups use the conversation. Commands: more, /sou
 
 
 @app.command()
-def chat(k: KOption = 5, index_dir: IndexDirOption = None, model: ModelOption = None) -> None:
+def chat(
+    k: KOption = 5,
+    as_of: AsOfOption = None,
+    index_dir: IndexDirOption = None,
+    model: ModelOption = None,
+) -> None:
     """An interactive conversation in the terminal (follow-ups, `more`, /sources, /reset)."""
+    day = _as_of(as_of)
     service = _service(index_dir, model)
     summary = service.summary()
+    answering_as_of = f"Answering as of {day.isoformat()}. " if day else ""
     console.print(
         f"newsdesk — {summary.articles} articles ({summary.first_date} – {summary.last_date}). "
+        + answering_as_of
         + CHAT_HELP,
         highlight=False,
     )
@@ -155,7 +187,7 @@ def chat(k: KOption = 5, index_dir: IndexDirOption = None, model: ModelOption = 
                     continue
                 last = service.more(session_id)
             else:
-                last = service.ask(line, session_id=session_id, k=k)
+                last = service.ask(line, session_id=session_id, k=k, as_of=day)
             session_id = last.session_id
         if last.rewritten_query:
             searching = Text(f"(searching for: {terminal_safe(last.rewritten_query)})", style="dim")

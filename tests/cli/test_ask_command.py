@@ -56,3 +56,27 @@ def test_a_filter_that_matches_nothing_says_so(newsroom_env: dict[str, str]) -> 
     assert HOLDINGS in nobody.stdout
     assert future["abstained"] and future["citations"] == []
     assert future["answer"].startswith("No article is dated 2030-01-01 or later.")
+
+
+def test_as_of_prefers_that_day_but_filters_nothing(newsroom_env: dict[str, str]) -> None:
+    """--as-of is a preference for reports near and before the day, not a filter: the seed
+    question keeps its cited Bloomberg answer as of its own day and as of a year earlier."""
+    plain = run_newsdesk("ask", SEED, "--as-of", "2023-11-03", env=newsroom_env)
+    year_before = ask_json(SEED, "--as-of", "2022-11-03", env=newsroom_env)
+
+    assert plain.returncode == 0, plain.stderr
+    assert "multinational force" in plain.stdout and "— Bloomberg, 2023-11-03" in plain.stdout
+    assert not year_before["abstained"]
+    first = year_before["citations"][0]
+    assert (first["source"], first["date"]) == ("Bloomberg", "2023-11-03")
+    assert "multinational force" in first["quote"]
+
+
+def test_a_bad_as_of_date_is_one_line_and_exit_status_2(newsroom_env: dict[str, str]) -> None:
+    done = run_newsdesk("ask", SEED, "--as-of", "last tuesday", env=newsroom_env)
+
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.strip().splitlines() == [
+        "Error: --as-of must be a date like 2023-11-03, not 'last tuesday'."
+    ]

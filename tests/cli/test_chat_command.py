@@ -41,3 +41,17 @@ def test_chat_shows_brackets_in_a_follow_up_as_typed(newsroom_env: dict[str, str
     assert "Traceback" not in done.stderr
     follow_up = done.stdout.split("> ")[2]
     assert follow_up.startswith("(searching for: ") and "[/bold] aid" in follow_up, follow_up
+
+
+def test_chat_as_of_says_so_and_answers_from_the_articles(newsroom_env: dict[str, str]) -> None:
+    typed = "What did Blinken say about a multinational force?\nmore\nquit\n"
+    done = run_newsdesk("chat", "--as-of", "2023-11-03", env=newsroom_env, input=typed, timeout=60)
+    bad = run_newsdesk("chat", "--as-of", "2023-02-30", env=newsroom_env, input="quit\n")
+
+    assert done.returncode == 0, done.stderr
+    banner, first, more, _ = done.stdout.split("> ")
+    assert "Answering as of 2023-11-03." in banner
+    assert "multinational force" in first and "Bloomberg, 2023-11-03" in first
+    assert "[1]" in more and more.split("Sources:")[0] != first.split("Sources:")[0]
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert bad.stderr.strip() == "Error: --as-of must be a date like 2023-11-03, not '2023-02-30'."
