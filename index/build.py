@@ -39,6 +39,12 @@ from index.store import (
     create_metadata,
     generation_files,
 )
+from index.stored_statements import (
+    RULES_VERSION,
+    copy_statements,
+    find_statements,
+    insert_statements,
+)
 from index.vectors import VectorIndex
 from index.writing import is_out_of_space, write_failed, writing
 
@@ -78,6 +84,7 @@ class BuildReport:
     changed_articles: int
     removed_articles: int
     skipped: list[SkippedInput] = field(default_factory=list)
+    statements: int = 0
     seconds: float = 0.0
     generation: str = ""
     incremental: bool = False
@@ -142,6 +149,7 @@ def build_index(
         changed_articles=tally.changed,
         removed_articles=tally.removed,
         skipped=skipped,
+        statements=tally.statements,
         seconds=time.perf_counter() - started,
         generation=final.name,
         incremental=previous is not None,
@@ -203,6 +211,7 @@ def _build_generation(
             built_at=datetime.now(UTC).isoformat(timespec="seconds"),
             build_seconds=round(time.perf_counter() - started, 3),
             files=generation_files(partial),
+            statement_rules=RULES_VERSION,
         )
         with write(partial / MANIFEST):
             manifest.save(partial)
@@ -246,6 +255,7 @@ class _Tally:
     articles: int = 0
     chunks: int = 0
     tokens: int = 0
+    statements: int = 0
     added: int = 0
     changed: int = 0
     removed: int = 0
@@ -261,8 +271,10 @@ def _fill_metadata(
     chunker: ChunkerSettings,
     progress: ProgressCallback,
 ) -> _Tally:
-    """Pass 1: articles and chunk offsets into SQLite; decides which chunks need embedding."""
+    """Pass 1: articles, chunk offsets and statements into SQLite; decides which chunks need
+    embedding."""
     tally = _Tally(db=db, fingerprint=hashlib.sha256())
+    same_rules = previous is not None and previous.manifest.statement_rules == RULES_VERSION
     if previous is not None:
         db.execute("ATTACH DATABASE ? AS previous", (str(previous.directory / METADATA),))
     seen: set[str] = set()
@@ -277,7 +289,7 @@ def _fill_metadata(
         if old is not None and old.content_hash == content_hash:
             rows = db.execute(
                 'SELECT id, ordinal, start, "end", sentences, tokens FROM previous.chunks '
-                "WHERE article_id = ?",
+                "WHERE article_id = ? ORDER BY ordinal",
                 (article.id,),
             ).fetchall()
             tally.reused.extend(row[0] for row in rows)
@@ -287,6 +299,12 @@ def _fill_metadata(
                 [(row[0], article.id, *row[1:]) for row in rows],
             )
             tally.chunks += len(rows)
+            if same_rules:
+                tally.statements += copy_statements(db, article.id)
+            else:
+                spans = [(row[0], [tuple(span) for span in json.loads(row[4])]) for row in rows]
+                found = find_statements(article.id, article.text, spans)
+                tally.statements += insert_statements(db, found)
         else:
             chunks = chunk_article(article.id, article.title, article.text,
                                    encoder.count_tokens, chunker)  # fmt: skip
@@ -295,6 +313,8 @@ def _fill_metadata(
                 [(c.id, c.article_id, c.ordinal, c.start, c.end, json.dumps(c.sentences), c.tokens)
                  for c in chunks],
             )  # fmt: skip
+            found = find_statements(article.id, article.text, [(c.id, c.sentences) for c in chunks])
+            tally.statements += insert_statements(db, found)
             tally.to_embed.extend(c.id for c in chunks)
             tally.tokens += sum(c.tokens for c in chunks)
             tally.chunks += len(chunks)

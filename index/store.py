@@ -1,7 +1,8 @@
 """One index generation on disk: manifest, SQLite metadata, FAISS vectors and BM25.
 
 manifest.json   format version, model id, dimension, chunker settings, counts, fingerprint
-meta.sqlite     articles (with full text and content hash), chunks (offsets), skipped inputs
+meta.sqlite     articles (with full text and content hash), chunks (offsets), statements (who
+                said what, see `index.stored_statements`), skipped inputs
 vectors.faiss   FAISS index keyed by chunk id
 bm25/           bm25s index over the same chunks
 """
@@ -22,20 +23,26 @@ from pathlib import Path
 
 import numpy as np
 
+from index import stored_statements
 from index.errors import IndexCorrupt, IndexIncompatible
 from index.layout import current_generation
 from index.lexical import CHUNK_IDS, MATRIX, VOCABULARY, LexicalIndex
+from index.stored_statements import StoredStatement
 from index.vectors import VectorIndex
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: statements
+# Version 2 lacks only the statements table: it still serves (no statement is found in it), and
+# `index update` upgrades it by finding the statements of its articles without re-embedding.
+READABLE_VERSIONS = (2, FORMAT_VERSION)
 MANIFEST = "manifest.json"
 METADATA = "meta.sqlite"
 VECTORS = "vectors.faiss"
 LEXICAL = "bm25"
 
-SCHEMA = """
+SCHEMA = (
+    """
 CREATE TABLE articles (
     id TEXT PRIMARY KEY, title TEXT NOT NULL, source TEXT, date TEXT, url TEXT,
     origin TEXT NOT NULL, content_hash TEXT NOT NULL, text TEXT NOT NULL
@@ -48,6 +55,8 @@ CREATE TABLE chunks (
 CREATE INDEX chunks_by_article ON chunks(article_id, ordinal);
 CREATE TABLE skipped (origin TEXT NOT NULL, reason TEXT NOT NULL);
 """
+    + stored_statements.TABLE
+)
 CHUNK_QUERY = 'SELECT id, article_id, start, "end", sentences FROM chunks'
 TEXT_QUERY = "SELECT text FROM articles WHERE id = ?"
 
@@ -69,6 +78,7 @@ class Manifest:
     # Each file's size in bytes as the build wrote it (path relative to the generation), so a
     # truncated file is caught when the index is opened. Empty in manifests written before.
     files: dict[str, int] = field(default_factory=dict)
+    statement_rules: int = 0  # the `stored_statements.RULES_VERSION` its statements were found by
 
     def save(self, directory: Path) -> None:
         (directory / MANIFEST).write_text(json.dumps(asdict(self), indent=2) + "\n")
@@ -86,10 +96,11 @@ class Manifest:
             raise IndexCorrupt(path, f"not valid JSON ({_brief(error)})", index_dir) from None
         if not isinstance(data, dict):
             raise IndexCorrupt(path, "not a JSON object", index_dir)
-        if data.get("format_version") != FORMAT_VERSION:
+        if data.get("format_version") not in READABLE_VERSIONS:
             raise IndexIncompatible(
                 f"The index at {index_dir} has format version {data.get('format_version')} "
-                f"(in {path}), this newsdesk reads version {FORMAT_VERSION}; "
+                f"(in {path}), this newsdesk reads versions "
+                f"{', '.join(map(str, READABLE_VERSIONS))}; "
                 f"rebuild it with `newsdesk index build --index-dir {index_dir}`."
             )
         known = {f.name for f in fields(cls)}
@@ -135,6 +146,9 @@ class IndexSummary:
     skipped: int = 0
     size_bytes: int = 0
     path: str = ""
+    statements: int = 0
+    speakers: int = 0
+    top_speakers: list[tuple[str, int]] = field(default_factory=list)
 
 
 def create_metadata(path: Path) -> sqlite3.Connection:
@@ -255,6 +269,14 @@ class IndexReader:
         _check_files(directory, self.manifest)
         self._db = _open_metadata(directory / METADATA, index_dir)
         self._lock = threading.Lock()
+        self.has_statements = self.manifest.format_version >= 3
+        if not self.has_statements:
+            logger.warning(
+                'The index at %s was built before statements were indexed; answers to "what '
+                'did X say" questions need them: run `newsdesk index update --index-dir %s`.',
+                index_dir,
+                index_dir,
+            )
         try:
             self._load(directory, index_dir)
         except BaseException:
@@ -322,6 +344,19 @@ class IndexReader:
             raise KeyError(article_id)
         return row[0]
 
+    def statements_by(self, name: str) -> list[StoredStatement]:
+        """Statements whose resolved speaker has the last name of `name`, across articles."""
+        if not self.has_statements:
+            return []
+        with self._lock, _reading(self.directory / METADATA, self.directory.parent):
+            return stored_statements.by_speaker(self._db, name)
+
+    def statements_in(self, article_id: str) -> list[StoredStatement]:
+        if not self.has_statements:
+            return []
+        with self._lock, _reading(self.directory / METADATA, self.directory.parent):
+            return stored_statements.in_article(self._db, article_id)
+
     def skipped(self) -> list[tuple[str, str]]:
         with self._lock, _reading(self.directory / METADATA, self.directory.parent):
             return list(self._db.execute("SELECT origin, reason FROM skipped ORDER BY origin"))
@@ -330,6 +365,10 @@ class IndexReader:
         dates = sorted(a.date for a in self._articles.values() if a.date)
         sources = Counter(a.source for a in self._articles.values() if a.source)
         size = sum(f.stat().st_size for f in self.directory.rglob("*") if f.is_file())
+        statements, speakers, top_speakers = 0, 0, []
+        if self.has_statements:
+            with self._lock, _reading(self.directory / METADATA, self.directory.parent):
+                statements, speakers, top_speakers = stored_statements.counts(self._db)
         return IndexSummary(
             articles=len(self._articles),
             chunks=len(self._chunks),
@@ -341,6 +380,9 @@ class IndexReader:
             skipped=self.manifest.skipped,
             size_bytes=size,
             path=str(self.directory.parent),
+            statements=statements,
+            speakers=speakers,
+            top_speakers=top_speakers,
         )
 
 

@@ -56,8 +56,8 @@ def _report_line(report: BuildReport, index_dir: object) -> str:
     line = (
         f"{verb} {index_dir}: {_count(report.articles, 'article')}, "
         f"{_count(report.chunks, 'chunk')} "
-        f"({report.embedded_chunks} embedded, {report.reused_chunks} reused) "
-        f"in {report.seconds:.1f}s"
+        f"({report.embedded_chunks} embedded, {report.reused_chunks} reused), "
+        f"{_count(report.statements, 'statement')} in {report.seconds:.1f}s"
     )
     if report.incremental:
         line += (
@@ -89,7 +89,8 @@ def update(corpus: CorpusOption = None, index_dir: IndexDirOption = None,
 
 @index_app.command("stats")
 def stats(index_dir: IndexDirOption = None, as_json: JsonOption = False) -> None:
-    """Articles, chunks, sources, date range, model, size on disk, build time, skipped inputs."""
+    """Articles, chunks, statements and speakers, sources, date range, model, size on disk,
+    build time, skipped inputs."""
     settings = load_settings(index_dir=index_dir)
     with friendly_errors():
         reader = open_index(settings.index_dir)
@@ -106,10 +107,13 @@ def stats(index_dir: IndexDirOption = None, as_json: JsonOption = False) -> None
 
 def _stats_text(summary: IndexSummary, skipped: list[tuple[str, str]]) -> str:
     sources = ", ".join(f"{name} ({count})" for name, count in summary.sources[:8]) or "—"
+    speakers = ", ".join(f"{name} ({count})" for name, count in summary.top_speakers[:5])
     lines = [
         f"Index       {summary.path}",
         f"Articles    {summary.articles}",
         f"Chunks      {summary.chunks}",
+        f"Statements  {summary.statements} by {_count(summary.speakers, 'speaker')}"
+        + (f" (most: {speakers})" if speakers else ""),
         f"Sources     {sources}",
         f"Dates       {summary.first_date or '?'} – {summary.last_date or '?'}",
         f"Model       {summary.model}",
