@@ -1,4 +1,5 @@
-"""Per-chat pieces of the Telegram bot: state, the `/filter` syntax, and sending messages."""
+"""Per-chat pieces of the Telegram bot: state, the `/filter` and `/asof` syntax, and sending
+messages."""
 
 from __future__ import annotations
 
@@ -38,13 +39,21 @@ FILTER_USAGE = (
     "(any of them; several sources separated by commas, quote names with spaces), "
     "<code>/filter off</code> to clear, <code>/filter</code> to show."
 )
+ASOF_USAGE = (
+    "Usage: <code>/asof 2023-11-03</code> answers as of that day (reports from around and "
+    "before it come first; nothing is left out), <code>/asof off</code> goes back to today, "
+    "<code>/asof</code> shows the setting."
+)
+ASOF_OFF = frozenset({"off", "clear", "none", "reset", "today"})
 
 
 @dataclass
 class ChatState:
-    """What one chat has: its filters and its recent answers (for buttons, /sources, /more)."""
+    """What one chat has: its filters, the day it asks as of (None: today) and its recent
+    answers (for buttons, /sources, /more)."""
 
     filters: SearchFilters = field(default_factory=SearchFilters)
+    as_of: date | None = None
     answers: OrderedDict[int, Answer] = field(default_factory=OrderedDict)
     last: int = 0
     told_to_slow_down: bool = False
@@ -100,6 +109,37 @@ def parse_filters(argument: str) -> SearchFilters:
     if found.since and found.until and found.since > found.until:
         raise ValueError("“since” is after “until”.")
     return found
+
+
+def parse_as_of(argument: str) -> date | None:
+    """`2023-11-03` → that day; `off` (or `today`, `clear`) → None, meaning today."""
+    argument = argument.strip()
+    if argument.lower() in ASOF_OFF:
+        return None
+    try:
+        return date.fromisoformat(argument)
+    except ValueError:
+        raise ValueError(f"“{argument}” isn't a date like 2023-11-03.") from None
+
+
+def describe_as_of(day: date | None) -> str:
+    if day is None:
+        return "Answering as of today."
+    return (
+        f"Answering as of {day.isoformat()}: reports from around and before that day come "
+        "first. /asof off goes back to today."
+    )
+
+
+def set_as_of(state: ChatState, argument: str) -> str:
+    """Apply `/asof ARGUMENT` to the chat (nothing changes for a bad date); the reply, as HTML."""
+    if not argument.strip():
+        return f"{describe_as_of(state.as_of)}\n\n{ASOF_USAGE}"
+    try:
+        state.as_of = parse_as_of(argument)
+    except ValueError as error:
+        return f"{html.escape(str(error))}\n\n{ASOF_USAGE}"
+    return describe_as_of(state.as_of)
 
 
 def plain_filters(chosen: SearchFilters) -> str:

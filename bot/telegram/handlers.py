@@ -33,6 +33,7 @@ from bot.render import citation_html, render_telegram, sources_html, split_html
 from bot.service import NewsdeskService, SessionNotFound
 from bot.settings import Settings
 from bot.telegram.chat import (
+    ASOF_USAGE,
     FILTER_USAGE,
     ChatState,
     ChatStates,
@@ -41,6 +42,7 @@ from bot.telegram.chat import (
     parse_filters,
     plain_filters,
     send_html,
+    set_as_of,
     typing,
 )
 from bot.telegram.ratelimit import RateLimiter
@@ -60,6 +62,7 @@ COMMANDS = (
     ("more", "More passages for the last question"),
     ("sources", "Full sources of the last answer"),
     ("filter", "Filter by source or date: /filter source=Reuters since=2023-01-01"),
+    ("asof", "Answer as of a day: /asof 2023-11-03 (/asof off: today)"),
     ("reset", "Forget this conversation"),
     ("start", "What I know and how to ask"),
     ("help", "The commands"),
@@ -100,6 +103,7 @@ class NewsdeskBot:
             ("more", self.more),
             ("sources", self.sources),
             ("filter", self.filter),
+            ("asof", self.as_of),
             ("reset", self.reset),
         ):
             app.add_handler(CommandHandler(name, callback, filters=only_new))
@@ -153,10 +157,11 @@ class NewsdeskBot:
     async def help(self, update: Update, context: Context) -> None:
         """List the commands."""
         lines = [f"/{name} — {_esc(text)}" for name, text in COMMANDS]
-        text = (
+        intro = (
             "Type a question and I'll answer from the news articles, with sources. "
-            "Follow-ups use this chat's history.\n\n" + "\n".join(lines) + "\n\n" + FILTER_USAGE
+            "Follow-ups use this chat's history."
         )
+        text = "\n\n".join([intro, "\n".join(lines), FILTER_USAGE, ASOF_USAGE])
         await self._reply(update, [text])
 
     async def ask(self, update: Update, context: Context) -> None:
@@ -202,8 +207,13 @@ class NewsdeskBot:
             return
         await self._reply(update, [describe_filters(state.filters)])
 
+    async def as_of(self, update: Update, context: Context) -> None:
+        """/asof YYYY-MM-DD | off: the day this chat's questions are answered as of."""
+        state = self._state(update.effective_chat.id)
+        await self._reply(update, [set_as_of(state, _command_argument(update))])
+
     async def reset(self, update: Update, context: Context) -> None:
-        """/reset: forget this chat's conversation (filters stay)."""
+        """/reset: forget this chat's conversation (filters and as-of date stay)."""
         chat_id = update.effective_chat.id
         await self._call(self.service.reset_session, _session(chat_id))
         state = self._state(chat_id)
@@ -276,6 +286,7 @@ class NewsdeskBot:
                     question,
                     session_id=_session(chat_id),
                     filters=chat_filters if chat_filters.active else None,
+                    as_of=state.as_of,
                 )
             await self._send_answer(update, state, answer, chat_filters)
 

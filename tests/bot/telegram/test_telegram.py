@@ -21,6 +21,7 @@ from bot.telegram.app import TelegramNotConfigured, build_application, run_teleg
 from bot.telegram.chat import parse_filters
 from bot.telegram.handlers import APOLOGY, COMMANDS, MAX_QUESTION_CHARS, PRIVATE
 from bot.telegram.ratelimit import RateLimiter
+from retrieval.schema import Answer
 from retrieval.search import SearchFilters
 from tests.bot.telegram.telegram_harness import BotHarness, ServiceWrapper, new_chat_id, run
 
@@ -168,6 +169,76 @@ def test_filters_narrow_the_search_and_clear(service: NewsdeskService) -> None:
             [by_source] = await bot.say(chat, "/filter source=bloomberg until=2023-12-31")
             [answered] = await bot.say(chat, SEED)
             assert "Bloomberg, 2023-11-03" in answered.text
+            assert_all_accepted(bot)
+
+    run(scenario())
+
+
+def test_asof_sets_shows_and_clears_the_day_a_chat_asks_as_of(service: NewsdeskService) -> None:
+    """The day reaches the service with the chat's following questions (the conversation keeps
+    the day each question was answered as of); other chats, and a cleared setting, ask as of
+    today."""
+
+    def asked_as_of(chat: int) -> date:
+        return service.sessions.find(f"tg:{chat}").turns[-1].as_of
+
+    async def scenario() -> None:
+        async with BotHarness(service) as bot:
+            chat, other = new_chat_id(), new_chat_id()
+            today = date.today()
+            [shown] = await bot.say(chat, "/asof")
+            assert shown.text.startswith("Answering as of today.")
+            assert "/asof 2023-11-03" in shown.text and "/asof off" in shown.text
+            [chosen] = await bot.say(chat, "/asof 2023-11-03")
+            assert chosen.text.startswith("Answering as of 2023-11-03: reports from around")
+            [answered] = await bot.say(chat, SEED)
+            assert "multinational force" in answered.text
+            assert "— Bloomberg, 2023-11-03" in answered.text
+            assert asked_as_of(chat) == date(2023, 11, 3)
+            [more] = await bot.say(chat, "/more")
+            assert more.text
+            [follow_up] = await bot.say(chat, "And what about a two-state solution?")
+            assert "two-state solution" in follow_up.text
+            assert asked_as_of(chat) == date(2023, 11, 3)
+            # A bad date says the format and leaves the setting as it was.
+            [bad] = await bot.say(chat, "/asof last tuesday")
+            assert "“last tuesday” isn't a date like 2023-11-03." in bad.text
+            assert "Usage: /asof 2023-11-03" in bad.text
+            [still] = await bot.say(chat, "/asof")
+            assert still.text.startswith("Answering as of 2023-11-03")
+            # Another chat is not affected.
+            await bot.say(other, SEED)
+            assert asked_as_of(other) >= today
+            [cleared] = await bot.say(chat, "/asof off")
+            assert cleared.text == "Answering as of today."
+            [again] = await bot.say(chat, SEED)
+            assert "— Bloomberg, 2023-11-03" in again.text
+            assert asked_as_of(chat) >= today
+            assert_all_accepted(bot)
+
+    run(scenario())
+
+
+def test_sources_name_the_speaker_of_a_quote(service: NewsdeskService) -> None:
+    """Whose words a citation quotes is shown after its source, escaped like article text."""
+    speaker = "Antony <b>Blinken</b> & co"
+
+    def ask_quoting(*args: object, **kwargs: object) -> Answer:
+        answer = service.ask(*args, **kwargs)
+        cited = [replace(c, speaker=speaker) for c in answer.citations]
+        return replace(answer, citations=cited)
+
+    async def scenario() -> None:
+        async with BotHarness(ServiceWrapper(service, ask=ask_quoting)) as bot:
+            chat = new_chat_id()
+            [answer] = await bot.say(chat, SEED)
+            [source_line] = [line for line in answer.text.splitlines() if line.startswith("[1")]
+            assert source_line.endswith(f"— Bloomberg, 2023-11-03 · quoting {speaker}")
+            assert "Antony &lt;b&gt;Blinken&lt;/b&gt; &amp; co" in answer.html
+            [sources] = await bot.say(chat, "/sources")
+            assert f"Bloomberg, 2023-11-03 · quoting {speaker}" in sources.text
+            [cited] = await bot.press(chat, answer, "cite:1:1")
+            assert f"Bloomberg, 2023-11-03 · quoting {speaker}" in cited.text
             assert_all_accepted(bot)
 
     run(scenario())
