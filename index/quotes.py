@@ -87,7 +87,7 @@ def _attributed_after(
             (tail_start, tail_start + inverted.end()),
         )
     plain = re.match(
-        rf"\s*,?\s*(?P<subj>[^,;:“”\"]{{1,80}}?)(?:,[^,;“”\"]{{1,80}},)?\s+{AUX}"
+        rf"\s*,?\s*(?P<subj>[^,;:“”\"]{{1,80}}?)(?:,[^,;“”\"]{{1,80}},?)?\s+{AUX}"
         rf"(?P<verb>{SPEECH_VERBS})\b",
         tail,
     )
@@ -138,6 +138,11 @@ def _continues(text: str, previous: Found, start: int) -> bool:
     if len(between) > 120:
         return False
     if "\n" in between:
-        return not between.strip(' \t\n.,;:!?”"')
+        # a paragraph that opens with a quote, after the quote (and its attribution) ended one
+        return not between.strip(' \t\n.,;:!?”"') or (
+            between.count("\n\n") <= 1
+            and re.fullmatch(r"[^“”\"\n]*\n+", between) is not None
+            and text.rfind("\n", 0, previous.start) < previous.attribution[0]
+        )
     before = text[max(0, start - 3) : start - 1].strip()
     return before in ("", ".", ",", "?", "!") or before.endswith((".", ","))

@@ -81,10 +81,33 @@ DATE_WORDS = word_set(
     "monday tuesday wednesday thursday friday saturday sunday january february march april "
     "june july august september october november december"
 )
-CLAUSE_BREAK = re.compile(
-    r"(?:^|[,;:]\s+|\s+(?:but|while|as|because|that|after|before|since|until|when|where|"
-    r"although|though|if|once)\s+|\s+and\s+(?=[a-z]))"
+SUBORDINATE = (
+    r"(?:but|while|as|because|that|after|before|since|until|when|where|although|though|if|"
+    r"once|which)"
 )
+CLAUSE_BREAK = re.compile(
+    rf"(?:^|[,;:]\s+(?:(?:and|or|{SUBORDINATE})\s+)*|\s+{SUBORDINATE}\s+|\s+and\s+(?=[a-z]))"
+)
+OWNED_BODY = re.compile(
+    r"(?P<owner>[\w. -]+?)['’]s\s+(?P<body>(?:[a-z-]+\s+){0,2}(?:office|ministry|government|"
+    r"forces|military|army|navy|police|embassy|department|spokesperson|spokesman|spokeswoman|"
+    r"statement|lawyers?|attorneys?|campaign|team|administration|family)(?:\s+in\s+[A-Z][\w-]*)?)"
+)
+DEMONYMS = dict(
+    pair.split(":")
+    for pair in word_set(
+        "Russia:Russian Ukraine:Ukrainian China:Chinese Israel:Israeli Iran:Iranian "
+        "America:American Britain:British France:French Germany:German Japan:Japanese "
+        "India:Indian Turkey:Turkish Italy:Italian Spain:Spanish Poland:Polish Canada:Canadian "
+        "Mexico:Mexican Syria:Syrian Egypt:Egyptian Taiwan:Taiwanese Korea:Korean "
+        "Belarus:Belarusian Iraq:Iraqi Afghanistan:Afghan Pakistan:Pakistani Brazil:Brazilian"
+    )
+)
+NEWSPAPERS = word_set(
+    "times post journal guardian telegraph independent economist atlantic observer herald "
+    "globe tribune chronicle hill sun mirror"
+)
+HEADING = re.compile(r"\b[A-Z]{4,} [A-Z]{4,}\b")
 QUANTIFIERS = word_set(
     "two three four five six seven eight nine ten several some many multiple other few a an "
     "the both all most at least"
@@ -100,6 +123,11 @@ REFERENCES = word_set(
     "company firm team club league ministry department agency office statement court government "
     "organization organisation commission council committee military army network airline "
     "bank university hospital campaign group service embassy"
+)
+COMPANIES = word_set("company firm team club group airline bank network")
+HEADS = re.compile(
+    r"\b(?:Department|Ministry|Agency|Administration|Committee|Commission|Council|Service|Court|"
+    r"Office|Police|Government|Army|University|Hospital|Embassy|House|Senate|Congress)\b"
 )
 # "his office said" is the office of the person "his" points to; "his statement", the person.
 POSSESSED = word_set(
@@ -141,6 +169,8 @@ def _parse(phrase: str) -> tuple[str, str, str] | None:
     A name may follow a short description ("court spokeswoman Iris le Claire"); a spokesperson
     speaks for the body named with it ("a Meta spokesperson" → Meta).
     """
+    if HEADING.search(phrase):
+        return None  # page furniture: "JUST WATCHED Lawmaker says …"
     words = phrase.rsplit(")", 1)[-1].strip(" ,.;:").split()  # drop "(CNN)" and its dateline
     while len(words) > 1 and words[0].lower() in LEADING_WORDS:
         words = words[1:]
@@ -185,13 +215,26 @@ def _described(words: list[str], text: str) -> tuple[str, str, str] | None:
         return "possessive", lowered[1], lowered[0]
     if len(words) == 1 and lowered[0] in REFERENCES:
         return "reference", lowered[0], ""
+    owned = OWNED_BODY.fullmatch(text)
+    if owned:
+        owner, body = owned.group("owner"), owned.group("body")
+        if owner.islower():
+            return "group", f"{owner}'s {body}", ""  # "the sheriff's office"
+        if _final_run(owner) != owner:
+            return None
+        if body.split()[-1] in ("statement", "spokesperson", "spokesman", "spokeswoman"):
+            return "org", owner, ""
+        if owner in DEMONYMS:
+            return "group", f"{DEMONYMS[owner]} {body}", ""  # "Russia's defense ministry"
+        return "owned", owner, body
     while len(words) > 1 and (lowered[0] in QUANTIFIERS or lowered[0].isdigit()):
         words, lowered = words[1:], lowered[1:]
     familiar = FAMILIAR.fullmatch(" ".join(lowered))
     if familiar:
         return "group", " ".join(words), ""
     qualified = len(words) > 1 or lowered[0] in BODIES
-    if lowered[-1] in GROUPS | BODIES and qualified and all(w[0].isupper() for w in words[:-1]):
+    group = lowered[-1] in (GROUPS | BODIES) - QUANTIFIERS - word_set("others")
+    if group and qualified and all(w[0].isupper() for w in words[:-1]):
         return "group", " ".join(words[:-1] + lowered[-1:]), ""  # "French authorities"
     return None
 
@@ -205,6 +248,13 @@ def _generic(name: str) -> bool:
         or lowered == "it"
         or lowered.endswith(("'s", "’s"))
     )
+
+
+def _demonym(name: str) -> str:
+    """ "Russia's Ministry of Defense" as it calls itself: "Russian Ministry of Defense"."""
+    name = name.replace("’", "'")
+    owner, _, body = name.partition("'s ")
+    return f"{DEMONYMS[owner]} {body}" if body and owner in DEMONYMS else name
 
 
 def _final_run(text: str) -> str | None:
@@ -247,6 +297,7 @@ class Resolver:
         self.starts = [start for start, _ in sentences]
         self.sentences = sentences
         self.people = self._people()
+        self.names = {name for _, name, _ in self.people}
 
     def _people(self) -> list[tuple[int, str, str]]:
         """(position, name, title) of every capitalised run that reads like a person's name."""
@@ -262,6 +313,8 @@ class Resolver:
             title = " ".join(ROLE_ALIASES.get(w, w) for w in words if w in TITLES)
             for name in names.split(" and "):
                 tokens = name.split()
+                if name.lower() in TITLES:
+                    continue  # "a US offer": a title alone names nobody
                 if title or (
                     2 <= len(tokens) <= 3 and not {t.lower() for t in tokens} & NON_PERSON
                 ):
@@ -280,8 +333,9 @@ class Resolver:
             return " and ".join(self.full_name(part, at) for part in name.split(" and "))
         if name.isupper():
             expanded = re.search(rf"({NAME_RUN.pattern})\s+\({re.escape(name)}\)", self.text)
-            if expanded:
-                return _final_run(expanded.group(1)) or name  # "World Health Organization (WHO)"
+            run = _final_run(expanded.group(1)) if expanded else None
+            if run and "".join(w[0] for w in run.split() if w[0].isupper()).startswith(name[0]):
+                return run  # "World Health Organization (WHO)", not "Washington (CNN)"
         ending = " " + name.lower()
         endings = [
             (p, n)
@@ -336,14 +390,20 @@ class Resolver:
             return None
         kind, name, title = parsed
         if kind == "org":
-            return self.full_name(name, item.at).replace("’", "'"), True
+            return _demonym(self.full_name(name, item.at)), True
+        if kind == "owned":
+            return f"{self.full_name(name, item.at)}'s {title}".replace("’", "'"), True
         if kind == "group":
             return name, True
         if kind == "name":
             if not self._named(name, item.at):
                 return None
             full = self.full_name(name, item.at).replace("’", "'")
-            return full, not any(n == full for _, n, _ in self.people)
+            if full.split()[-1].lower() in NEWSPAPERS and re.search(
+                rf"\b[Tt]he {re.escape(name)}$", item.subject
+            ):
+                return f"The {full}", True  # "The Guardian reported"
+            return _demonym(full), not any(n == full for _, n, _ in self.people)
         if kind == "role":
             holders = [n for p, n, t in self.people if title in t.split() and p < item.at]
             if holders:
@@ -387,9 +447,9 @@ class Resolver:
         if named:
             parsed = _parse(named[-1].group())
             if parsed and parsed[0] == "name":
-                return self.full_name(parsed[1], named[-1].start()).replace("’", "'"), True
+                return _demonym(self.full_name(parsed[1], named[-1].start())), True
         bodies = [s for s in speakers if s.body and sentence - s.sentence <= 3]
-        if bodies:
+        if bodies and noun in COMPANIES and not HEADS.search(bodies[-1].speaker):
             return bodies[-1].speaker, True
         lead = LEADING_SUBJECT.match(self.text, *self.sentences[sentence])
         parsed = _parse(lead.group("subj")) if lead else None
@@ -421,7 +481,10 @@ class Resolver:
             lead = LEADING_SUBJECT.match(self.text, *self.sentences[sentence - 1])
             parsed = _parse(lead.group("subj")) if lead else None
             if parsed and parsed[0] == "name":
-                return self.full_name(parsed[1], lead.start("subj")), False
+                full = self.full_name(parsed[1], lead.start("subj"))
+                body = lead.group("subj").startswith("The ") and full not in self.names
+                if not (person and body):
+                    return full, False
         if speakers and sentence - speakers[-1].sentence <= 4:
             return speakers[-1].speaker, speakers[-1].body
         earlier = [(p, n) for p, n, _ in self.people if p < self.starts[sentence]]

@@ -20,16 +20,17 @@ SPEECH_VERBS = (
     r"insists|explained|explains|stressed|stresses|emphasized|claimed|claims|stated|wrote|writes|"
     r"asked|asks|replied|responded|acknowledged|admitted|announced|declared|reiterated|"
     r"suggested|contended|maintained|predicted|recalled|tweeted|continued|cautioned|"
-    r"ruled|confirmed|denied|asserted|criticized|reassured|state|states|"
+    r"ruled|confirmed|denied|asserted|criticized|reassured|state|states|reported|"
     r"(?:declined|refused) to comment(?: on| about)?"
 )
 INVERTABLE = word_set(
     "said says added adds asked asks wrote writes continued explained noted recalled warned "
-    "tweeted told"
+    "tweeted told reported"
 )
 AUX = (
     r"(?:(?:has|have|had|also|later|then|previously|again|further|repeatedly|publicly|once|"
-    r"recently|reportedly|earlier|has since|would|will|simply|only|just)\s+)*"
+    r"recently|reportedly|earlier|has since|would|will|simply|only|just|"
+    r"(?!(?:famil|al|r?al|assemb|suppl|anoma|bul|bel)ly\b)[a-z]{2,}ly)\s+)*"
 )
 
 

@@ -31,7 +31,9 @@ from index.speakers import (
 )
 from index.speech import AUX, INVERTABLE, SPEECH_VERBS, Found, Statement, trim, word_set
 
-NEEDS_THAT = word_set("announced predicted recalled declared asked asks continued state states")
+NEEDS_THAT = word_set(
+    "announced predicted recalled declared asked asks continued state states reported"
+)
 SPEECH_AFTER = re.compile(rf"\b{AUX}(?P<verb>{SPEECH_VERBS})\b")
 INTRO_STARTS = LEADING_WORDS - word_set("the a an this that his her their") | word_set(
     "asked speaking during following responding writing addressing last since despite although "
@@ -42,6 +44,11 @@ INTRO_STARTS = LEADING_WORDS - word_set("the a an this that his her their") | wo
 TELL_OBJECT = re.compile(
     rf"\s*(?:{NAME_RUN.pattern}|reporters|journalists|lawmakers|"
     r"(?:the|a|an|his|her|their)\s+\w+(?:\s+\w+)?)"
+)
+SAY = word_set("said says say told tells added adds wrote writes state states stated")
+CLAUSE = re.compile(
+    r"\b(?:is|are|was|were|be|been|has|have|had|will|would|could|can|should|may|might|must|did|"
+    r"does|do|won't|can't|isn't|wasn't|aren't|didn't|doesn't|don't|[a-z]{3,}ed)\b"
 )
 THAT = re.compile(r"^[^,;“”\"]{0,80}?\bthat\s+")
 CONJOINED = re.compile(rf",?\s+(?:and|but)\s+{AUX}(?P<verb>{SPEECH_VERBS})\b\s*(?:that\s+)?")
@@ -74,6 +81,7 @@ def _reported(
 ) -> list[Found]:
     """`X said (that) …`, `…, X said.`, `according to X, …`, and verbs joined by `and`."""
     found: list[Found] = []
+    quoted = list(used)  # attributions of direct quotes: a later verb only relays them
     for s_start, s_end in sentences:
         sentence = text[s_start:s_end]
         if ACCORDING.search(sentence):
@@ -83,8 +91,8 @@ def _reported(
             if _inside(at, quotes) or _inside(at, used):
                 continue
             statement = _leading_or_trailing(text, s_start, s_end, verb)
-            if statement is None:
-                continue
+            if statement is None or _inside_any(quoted, statement.start, statement.end):
+                continue  # "“…,” Putin said, reported Reuters."
             found.append(statement)
             used.append(statement.attribution)
             found += _conjoined(text, statement, s_end, used)
@@ -111,7 +119,7 @@ def _leading_or_trailing(text: str, s_start: int, s_end: int, verb: re.Match[str
     clause = last_clause(prefix)
     subject_end = s_start + len(prefix)
     if (
-        not is_subject(clause)
+        (not is_subject(clause) or prefix.endswith(","))
         and appositive
         and is_subject(last_clause(appositive.group("head") + appositive.group("subj")))
     ):
@@ -140,11 +148,19 @@ def _leading_or_trailing(text: str, s_start: int, s_end: int, verb: re.Match[str
             after += tell.end()
         elif verb_text.startswith(("declined", "refused")):
             pass
-        elif re.match(r"\s*(?:in|on|at|to|during|after|before|about|for|of)\b|\s*[.,]", rest):
+        elif re.match(
+            r"\s*(?!at least|at most|in fact|on average)(?:in|on|at|to|during|after|before|about|"
+            r"for|of)\b|\s*[.,]",
+            rest,
+        ):
             return None
         content = trim(text, after, s_end)
         if content[1] - content[0] < 8 or not re.match(r"[\w“\"‘']", text[content[0]]):
             return None
+        participle = PARTICIPLE.search(text, *content)
+        clause_end = participle.start() if participle else content[1]
+        if not that and verb_text not in SAY and not CLAUSE.search(text, content[0], clause_end):
+            return None  # "criticized the company in a letter": an object, not a clause
     return Found(
         subject_start,
         clause,
@@ -256,3 +272,7 @@ def _overlap(one: tuple[int, int], other: tuple[int, int]) -> bool:
 
 def _inside(at: int, spans: Sequence[tuple[int, int]]) -> bool:
     return any(start <= at < end for start, end in spans)
+
+
+def _inside_any(spans: Sequence[tuple[int, int]], start: int, end: int) -> bool:
+    return any(start <= at < end for at, _ in spans)
