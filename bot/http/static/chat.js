@@ -77,7 +77,11 @@ function sourceCard(citation, id) {
   const titleNode = href
     ? el("a", { href, target: "_blank", rel: "noopener noreferrer", text: title })
     : document.createTextNode(title);
-  const meta = [citation.source, citation.date].filter(Boolean).join(" · ");
+  // Whose words the quote is, when it is an attributed statement (a text node like the rest).
+  const speaker = (citation.speaker || "").trim();
+  const meta = [citation.source, citation.date, speaker ? `quoting ${speaker}` : null]
+    .filter(Boolean)
+    .join(" · ");
   const card = el(
     "section",
     { class: "source", id, hidden: "" },

@@ -4,24 +4,54 @@ uvicorn server on 127.0.0.1 over the real index."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from bot.http.app import create_app
 from bot.service import NewsdeskService
+from retrieval.schema import Answer
 from tests.bot.http.browser import chat_page
 from tests.bot.http.live_server import serve_in_thread
 from tests.conftest import settings_for
 
 SEED_QUESTION = "What did Blinken say about a multinational force?"
 PHONE = {"width": 375, "height": 740}
+SPEAKER = 'Antony <img src="x" onerror="document.title=1"> Blinken'
+
+
+class QuotingService:
+    """The real service, whose answers name a speaker for each quote (as answers do for an
+    attributed statement); questions go one at a time through `ask`."""
+
+    def __init__(self, service: NewsdeskService, speaker: str) -> None:
+        self._service = service
+        self._speaker = speaker
+
+    def ask(self, question: str, **kwargs: Any) -> Answer:
+        answer = self._service.ask(question, **kwargs)
+        cited = [replace(c, speaker=self._speaker) for c in answer.citations]
+        return replace(answer, citations=cited)
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "ask_many":  # the server batches through it when there is one
+            raise AttributeError(name)
+        return getattr(self._service, name)
 
 
 @pytest.fixture(scope="module")
 def base_url(built_index: Path, service: NewsdeskService) -> Iterator[str]:
     with serve_in_thread(create_app(settings_for(built_index), service=service)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def quoting_url(built_index: Path, service: NewsdeskService) -> Iterator[str]:
+    quoting = QuotingService(service, SPEAKER)
+    with serve_in_thread(create_app(settings_for(built_index), service=quoting)) as url:
         yield url
 
 
@@ -87,3 +117,21 @@ def test_follow_up_abstention_and_reset(page: Page) -> None:
     assert deleted.value.status == 204
     expect(page.locator(".msg")).to_have_count(0)
     assert page.evaluate("sessionStorage.getItem('newsdesk.session')") is None
+
+
+def test_a_source_names_whose_words_it_quotes(browser: Browser, quoting_url: str) -> None:
+    with chat_page(browser, quoting_url, viewport=PHONE) as page:
+        ask(page, SEED_QUESTION)
+        answer = page.locator(".msg.bot").last
+        answer.locator("button.cite").first.click()
+        meta = answer.locator(".source .source-meta").first
+        expect(meta).to_have_text(f"Bloomberg · 2023-11-03 · quoting {SPEAKER}")
+        expect(answer.locator("img")).to_have_count(0)  # the name is text, never markup
+        assert page.title() == "newsdesk"
+
+
+def test_a_quote_without_a_speaker_names_nobody(page: Page) -> None:
+    ask(page, SEED_QUESTION)
+    answer = page.locator(".msg.bot").last
+    answer.locator("button.cite").first.click()
+    expect(answer.locator(".source .source-meta").first).to_have_text("Bloomberg · 2023-11-03")
