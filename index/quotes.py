@@ -33,6 +33,7 @@ def direct_quotes(
     """Quotes with a speaker next to them, and the unattributed quotes that continue them."""
     found: list[Found] = []
     previous: Found | None = None
+    unclosed: list[tuple[int, int]] = []  # paragraphs of a running quote, not yet attributed
     for index, (start, end) in enumerate(quotes):
         line_end = text.find("\n", end)
         line_end = len(text) if line_end < 0 else line_end
@@ -49,11 +50,31 @@ def direct_quotes(
                 previous.at, previous.subject, previous.verb, "direct", *content, (start, start)
             )
         if statement is not None and content[1] - content[0] > 1:
+            if unclosed and _adjacent(text, unclosed, start):
+                found += [  # "“A.¶“B,” she said.": the running quote is hers from its start
+                    Found(statement.at, statement.subject, statement.verb, "direct", *span, (s, s))
+                    for span in unclosed
+                    for s in [span[0]]
+                ]
+            unclosed = []
             found.append(statement)
             previous = statement
-        elif text.count("\n", previous.end if previous else 0, start):
+            continue
+        if text.count("\n", previous.end if previous else 0, start):
             previous = None
+        runs_on = end == line_end and text[start - 2 : start - 1] in ("", "\n")
+        if runs_on and content[1] - content[0] > 1:
+            unclosed = (
+                [*unclosed, content] if unclosed and _adjacent(text, unclosed, start) else [content]
+            )
+        else:
+            unclosed = []
     return found
+
+
+def _adjacent(text: str, unclosed: list[tuple[int, int]], start: int) -> bool:
+    """Whether only the end of a paragraph (and its full stop) lies between a quote and `start`."""
+    return re.fullmatch(r"[.!?]?\s*", text[unclosed[-1][1] : start - 1]) is not None
 
 
 def _attributed_after(

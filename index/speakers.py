@@ -124,6 +124,9 @@ REFERENCES = word_set(
     "organization organisation commission council committee military army network airline "
     "bank university hospital campaign group service embassy"
 )
+DOCUMENTS = word_set(
+    "documents records filings affidavit indictment complaint lawsuit transcript transcripts"
+)
 COMPANIES = word_set("company firm team club group airline bank network")
 HEADS = re.compile(
     r"\b(?:Department|Ministry|Agency|Administration|Committee|Commission|Council|Service|Court|"
@@ -186,6 +189,8 @@ def _parse(phrase: str) -> tuple[str, str, str] | None:
     body = SPOKESPERSON_FOR.fullmatch(text) or SPOKESPERSON_OF.fullmatch(text)
     if body:
         org = body.group("org").split()
+        if org[-1].lower() in DATE_WORDS:
+            return None  # "a Monday statement"
         return "org", " ".join(org[1:] if org[0].endswith(("’s", "'s")) else org), ""
     role = words[-1].lower()
     if role in ROLES or role in ROLE_ALIASES:
@@ -232,6 +237,8 @@ def _described(words: list[str], text: str) -> tuple[str, str, str] | None:
     familiar = FAMILIAR.fullmatch(" ".join(lowered))
     if familiar:
         return "group", " ".join(words), ""
+    if lowered[-1] in DOCUMENTS and len(words) <= 3 and not set(lowered) & PREPOSITIONS:
+        return "group", " ".join(lowered), ""  # "court documents", "police records"
     qualified = len(words) > 1 or lowered[0] in BODIES
     group = lowered[-1] in (GROUPS | BODIES) - QUANTIFIERS - word_set("others")
     if group and qualified and all(w[0].isupper() for w in words[:-1]):
@@ -394,7 +401,7 @@ class Resolver:
         if kind == "owned":
             return f"{self.full_name(name, item.at)}'s {title}".replace("’", "'"), True
         if kind == "group":
-            return name, True
+            return self._named_body(name, item.at) or name, True
         if kind == "name":
             if not self._named(name, item.at):
                 return None
@@ -422,6 +429,16 @@ class Resolver:
             bodies = [s for s in speakers if s.body and self._sentence(item.at) - s.sentence <= 3]
             return (bodies[-1].speaker, True) if bodies else None
         return self._antecedent(item, speakers)
+
+    def _named_body(self, description: str, at: int) -> str | None:
+        """ "the sheriff's office" as the article names it before: "Utah County Sheriff's Office"."""
+        ending = " " + description.lower().replace("’", "'")
+        runs = [
+            run.group().replace("’", "'")
+            for run in NAME_RUN.finditer(self.text, 0, at)
+            if run.group().lower().replace("’", "'").endswith(ending)
+        ]
+        return _demonym(runs[-1].removeprefix("The ")) if runs else None
 
     def _named(self, name: str, at: int) -> bool:
         """A lone plural ("Applicants") names a body only if it is capitalised mid-sentence too."""

@@ -53,6 +53,15 @@ CLAUSE = re.compile(
 THAT = re.compile(r"^[^,;“”\"]{0,80}?\bthat\s+")
 CONJOINED = re.compile(rf",?\s+(?:and|but)\s+{AUX}(?P<verb>{SPEECH_VERBS})\b\s*(?:that\s+)?")
 ACCORDING = re.compile(r"\b[Aa]ccording to\s+")
+# "according to court documents filed in …": the source ends where its description starts
+SOURCE_CUT = re.compile(
+    r"\s+(?:filed|issued|obtained|seen|reviewed|released|published|shared|made|posted|sent|"
+    r"provided|cited|which|that|who|from\s+(?:last|this|earlier))\b"
+)
+ISSUED_BY = re.compile(
+    r"(?:(?:a|an|the)\s+)?(?:\w+\s+)?(?:statement|report|letter|release)\s+(?:issued|released|"
+    r"posted|put out|sent)\s+by\s+(?P<by>.+)"
+)
 PARTICIPLE = re.compile(
     r",\s+(?P<verb>saying|adding|arguing|noting|insisting|warning|explaining|claiming|stressing)"
     r"\s+(?:that\s+)?|,?\s+(?:but|and)\s+(?:also\s+)?(?P<said>said|says)\s+(?:that\s+)?"
@@ -85,7 +94,11 @@ def _reported(
     for s_start, s_end in sentences:
         sentence = text[s_start:s_end]
         if ACCORDING.search(sentence):
-            found += _according(text, s_start, s_end, used)
+            found += [
+                f
+                for f in _according(text, s_start, s_end, used)
+                if not _inside_any(quoted, f.start, f.end)
+            ]
         for verb in SPEECH_AFTER.finditer(sentence):
             at = s_start + verb.start("verb")
             if _inside(at, quotes) or _inside(at, used):
@@ -244,9 +257,13 @@ def _participles(
 def _according(text: str, s_start: int, s_end: int, used: list[tuple[int, int]]) -> list[Found]:
     sentence = text[s_start:s_end]
     leading = re.match(r"[Aa]ccording to\s+(?P<subj>[^,]+),\s*", sentence)
-    trailing = re.search(r",\s*according to\s+(?P<subj>[^,]+?)\W*$", sentence)
+    trailing = re.search(r",[”\"’]?\s*according to\s+(?P<subj>[^,]+?)(?:,[^,“”\"]*)?\W*$", sentence)
     match = leading or trailing
-    if not match or not is_subject(match.group("subj")) or _inside(s_start + match.start(), used):
+    if not match or _inside(s_start + match.start(), used):
+        return []
+    issued = ISSUED_BY.fullmatch(match.group("subj"))
+    source = SOURCE_CUT.split(issued.group("by") if issued else match.group("subj"))[0]
+    if not is_subject(source):
         return []
     content = (
         trim(text, s_start + match.end(), s_end)
@@ -257,7 +274,7 @@ def _according(text: str, s_start: int, s_end: int, used: list[tuple[int, int]])
     return [
         Found(
             s_start + match.start("subj"),
-            match.group("subj"),
+            source,
             "according to",
             "reported",
             *content,
