@@ -132,6 +132,7 @@ HEADS = re.compile(
     r"\b(?:Department|Ministry|Agency|Administration|Committee|Commission|Council|Service|Court|"
     r"Office|Police|Government|Army|University|Hospital|Embassy|House|Senate|Congress)\b"
 )
+POSSESSIVE_PRONOUNS = word_set("his her their its")
 # "his office said" is the office of the person "his" points to; "his statement", the person.
 POSSESSED = word_set(
     "office campaign statement spokesperson spokesman spokeswoman lawyer lawyers attorney "
@@ -175,6 +176,10 @@ def _parse(phrase: str) -> tuple[str, str, str] | None:
     if HEADING.search(phrase):
         return None  # page furniture: "JUST WATCHED Lawmaker says …"
     words = phrase.rsplit(")", 1)[-1].strip(" ,.;:").split()  # drop "(CNN)" and its dateline
+    while len(words) > 2 and words[0].lower() in LEADING_WORDS:
+        words = words[1:]
+    if len(words) == 2 and words[0].lower() in POSSESSIVE_PRONOUNS and words[1] in POSSESSED:
+        return "possessive", words[1], words[0].lower()
     while len(words) > 1 and words[0].lower() in LEADING_WORDS:
         words = words[1:]
     if not words or len(words) > 10:
@@ -216,8 +221,6 @@ def _parse(phrase: str) -> tuple[str, str, str] | None:
 def _described(words: list[str], text: str) -> tuple[str, str, str] | None:
     """A speaker named by description: "his office", "the company", "French authorities"."""
     lowered = [w.lower() for w in words]
-    if len(words) == 2 and lowered[0] in ("his", "her", "their", "its") and lowered[1] in POSSESSED:
-        return "possessive", lowered[1], lowered[0]
     if len(words) == 1 and lowered[0] in REFERENCES:
         return "reference", lowered[0], ""
     owned = OWNED_BODY.fullmatch(text)
@@ -252,6 +255,7 @@ def _generic(name: str) -> bool:
     return (
         lowered in LEADING_WORDS
         or lowered in GROUPS
+        or lowered in QUANTIFIERS
         or lowered == "it"
         or lowered.endswith(("'s", "’s"))
     )
@@ -431,7 +435,7 @@ class Resolver:
         return self._antecedent(item, speakers)
 
     def _named_body(self, description: str, at: int) -> str | None:
-        """ "the sheriff's office" as the article names it before: "Utah County Sheriff's Office"."""
+        """ "the sheriff's office" as the article named it: "Utah County Sheriff's Office"."""
         ending = " " + description.lower().replace("’", "'")
         runs = [
             run.group().replace("’", "'")
@@ -487,13 +491,14 @@ class Resolver:
         sentence = self._sentence(item.at)
         person = item.subject.lower().split()[-1] in ("he", "she", "his", "her")
         speakers = [s for s in speakers if not (person and s.body)]
+        if within_sentence:  # "… sent by Gov. Ron DeSantis to Martha's Vineyard, his office said"
+            named = [(p, n, t) for p, n, t in self.people if self.starts[sentence] <= p < item.at]
+            named = [entry for entry in named if entry[2]] or named
+            if named:
+                return self.full_name(named[0][1], named[0][0]), False
         recent = [s for s in speakers if sentence - 1 <= s.sentence <= sentence]
         if recent:
             return recent[-1].speaker, recent[-1].body
-        if within_sentence:
-            named = [(p, n) for p, n, _ in self.people if self.starts[sentence] <= p < item.at]
-            if named:
-                return self.full_name(named[-1][1], named[-1][0]), False
         if sentence:
             lead = LEADING_SUBJECT.match(self.text, *self.sentences[sentence - 1])
             parsed = _parse(lead.group("subj")) if lead else None

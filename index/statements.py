@@ -265,10 +265,11 @@ def _according(text: str, s_start: int, s_end: int, used: list[tuple[int, int]])
     source = SOURCE_CUT.split(issued.group("by") if issued else match.group("subj"))[0]
     if not is_subject(source):
         return []
+    closing = 2 if sentence[match.start() + 1] in '”"’' else 0  # keep `,”` of a quoted phrase
     content = (
         trim(text, s_start + match.end(), s_end)
         if leading
-        else trim(text, s_start, s_start + match.start())
+        else trim(text, s_start, s_start + match.start() + closing)
     )
     used.append((s_start + match.start(), s_start + match.end()))
     return [

@@ -204,3 +204,157 @@ def test_a_surname_that_is_also_a_title_is_still_a_name():
         ("Austin King", "reported", "The bunkhouse was swept away"),
         ("Austin King", "direct", "I’ve never seen this"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker"),
+    [
+        (
+            "Justice Department officials said the review would take months.",
+            "Justice Department officials",
+        ),
+        (
+            "Two people familiar with the talks told CNN the review would take months.",
+            "people familiar with the talks",
+        ),
+        ("Prosecutors said the review would take months.", "prosecutors"),
+        (
+            "Russia's defense ministry said the review would take months.",
+            "Russian defense ministry",
+        ),
+        ("The Daily Herald reported that the review would take months.", "The Daily Herald"),
+        ("The mayor's office said the review would take months.", "mayor's office"),
+    ],
+)
+def test_bodies_and_groups_speak_as_described(text: str, speaker: str):
+    assert only(text).speaker == speaker
+
+
+def test_a_described_body_takes_the_fullest_name_the_article_gives_it():
+    text = (
+        "The Lake County Sheriff's Office arrested a hiker on Sunday.\n\n"
+        "The hiker had lit a campfire, the sheriff’s office said."
+    )
+    assert said(text) == [
+        ("Lake County Sheriff's Office", "reported", "The hiker had lit a campfire")
+    ]
+
+
+def test_the_company_and_it_are_the_body_quoted_before():
+    text = (
+        "Acme said it would close two plants. The company said orders had fallen. "
+        "It added that no jobs would be lost this year."
+    )
+    assert [s.speaker for s in extract_statements(text)] == ["Acme"] * 3
+
+
+def test_his_office_is_the_office_of_the_person_named():
+    text = "Two buses were sent north by Governor Paul Reed on Monday, his office said."
+    assert only(text).speaker == "Paul Reed's office"
+
+
+def test_the_statement_is_its_last_source():
+    text = (
+        "The airline will refund every ticket, the company said in a statement on Friday.\n\n"
+        "“We are sorry,” the statement said."
+    )
+    statements = extract_statements(text)
+    assert statements == [] or all(s.speaker != "statement" for s in statements)
+    text = (
+        "Northwind Air said in a statement that it would refund every ticket.\n\n"
+        "“We are sorry,” the statement said."
+    )
+    assert [s.speaker for s in extract_statements(text)] == ["Northwind Air", "Northwind Air"]
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker", "content"),
+    [
+        (
+            "Rates will rise in June, according to Fed Chair Jane Doyle, who spoke in Ohio.",
+            "Jane Doyle",
+            "Rates will rise in June",
+        ),
+        (
+            "The plan is “dead on arrival,” according to Senator Ruth Kane.",
+            "Ruth Kane",
+            "The plan is “dead on arrival,”",
+        ),
+        (
+            "The driver was speeding, according to court documents filed on Monday.",
+            "court documents",
+            "The driver was speeding",
+        ),
+        (
+            "Mayor Tom Berg will appeal, according to a statement issued by his office.",
+            "Tom Berg's office",
+            "Mayor Tom Berg will appeal",
+        ),
+    ],
+)
+def test_according_to_its_source(text: str, speaker: str, content: str):
+    statement = only(text)
+    assert statement.speaker == speaker
+    assert text[statement.content_start : statement.content_end] == content
+
+
+def test_a_quote_running_over_paragraphs_is_the_speaker_who_closes_it():
+    text = (
+        "Coach Dan Miller spoke after the game.\n\n"
+        "“We lost a lot this year.\n\n"
+        "“We'll be better next season,” Miller said.\n\n"
+        "“Nobody wants it more.”"
+    )
+    assert said(text) == [
+        ("Dan Miller", "direct", "We lost a lot this year"),
+        ("Dan Miller", "direct", "We'll be better next season"),
+        ("Dan Miller", "direct", "Nobody wants it more"),
+    ]
+
+
+def test_a_quote_paragraph_after_an_attributed_one_is_the_same_speakers():
+    text = (
+        "“We will fight,” Maria Lopez told reporters on Friday.\n\n"
+        "“This is not the end. We will be back.”"
+    )
+    assert said(text) == [
+        ("Maria Lopez", "direct", "We will fight"),
+        ("Maria Lopez", "direct", "This is not the end. We will be back"),
+    ]
+
+
+def test_an_appositive_may_lose_its_closing_comma():
+    text = "“We fought,” Edward Smith, editor of the Courier explained on Monday."
+    assert only(text).speaker == "Edward Smith"
+
+
+def test_a_pronoun_skips_a_body_named_in_between():
+    text = (
+        "Fed Chair Jane Doyle said rates would rise. The Fed meets again in June.\n\n"
+        "She said inflation was too high."
+    )
+    assert [s.speaker for s in extract_statements(text)] == ["Jane Doyle", "Jane Doyle"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Senator Ruth Kane criticized the airline in a letter to its chief executive.",
+        "“We are sorry,” Tom Berg said, reported the Courier.",
+        "Applicants told the paper the website kept crashing.",
+        "JUST WATCHED Lawmaker says the plan failed Replay More Videos",
+        "The agency, which regulates airlines, said fares were too high.",
+    ],
+)
+def test_not_a_new_statement(text: str):
+    assert [s.verb for s in extract_statements(text)] in ([], ["said"])
+    assert all(
+        s.speaker not in ("Applicants", "Courier", "JUST WATCHED Lawmaker")
+        for s in extract_statements(text)
+    )
+    assert all(s.verb != "criticized" for s in extract_statements(text))
+
+
+def test_a_subordinate_clause_before_the_speaker():
+    text = "Shares fell on Monday after Acme said it would close two plants."
+    assert said(text) == [("Acme", "reported", "it would close two plants")]
