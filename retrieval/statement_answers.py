@@ -1,0 +1,378 @@
+"""Answers built from statements: what X said about Y, who said something, whose words a quote is.
+
+"What did X say about Y?" is answered from the statements the index holds for X (any form of the
+name, resolved to the article's fullest), across articles: each scored by how much of the topic
+its words hold, how close its passage is to the question, and how recent it is as of the day
+asked. "Who said …?" looks for the statement among the retrieved passages that holds the words
+asked about, and names its speaker first.
+
+The answer frames each quote with its speaker and date — `Antony Blinken declined to comment on
+… (Bloomberg, 3 Nov 2023) [1].` or `“…,” Antony Blinken said (…) [1].` — and the framing words
+lie outside the cited span: a citation's quote is still `article text[start:end]`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+
+import numpy as np
+
+from index.lexical import LexicalIndex, tokenize
+from index.speech import word_set
+from index.store import ArticleRecord, IndexReader
+from index.stored_statements import StoredStatement, speaker_key
+from retrieval.answer import _term_matchers
+from retrieval.schema import Answer, Citation
+from retrieval.search import Passage, SearchFilters
+from retrieval.speech_questions import SpeechQuestion
+
+PRONOUNS = word_set("he she they it i we you him her them")
+TITLES = word_set(
+    "president secretary senator sen rep representative gov governor mayor judge justice chair "
+    "chairman chairwoman dr mr mrs ms prime minister general gen pope king queen prince princess "
+    "chancellor coach ceo speaker leader former vice deputy us u.s. uk attorney chief director "
+    "commissioner captain sir lord lady dame state fed"
+)
+DIRECT_VERBS = word_set(
+    "said added wrote warned argued noted insisted explained stressed claimed stated asked "
+    "replied responded acknowledged admitted announced declared tweeted continued recalled "
+    "cautioned confirmed denied asserted emphasized predicted suggested"
+)
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+WORD = re.compile(r"[A-Za-z][\w’'-]*")
+MAX_VERB_GAP = 40  # "told CNN on Tuesday that": what may stand between a verb and its content
+
+
+@dataclass(frozen=True)
+class StatementTuning:
+    """Weights and thresholds of statement answers; set on the who-said development set."""
+
+    max_statements: int = 3
+    relative_score: float = 0.75  # further statements must score this share of the best one
+    similarity_weight: float = 1.5  # cosine of the question and the statement's passage
+    recency_weight: float = 0.15  # bonus for statements reported close before `as_of`
+    recency_half_life_days: float = 30.0
+    after_as_of_penalty: float = 0.3  # reported after the day asked: known only later
+    min_score: float = 0.7  # below this a statement is not on the topic asked about
+    min_topic_coverage: float = 0.5  # "who said": share of the words asked about it must hold
+    rank_penalty: float = 0.02  # "who said": per rank of the passage the statement is in
+    shortlist: int = 200  # statements by the speaker scored in full, the closest passages first
+
+
+@dataclass(frozen=True)
+class _Scored:
+    statement: StoredStatement
+    coverage: float
+    score: float
+
+
+def answer_speech(
+    asked: SpeechQuestion,
+    passages: Sequence[Passage],
+    reader: IndexReader,
+    query_vector: np.ndarray | None,
+    filters: SearchFilters,
+    as_of: date | None,
+    exclude: set[tuple[str, int, int]],
+) -> Answer | None:
+    """The statement answer to a speech question, or None when there is none to give."""
+    if asked.kind == "who_said":
+        return who_said_answer(asked, passages, reader)
+    if query_vector is None or asked.speaker is None:
+        return None
+    return said_answer(asked, query_vector, reader, filters, as_of, exclude)
+
+
+def noting_no_statement(asked: SpeechQuestion, answer: Answer) -> Answer:
+    """An ordinary answer to "what did X say about Y", opened by saying that no statement by X
+    on Y was found — unless what it quotes is X's after all (named in it, or attributed)."""
+    if asked.kind != "said" or answer.abstained or asked.speaker is None:
+        return answer
+    first = answer.citations[0] if answer.citations else None
+    lead = answer.answer.split("[1]", 1)[0].lower()
+    if first is not None and (
+        (first.speaker and same_person(asked.speaker, first.speaker))
+        or speaker_key(asked.speaker) in lead
+    ):
+        return answer
+    about = f" about {asked.topic}" if asked.topic else ""
+    note = f"I found no statement by {asked.speaker}{about}; the articles say: "
+    return replace(answer, answer=note + answer.answer)
+
+
+def said_answer(
+    asked: SpeechQuestion,
+    query_vector: np.ndarray,
+    reader: IndexReader,
+    filters: SearchFilters,
+    as_of: date | None,
+    exclude: set[tuple[str, int, int]] | None = None,
+    tuning: StatementTuning | None = None,
+) -> Answer | None:
+    """What `asked.speaker` said about `asked.topic`, from their statements; None when the index
+    holds no statement by them on it (the caller then answers the ordinary way and says so)."""
+    tuning = tuning or StatementTuning()
+    assert asked.speaker is not None
+    statements = [
+        s
+        for s in reader.statements_by(asked.speaker)
+        if same_person(asked.speaker, s.speaker)
+        and not _excluded(s, exclude or set())
+        and _passes(reader.article(s.article_id), filters)
+    ]
+    if not statements:
+        return None
+    statements = _closest(statements, query_vector, reader, tuning.shortlist)
+    coverage_of = _CoverageScorer(asked.topic, asked.speaker, reader.lexical)
+    scored = []
+    for statement, cosine in statements:
+        text = reader.text(statement.article_id)
+        coverage = coverage_of(
+            text[statement.content_start : statement.content_end],
+            text[statement.sentence_start : statement.sentence_end],
+        )
+        days = _days_before(reader.article(statement.article_id).date, as_of)
+        score = coverage + tuning.similarity_weight * cosine + _recency(days, tuning)
+        if score >= tuning.min_score or not coverage_of.has_terms:  # no topic: all they said
+            scored.append(_Scored(statement, coverage, score))
+    if not scored:
+        return None
+    scored.sort(key=lambda s: -s.score)
+    chosen = _distinct_sentences(scored, tuning)
+    return _framed_answer(chosen, reader)
+
+
+def who_said_answer(
+    asked: SpeechQuestion,
+    passages: Sequence[Passage],
+    reader: IndexReader,
+    tuning: StatementTuning | None = None,
+) -> Answer | None:
+    """The statement among `passages` that holds the words asked about, its speaker named
+    first; None when no attributed statement there holds enough of them."""
+    tuning = tuning or StatementTuning()
+    coverage_of = _CoverageScorer(asked.topic, "", reader.lexical)
+    best: _Scored | None = None
+    for rank, passage in enumerate(passages):
+        text = passage.article_text or reader.text(passage.article_id)
+        for statement in reader.statements_in(passage.article_id):
+            inside = passage.start <= statement.sentence_start < passage.end
+            if not inside or not is_named(statement):
+                continue
+            coverage = coverage_of(
+                text[statement.content_start : statement.content_end],
+                text[statement.sentence_start : statement.sentence_end],
+            )
+            score = coverage + passage.similarity - tuning.rank_penalty * rank
+            if coverage >= tuning.min_topic_coverage and (best is None or score > best.score):
+                best = _Scored(statement, coverage, score)
+    return _framed_answer([best], reader) if best else None
+
+
+def with_speakers(answer: Answer, reader: IndexReader) -> Answer:
+    """`answer` with each citation's `speaker` set when its quote is an attributed statement."""
+    if not answer.citations:
+        return answer
+    citations = []
+    for citation in answer.citations:
+        speaker = None
+        for statement in reader.statements_in(citation.article_id):
+            start, end = statement.content_start, statement.content_end
+            if start < citation.end and citation.start < end and is_named(statement):
+                speaker = statement.speaker
+                break
+        citations.append(replace(citation, speaker=speaker))
+    return replace(answer, citations=citations)
+
+
+def same_person(asked: str, speaker: str) -> bool:
+    """Whether `speaker` (as resolved in an article) can be the person `asked` names: the same
+    last name, and the same given name when both give one ("Jerome Powell" is not "Colin
+    Powell"; "President Biden" is "Joe Biden")."""
+    if speaker_key(asked) != speaker_key(speaker):
+        return False
+    asked_words = [w.lower() for w in WORD.findall(asked)]
+    found_words = [w.lower() for w in WORD.findall(speaker)]
+    given = asked_words[-2] if len(asked_words) >= 2 else None
+    if given is None or given in TITLES or len(found_words) < 2:
+        return True
+    return given == found_words[-2]
+
+
+def is_named(statement: StoredStatement) -> bool:
+    """A statement whose speaker resolved to a name, not a pronoun left as written."""
+    return statement.speaker.lower() not in PRONOUNS
+
+
+def _passes(article: ArticleRecord | None, filters: SearchFilters) -> bool:
+    """Whether the statement's article passes the question's source and date filters."""
+    if article is None:
+        return False
+    if filters.sources and (article.source or "").lower() not in {
+        source.strip().lower() for source in filters.sources
+    }:
+        return False
+    day = date.fromisoformat(article.date) if article.date else None
+    if filters.since and (day is None or day < filters.since):
+        return False
+    return not (filters.until and (day is None or day > filters.until))
+
+
+def _excluded(statement: StoredStatement, exclude: set[tuple[str, int, int]]) -> bool:
+    return any(
+        article_id == statement.article_id
+        and start < statement.sentence_end
+        and statement.sentence_start < end
+        for article_id, start, end in exclude
+    )
+
+
+def _closest(
+    statements: list[StoredStatement], query_vector: np.ndarray, reader: IndexReader, limit: int
+) -> list[tuple[StoredStatement, float]]:
+    """The statements whose passages are closest to the question, at most `limit`, with the
+    cosine of each passage (one vector lookup per distinct chunk)."""
+    chunk_ids = sorted({s.chunk_id for s in statements})
+    cosines = reader.vectors.vectors(chunk_ids) @ query_vector.reshape(-1)
+    cosine_of = dict(zip(chunk_ids, cosines.tolist(), strict=True))
+    ranked = sorted(statements, key=lambda s: -cosine_of[s.chunk_id])[:limit]
+    return [(s, cosine_of[s.chunk_id]) for s in ranked]
+
+
+class _CoverageScorer:
+    """Share of the topic's term weight (IDF) a statement's words hold; the person's own name
+    is no topic ("Blinken" in "What did Blinken say about Gaza?")."""
+
+    def __init__(self, topic: str, speaker: str, lexical: LexicalIndex) -> None:
+        name_terms = set(tokenize([speaker])[0])
+        terms = sorted(set(tokenize([topic])[0]) - name_terms)
+        self.weights = lexical.idf(terms)
+        self.total = sum(self.weights.values())
+        self.has_terms = self.total > 0
+
+    def __call__(self, content: str, sentence: str) -> float:
+        if not self.has_terms:
+            return 0.0
+        content_terms, sentence_terms = (set(t) for t in tokenize([content, sentence]))
+        matchers = _term_matchers(self.weights, content_terms | sentence_terms)
+        in_content = sum(w for t, w in self.weights.items() if matchers[t] & content_terms)
+        in_sentence = sum(w for t, w in self.weights.items() if matchers[t] & sentence_terms)
+        return max(in_content, 0.8 * in_sentence) / self.total
+
+
+def _days_before(article_date: str | None, as_of: date | None) -> int | None:
+    if article_date is None or as_of is None:
+        return None
+    return as_of.toordinal() - date.fromisoformat(article_date).toordinal()
+
+
+def _recency(days: int | None, tuning: StatementTuning) -> float:
+    if days is None:
+        return 0.0
+    if days < 0:
+        return -tuning.after_as_of_penalty
+    return tuning.recency_weight * 0.5 ** (days / tuning.recency_half_life_days)
+
+
+def _distinct_sentences(scored: list[_Scored], tuning: StatementTuning) -> list[_Scored]:
+    best = scored[0]
+    chosen = [best]
+    for candidate in scored[1:]:
+        if len(chosen) >= tuning.max_statements:
+            break
+        if candidate.score < tuning.relative_score * best.score:
+            break
+        if any(_same_sentence(candidate.statement, c.statement) for c in chosen):
+            continue
+        chosen.append(candidate)
+    return chosen
+
+
+def _same_sentence(one: StoredStatement, other: StoredStatement) -> bool:
+    return (
+        one.article_id == other.article_id
+        and one.sentence_start < other.sentence_end
+        and other.sentence_start < one.sentence_end
+    )
+
+
+def _framed_answer(chosen: Sequence[_Scored], reader: IndexReader) -> Answer:
+    sentences, citations = [], []
+    for n, scored in enumerate(chosen, start=1):
+        statement = scored.statement
+        text = reader.text(statement.article_id)
+        article = reader.article(statement.article_id)
+        start, end, framing = frame(statement, text)
+        where = ", ".join(filter(None, (article.source, human_date(article.date))))
+        sentences.append(framing(f" ({where})" if where else "") + f" [{n}].")
+        chunk = reader.chunk(statement.chunk_id)
+        citations.append(
+            Citation(
+                n=n,
+                article_id=statement.article_id,
+                title=article.title,
+                source=article.source,
+                date=article.date,
+                url=article.url,
+                passage=text[chunk.start : chunk.end],
+                quote=text[start:end],
+                start=start,
+                end=end,
+                score=round(scored.score, 4),
+                speaker=statement.speaker,
+            )
+        )
+    return Answer(answer=" ".join(sentences), abstained=False, citations=citations)
+
+
+def frame(statement: StoredStatement, text: str) -> tuple[int, int, Callable[[str], str]]:
+    """(start, end) of the quote to cite, and a function that puts it in a sentence naming the
+    speaker around a `where` ("(Bloomberg, 3 Nov 2023)") — the sentence without its marker."""
+    speaker, start, end = statement.speaker, statement.content_start, statement.content_end
+    if statement.kind == "direct":
+        while end > start and text[end - 1] in ".,;: ":
+            end -= 1
+        quote = text[start:end]
+        verb = statement.verb if statement.verb in DIRECT_VERBS else "said"
+        comma = "" if quote.endswith(("?", "!")) else ","
+        return start, end, lambda where: f"“{quote}{comma}” {speaker} {verb}{where}"
+    verb_at = _verb_before(statement, text)
+    if verb_at is not None:
+        return verb_at, end, lambda where: f"{speaker} {text[verb_at:end]}{where}"
+    quote = _lower_first(text[start:end], text)
+    return start, end, lambda where: f"According to {speaker}{where}, {quote}"
+
+
+def _verb_before(statement: StoredStatement, text: str) -> int | None:
+    """Where the statement's verb stands between its sentence's start and its content ("…
+    declined to comment on [content]"), when it does."""
+    if statement.verb == "according to":
+        return None
+    pattern = re.compile(rf"\b{re.escape(statement.verb)}\b")
+    found = list(pattern.finditer(text, statement.sentence_start, statement.content_start))
+    if not found or statement.content_start - found[-1].end() > MAX_VERB_GAP:
+        return None
+    return found[-1].start()
+
+
+def _lower_first(quote: str, text: str) -> str:
+    """The quote with its first letter in lower case when that word is written so elsewhere in
+    the article (a common word, not a name)."""
+    first = WORD.match(quote)
+    if first is None or first.group() == "I":
+        return quote
+    word = first.group()
+    if re.search(rf"(?<![.!?]\s)\b{re.escape(word.lower())}\b", text):
+        return word.lower() + quote[len(word) :]
+    return quote
+
+
+def human_date(iso: str | None) -> str:
+    """ "2023-11-03" → "3 Nov 2023"."""
+    if not iso:
+        return ""
+    day = date.fromisoformat(iso)
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
