@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
+from functools import lru_cache
 
 from index.speech import Found, Statement, trim, word_set
 
@@ -167,6 +168,7 @@ def is_subject(phrase: str) -> bool:
     return _parse(phrase) is not None
 
 
+@lru_cache(maxsize=8192)
 def _parse(phrase: str) -> tuple[str, str, str] | None:
     """(kind, name or role, title) for a subject phrase; kind is pronoun, name, org or role.
 
@@ -307,6 +309,7 @@ class Resolver:
         self.text = text
         self.starts = [start for start, _ in sentences]
         self.sentences = sentences
+        self.runs = list(NAME_RUN.finditer(text))  # capitalised runs, read once per article
         self.people = self._people()
         self.names = {name for _, name, _ in self.people}
 
@@ -314,7 +317,7 @@ class Resolver:
         """(position, name, title) of every capitalised run that reads like a person's name."""
         people: list[tuple[int, str, str]] = []
         surnames: set[str] = set()
-        for run in NAME_RUN.finditer(self.text):
+        for run in self.runs:
             parsed = _parse(run.group())
             if parsed is None or parsed[0] != "name":
                 continue
@@ -439,7 +442,8 @@ class Resolver:
         ending = " " + description.lower().replace("’", "'")
         runs = [
             run.group().replace("’", "'")
-            for run in NAME_RUN.finditer(self.text, 0, at)
+            for run in self.runs
+            if run.end() <= at
             if run.group().lower().replace("’", "'").endswith(ending)
         ]
         return _demonym(runs[-1].removeprefix("The ")) if runs else None
@@ -462,7 +466,8 @@ class Resolver:
         head = noun.capitalize()
         named = [
             run
-            for run in NAME_RUN.finditer(self.text, 0, item.at)
+            for run in self.runs
+            if run.end() <= item.at
             if head in run.group().split() and " " in run.group()
         ]
         if named:
