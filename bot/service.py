@@ -25,6 +25,8 @@ from retrieval.answer import AnswerTuning, compose_answer, no_match_text
 from retrieval.conversation import Conversation, SessionStore, Turn
 from retrieval.schema import Answer
 from retrieval.search import DenseHits, Passage, Retriever, SearchFilters
+from retrieval.speech_questions import speech_question
+from retrieval.statement_answers import answer_speech, noting_no_statement, with_speakers
 
 logger = logging.getLogger(__name__)
 
@@ -156,6 +158,9 @@ class NewsdeskService:
         query, rewritten = rewrite or conversation.query_for(question)
         state = state or self._state
         as_of = as_of or date.today()
+        asked = speech_question(query)
+        if asked is not None and query_vector is None:
+            query_vector = state.retriever.encode_query(query)  # statements are scored with it
         passages = state.retriever.search(
             query, k, filters, as_of=as_of, query_vector=query_vector, dense_hits=dense_hits
         )
@@ -163,7 +168,10 @@ class NewsdeskService:
         if not passages and not state.retriever.matches_any(filters):
             answer = Answer(no_match_text(filters, state.summary), abstained=True, query=query)
         else:
-            answer = compose_answer(
+            speech = asked and answer_speech(
+                asked, passages, state.reader, query_vector, filters, as_of, exclude
+            )
+            answer = speech or compose_answer(
                 query,
                 passages,
                 state.reader.lexical,
@@ -171,6 +179,9 @@ class NewsdeskService:
                 self.answer_tuning,
                 exclude=exclude,
             )
+            if asked is not None and speech is None:
+                answer = noting_no_statement(asked, answer)
+            answer = with_speakers(answer, state.reader)
         answer = replace(
             answer, query=question, rewritten_query=rewritten, session_id=conversation.id
         )

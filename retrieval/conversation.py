@@ -39,8 +39,9 @@ QUESTION_WORDS = {
 }  # fmt: skip
 BARE_WORDS = QUESTION_WORDS | {"many", "much", "long", "often", "far", "else", "exactly", "come"}
 MORE_WORDS = re.compile(r"\b(?:else|more|other|another)\b", re.IGNORECASE)
-WHAT_ABOUT = re.compile(
-    r"^\s*(?:and\s+|but\s+)?(?:what|how)\s+about\s+(?P<topic>.+?)\s*\??\s*$", re.I
+WHAT_ABOUT = re.compile(  # "What about Z?", "And what about Z?", "And about Z?"
+    r"^\s*(?:(?:and|but)\s+(?:(?:what|how)\s+)?|(?:what|how)\s+)about\s+(?P<topic>.+?)\s*\??\s*$",
+    re.I,
 )
 ABOUT_TOPIC = re.compile(r"^(?P<frame>.*\babout\s+)(?P<topic>.+?)(?P<end>\s*\??\s*)$", re.I)
 PERSONAL_PRONOUNS = re.compile(r"\b(?:he|she|him|his|her|they|them|their)\b", re.IGNORECASE)

@@ -222,10 +222,11 @@ def _passes(article: ArticleRecord | None, filters: SearchFilters) -> bool:
 
 
 def _excluded(statement: StoredStatement, exclude: set[tuple[str, int, int]]) -> bool:
+    """Whether the statement was quoted already (another statement of its sentence may not)."""
     return any(
         article_id == statement.article_id
-        and start < statement.sentence_end
-        and statement.sentence_start < end
+        and start < statement.content_end
+        and statement.content_start < end
         for article_id, start, end in exclude
     )
 

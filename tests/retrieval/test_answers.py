@@ -55,19 +55,6 @@ def test_blinken_multinational_force_is_quoted_from_bloomberg(newsroom):
     assert_citations_are_exact(answer, newsroom)
 
 
-def test_seed_answer_names_the_speaker_instead_of_but_he(service):
-    answer = service.ask("What did Blinken say about a multinational force?")
-    first_sentence = answer.answer.split(" [1]")[0]
-    assert not answer.answer.startswith("But")
-    assert "Blinken" in first_sentence
-    assert "declined to comment on the possibility of a multinational force" in answer.answer
-    first = answer.citations[0]
-    assert (first.source, first.date) == ("Bloomberg", "2023-11-03")
-    assert first.quote.startswith("said a two-state solution")  # the name is outside the quote
-    assert first_sentence == f"Antony Blinken {first.quote}"
-    assert_citations_are_exact(answer, service)
-
-
 @pytest.mark.parametrize(
     ("question", "phrase"),
     [
@@ -128,10 +115,10 @@ def test_more_returns_the_next_passages(newsroom):
     assert more.citations and not shown & {(c.article_id, c.start) for c in more.citations}
 
 
-def test_more_does_not_quote_again_a_sentence_cut_after_its_connective(service):
+def test_more_does_not_quote_again_what_was_quoted(service):
     answer = service.ask("What did Blinken say about a multinational force?")
     first = answer.citations[0]
-    assert first.quote.startswith("said")  # the sentence began "But he said"
+    assert first.quote.startswith("declined")  # part of "But he said …, and declined to …"
     more = service.ask(
         "What else did he say about a multinational force?", session_id=answer.session_id
     )

@@ -1,0 +1,115 @@
+"""What did X say, and who said it: answers from the person's own statements, named and dated.
+
+Real model and index, over the seed article and over a small corpus where a journalist, an
+analyst and the person asked about all speak of the same topic.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from retrieval.schema import Answer
+from tests.retrieval.test_answers import assert_citations_are_exact
+
+ABOUT_POWELL = [
+    {
+        "id": "analyst",
+        "title": "Economists weigh Powell's interest rate plan",
+        "source": "Daily Ledger",
+        "date": "2024-03-04",
+        "text": "Federal Reserve Chair Jerome Powell is expected to keep interest rates high. "
+        "Mark Zandi, chief economist at Moody's Analytics, said Powell's plan to raise "
+        "interest rates again would slow hiring across the country. "
+        "Markets fell on the news, and traders expect a long pause.",
+    },
+    {
+        "id": "column",
+        "title": "Opinion: The Fed and interest rates",
+        "source": "Evening Post",
+        "date": "2024-03-05",
+        "text": "Interest rates are the story of the year. "
+        "In her column, Anna Reed wrote that Powell's interest rate plan was reckless and that "
+        "Powell should cut interest rates before the summer. "
+        "Readers disagreed in their letters.",
+    },
+    {
+        "id": "powell",
+        "title": "Fed chair speaks in Washington",
+        "source": "Capital Wire",
+        "date": "2024-03-06",
+        "text": "Federal Reserve Chair Jerome Powell addressed reporters in Washington on "
+        "Wednesday after a two-day meeting.\n\n"
+        "“We are prepared to raise rates further if inflation does not come down,” he said. "
+        "The meeting ended without a change.",
+    },
+]
+
+
+@pytest.fixture(scope="module")
+def powell(tmp_path_factory, embedder):
+    from bot.service import NewsdeskService
+    from index.build import build_index
+    from tests.conftest import settings_for
+
+    root = tmp_path_factory.mktemp("powell")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    for article in ABOUT_POWELL:
+        (corpus / f"{article['id']}.json").write_text(json.dumps(article))
+    build_index(corpus, root / "index", embedder)
+    return NewsdeskService(settings_for(root / "index", corpus=corpus), embedder)
+
+
+def lead(answer: Answer) -> str:
+    return answer.answer.split("[1]", 1)[0]
+
+
+def test_the_seed_question_quotes_blinken_by_name_and_date(service):
+    answer = service.ask("What did Blinken say about a multinational force?")
+    first = answer.citations[0]
+    assert first.quote.startswith("declined to comment on the possibility of a multinational force")
+    assert (first.source, first.date, first.speaker) == (
+        "Bloomberg",
+        "2023-11-03",
+        "Antony Blinken",
+    )
+    assert lead(answer) == f"Antony Blinken {first.quote} (Bloomberg, 3 Nov 2023) "
+    assert not answer.answer.startswith(("But", "He", "he"))
+    assert_citations_are_exact(answer, service)
+
+
+def test_who_said_names_the_speaker_first(service):
+    answer = service.ask("Who said a two-state solution was the only viable path forward?")
+    assert lead(answer).startswith("Antony Blinken said a two-state solution")
+    assert answer.citations[0].speaker == "Antony Blinken"
+    assert_citations_are_exact(answer, service)
+
+
+def test_the_person_asked_about_is_quoted_not_those_talking_about_them(powell):
+    answer = powell.ask("What did Powell say about interest rates?")
+    first = answer.citations[0]
+    assert first.article_id == "powell"  # not the analyst's nor the columnist's words
+    assert first.quote == "We are prepared to raise rates further if inflation does not come down"
+    assert first.speaker == "Jerome Powell"  # "he" in the next paragraph, resolved
+    assert lead(answer).startswith(
+        f"“{first.quote},” Jerome Powell said (Capital Wire, 6 Mar 2024)"
+    )
+    assert all(c.speaker == "Jerome Powell" for c in answer.citations)
+    assert_citations_are_exact(answer, powell)
+
+
+def test_others_statements_are_cited_with_their_own_speaker(powell):
+    answer = powell.ask("What did Anna Reed write about interest rates?")
+    assert answer.citations[0].article_id == "column"
+    assert answer.citations[0].speaker == "Anna Reed"
+    assert lead(answer).startswith("Anna Reed wrote that Powell's interest rate plan")
+
+
+def test_no_statement_by_the_person_on_the_topic_is_said_before_the_ordinary_answer(powell):
+    answer = powell.ask("What did Anna Reed say about the two-day meeting?")
+    assert answer.answer.startswith(
+        "I found no statement by Anna Reed about the two-day meeting; the articles say:"
+    )
+    assert answer.citations and answer.citations[0].article_id == "powell"
