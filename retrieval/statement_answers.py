@@ -24,7 +24,6 @@ from index.lexical import LexicalIndex, tokenize
 from index.speech import word_set
 from index.store import ArticleRecord, IndexReader
 from index.stored_statements import StoredStatement, speaker_key
-from retrieval.answer import _term_matchers
 from retrieval.schema import Answer, Citation
 from retrieval.search import Passage, SearchFilters
 from retrieval.speech_questions import SpeechQuestion
@@ -258,10 +257,22 @@ class _CoverageScorer:
         if not self.has_terms:
             return 0.0
         content_terms, sentence_terms = (set(t) for t in tokenize([content, sentence]))
-        matchers = _term_matchers(self.weights, content_terms | sentence_terms)
-        in_content = sum(w for t, w in self.weights.items() if matchers[t] & content_terms)
-        in_sentence = sum(w for t, w in self.weights.items() if matchers[t] & sentence_terms)
+        in_content = sum(w for t, w in self.weights.items() if _holds(content_terms, t))
+        in_sentence = sum(w for t, w in self.weights.items() if _holds(sentence_terms, t))
         return max(in_content, 0.8 * in_sentence) / self.total
+
+
+def _holds(terms: set[str], term: str) -> bool:
+    """Whether `terms` hold `term`, or a term one of whose stems extends the other (as the
+    answer layer counts "Israel" and "Israeli"), for stems of at least four letters."""
+    if term in terms:
+        return True
+    return len(term) >= 4 and any(
+        len(other) >= 4
+        and other[:4] == term[:4]
+        and (other.startswith(term) or term.startswith(other))
+        for other in terms
+    )
 
 
 def _days_before(article_date: str | None, as_of: date | None) -> int | None:

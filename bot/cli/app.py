@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import asdict
 from datetime import date
 from gzip import BadGzipFile
@@ -28,6 +29,7 @@ from bot.cli.support import (
 )
 from bot.render import render_text, terminal_safe
 from bot.service import NewsdeskService
+from index.stored_statements import StoredStatement
 from retrieval.search import SearchFilters
 
 app = typer.Typer(
@@ -214,6 +216,9 @@ def evaluate_command(
         fail(f"--k takes numbers like 1,5,10, not {k!r}.")
     if not questions.is_file():
         fail(f"no questions file at {questions}.")
+    if _is_who_said_set(questions):
+        _evaluate_who_said(questions, limit, as_json, _service(index_dir, model))
+        return
     with friendly_errors():
         try:
             items = list(load_questions(questions))[:limit]
@@ -236,6 +241,53 @@ def evaluate_command(
         typer.echo(json.dumps(asdict(report), indent=2))
         return
     console.print(_eval_text(report), highlight=False)
+
+
+def _is_who_said_set(path: Path) -> bool:
+    """Whether `path` is the who-said-what set (its questions have a "kind"), not a quiz set."""
+    from retrieval.who_said_eval import is_who_said_set
+
+    try:
+        with path.open(encoding="utf-8") as lines:
+            first = json.loads(next((line for line in lines if line.strip()), "{}"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False  # a gzipped or broken file: the quiz-set reader says what is wrong
+    return isinstance(first, dict) and is_who_said_set(first)
+
+
+def _evaluate_who_said(
+    path: Path, limit: int | None, as_json: bool, service: NewsdeskService
+) -> None:
+    """The who-said-what set: questions asked as of their dates, and, when its labelled
+    statements lie beside it, the stored statements scored against them."""
+    from retrieval.who_said_eval import (
+        STATEMENTS_FILE,
+        evaluate_who_said,
+        load_records,
+        report_text,
+    )
+
+    records = load_records(path)[:limit]
+    labelled_path = path.parent / STATEMENTS_FILE
+    labelled = load_records(labelled_path) if labelled_path.is_file() else []
+    reader = service.retriever.reader
+
+    def stored(article_id: str) -> list[StoredStatement] | None:
+        return reader.statements_in(article_id) if reader.article(article_id) else None
+
+    with friendly_errors():
+        report = evaluate_who_said(
+            records,
+            lambda question, as_of: service.ask(
+                question, session_id=f"eval:{uuid.uuid4().hex}", as_of=as_of
+            ),
+            labelled,
+            stored,
+        )
+    if as_json:
+        typer.echo(json.dumps(asdict(report), indent=2))
+        return
+    console.print(terminal_safe(report_text(report)), highlight=False, markup=False, soft_wrap=True)
 
 
 def _reason(error: Exception) -> str:
