@@ -351,6 +351,13 @@ class IndexReader:
         with self._lock, _reading(self.directory / METADATA, self.directory.parent):
             return stored_statements.by_speaker(self._db, name)
 
+    def statements_with_initials(self, acronym: str) -> list[StoredStatement]:
+        """Statements by a body whose initials are `acronym` ("WHO" → "World Health …")."""
+        if not self.has_statements:
+            return []
+        with self._lock, _reading(self.directory / METADATA, self.directory.parent):
+            return stored_statements.by_initials(self._db, acronym)
+
     def statements_in(self, article_id: str) -> list[StoredStatement]:
         if not self.has_statements:
             return []

@@ -20,7 +20,7 @@ from index.speech import Statement
 from index.statements import extract_statements
 
 # Raise when the extraction rules change, so `index update` finds statements again.
-RULES_VERSION = 1
+RULES_VERSION = 2  # 2: keys without doubled letters
 
 TABLE = """
 CREATE TABLE statements (
@@ -39,6 +39,9 @@ COLUMNS = (
 INSERT = f"INSERT INTO statements (speaker_key, {COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 NAME_WORD = re.compile(r"[\w’'.-]+")
 POSSESSIVE = re.compile(r"[’']s?$")
+REPEATED_LETTER = re.compile(r"(\w)\1+")
+NOT_LETTER = re.compile(r"[^\w]+")
+ACRONYM_GLUE = frozenset({"of", "for", "and", "the", "on", "&"})
 
 
 @dataclass(frozen=True)
@@ -58,10 +61,22 @@ class StoredStatement:
 
 
 def speaker_key(name: str) -> str:
-    """The lookup key of a name: its last word, lower-cased, without a possessive ("Blinken's"
-    → "blinken"), so "Blinken" in a question finds statements resolved to "Antony Blinken"."""
+    """The lookup key of a name: its last word, lower-cased, without a possessive or doubled
+    letters ("Blinken's" → "blinken", "Zelenskyy" and "Zelensky" → "zelensky"), so "Blinken" in
+    a question finds statements resolved to "Antony Blinken", whichever spelling an outlet uses."""
     words = NAME_WORD.findall(name)
-    return POSSESSIVE.sub("", words[-1]).strip(".").lower() if words else ""
+    if not words:
+        return ""
+    last = NOT_LETTER.sub("", POSSESSIVE.sub("", words[-1]).lower())
+    return REPEATED_LETTER.sub(r"\1", last)
+
+
+def initials(name: str) -> str:
+    """ "World Health Organization" → "WHO"; "" unless every other word is capitalised."""
+    words = [w for w in NAME_WORD.findall(name) if w.lower() not in ACRONYM_GLUE]
+    if len(words) < 2 or not all(w[0].isupper() for w in words):
+        return ""
+    return "".join(w[0] for w in words)
 
 
 def find_statements(
@@ -119,6 +134,14 @@ def by_speaker(db: sqlite3.Connection, name: str) -> list[StoredStatement]:
     """Every statement whose resolved speaker ends with the last word of `name`."""
     query = f"SELECT {COLUMNS} FROM statements WHERE speaker_key = ? ORDER BY rowid"
     return [StoredStatement(*row) for row in db.execute(query, (speaker_key(name),))]
+
+
+def by_initials(db: sqlite3.Connection, acronym: str) -> list[StoredStatement]:
+    """Statements whose speaker's initials spell `acronym` ("WHO": "World Health Organization")."""
+    pattern = " ".join(f"{letter}%" for letter in acronym)
+    query = f"SELECT {COLUMNS} FROM statements WHERE speaker LIKE ? ORDER BY rowid"
+    found = [StoredStatement(*row) for row in db.execute(query, (pattern,))]
+    return [s for s in found if initials(s.speaker) == acronym]
 
 
 def in_article(db: sqlite3.Connection, article_id: str) -> list[StoredStatement]:

@@ -23,7 +23,7 @@ import numpy as np
 from index.lexical import LexicalIndex, tokenize
 from index.speech import word_set
 from index.store import ArticleRecord, IndexReader
-from index.stored_statements import StoredStatement, speaker_key
+from index.stored_statements import StoredStatement, initials, speaker_key
 from retrieval.schema import Answer, Citation
 from retrieval.search import Passage, SearchFilters
 from retrieval.speech_questions import SpeechQuestion
@@ -42,6 +42,8 @@ DIRECT_VERBS = word_set(
 )
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 WORD = re.compile(r"[A-Za-z][\w’'-]*")
+ACRONYM = re.compile(r"[A-Z]{2,6}")
+LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
 MAX_VERB_GAP = 40  # "told CNN on Tuesday that": what may stand between a verb and its content
 
 
@@ -117,10 +119,8 @@ def said_answer(
     assert asked.speaker is not None
     statements = [
         s
-        for s in reader.statements_by(asked.speaker)
-        if same_person(asked.speaker, s.speaker)
-        and not _excluded(s, exclude or set())
-        and _passes(reader.article(s.article_id), filters)
+        for s in _by_person(asked.speaker, reader)
+        if not _excluded(s, exclude or set()) and _passes(reader.article(s.article_id), filters)
     ]
     if not statements:
         return None
@@ -185,6 +185,19 @@ def with_speakers(answer: Answer, reader: IndexReader) -> Answer:
                 break
         citations.append(replace(citation, speaker=speaker))
     return replace(answer, citations=citations)
+
+
+def _by_person(asked: str, reader: IndexReader) -> list[StoredStatement]:
+    """Statements by the person or body `asked` names, by any form of the name an article
+    uses: the full name, the last name, and a body's acronym or its spelled-out name ("WHO",
+    "the World Health Organization")."""
+    found = [s for s in reader.statements_by(asked) if same_person(asked, s.speaker)]
+    name = LEADING_THE.sub("", asked)
+    if ACRONYM.fullmatch(name):
+        found += reader.statements_with_initials(name)
+    elif acronym := initials(name):
+        found += [s for s in reader.statements_by(acronym) if s.speaker == acronym]
+    return list(dict.fromkeys(found))
 
 
 def same_person(asked: str, speaker: str) -> bool:

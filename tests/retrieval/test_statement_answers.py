@@ -44,6 +44,14 @@ ABOUT_POWELL = [
         "“We are prepared to raise rates further if inflation does not come down,” he said. "
         "The meeting ended without a change.",
     },
+    {
+        "id": "outbreak",
+        "title": "Marburg outbreak contained",
+        "source": "Health Desk",
+        "date": "2024-03-07",
+        "text": "The World Health Organization said the Marburg outbreak in the region was "
+        "contained after 42 days without a new case. Local clinics reopened.",
+    },
 ]
 
 
@@ -113,3 +121,9 @@ def test_no_statement_by_the_person_on_the_topic_is_said_before_the_ordinary_ans
         "I found no statement by Anna Reed about the two-day meeting; the articles say:"
     )
     assert answer.citations and answer.citations[0].article_id == "powell"
+
+
+def test_a_body_asked_about_by_its_acronym_is_found_under_its_full_name(powell):
+    answer = powell.ask("What did the WHO say about the Marburg outbreak?")
+    assert answer.citations[0].speaker == "World Health Organization"
+    assert lead(answer).startswith("World Health Organization said the Marburg outbreak")
