@@ -24,16 +24,16 @@ SPEAKER = 'Antony <img src="x" onerror="document.title=1"> Blinken'
 
 
 class QuotingService:
-    """The real service, whose answers name a speaker for each quote (as answers do for an
-    attributed statement); questions go one at a time through `ask`."""
+    """The real service, whose answers name `speaker` for each quote (None: nobody), as
+    answers do for an attributed statement; questions go one at a time through `ask`."""
 
-    def __init__(self, service: NewsdeskService, speaker: str) -> None:
+    def __init__(self, service: NewsdeskService) -> None:
         self._service = service
-        self._speaker = speaker
+        self.speaker: str | None = None
 
     def ask(self, question: str, **kwargs: Any) -> Answer:
         answer = self._service.ask(question, **kwargs)
-        cited = [replace(c, speaker=self._speaker) for c in answer.citations]
+        cited = [replace(c, speaker=self.speaker) for c in answer.citations]
         return replace(answer, citations=cited)
 
     def __getattr__(self, name: str) -> Any:
@@ -49,8 +49,12 @@ def base_url(built_index: Path, service: NewsdeskService) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def quoting_url(built_index: Path, service: NewsdeskService) -> Iterator[str]:
-    quoting = QuotingService(service, SPEAKER)
+def quoting(service: NewsdeskService) -> QuotingService:
+    return QuotingService(service)
+
+
+@pytest.fixture(scope="module")
+def quoting_url(built_index: Path, quoting: QuotingService) -> Iterator[str]:
     with serve_in_thread(create_app(settings_for(built_index), service=quoting)) as url:
         yield url
 
@@ -119,7 +123,10 @@ def test_follow_up_abstention_and_reset(page: Page) -> None:
     assert page.evaluate("sessionStorage.getItem('newsdesk.session')") is None
 
 
-def test_a_source_names_whose_words_it_quotes(browser: Browser, quoting_url: str) -> None:
+def test_a_source_names_whose_words_it_quotes(
+    browser: Browser, quoting: QuotingService, quoting_url: str
+) -> None:
+    quoting.speaker = SPEAKER
     with chat_page(browser, quoting_url, viewport=PHONE) as page:
         ask(page, SEED_QUESTION)
         answer = page.locator(".msg.bot").last
@@ -130,8 +137,13 @@ def test_a_source_names_whose_words_it_quotes(browser: Browser, quoting_url: str
         assert page.title() == "newsdesk"
 
 
-def test_a_quote_without_a_speaker_names_nobody(page: Page) -> None:
-    ask(page, SEED_QUESTION)
-    answer = page.locator(".msg.bot").last
-    answer.locator("button.cite").first.click()
-    expect(answer.locator(".source .source-meta").first).to_have_text("Bloomberg · 2023-11-03")
+def test_a_quote_without_a_speaker_names_nobody(
+    browser: Browser, quoting: QuotingService, quoting_url: str
+) -> None:
+    quoting.speaker = None
+    with chat_page(browser, quoting_url, viewport=PHONE) as page:
+        ask(page, SEED_QUESTION)
+        answer = page.locator(".msg.bot").last
+        answer.locator("button.cite").first.click()
+        meta = answer.locator(".source .source-meta").first
+        expect(meta).to_have_text("Bloomberg · 2023-11-03")
