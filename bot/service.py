@@ -178,6 +178,7 @@ class NewsdeskService:
                 state.summary,
                 self.answer_tuning,
                 exclude=exclude,
+                as_of=as_of,
             )
             if asked is not None and speech is None:
                 answer = noting_no_statement(asked, answer)
@@ -205,6 +206,7 @@ class NewsdeskService:
             state.summary,
             replace(self.answer_tuning, min_similarity=0.0, min_coverage=0.0),  # asked for more
             exclude=conversation.quoted_spans(),
+            as_of=last.as_of,
         )
         last.shown += len(passages)
         return replace(

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from index.lexical import LexicalIndex, tokenize
 from index.store import IndexSummary
+from retrieval.outcomes import OutcomePreference, update_note
 from retrieval.phrasing import Phrased, phrase
 from retrieval.schema import Answer, Citation
 from retrieval.search import Passage, SearchFilters
@@ -44,6 +46,8 @@ class AnswerTuning:
     similarity_weight: float = 0.35
     rank_penalty: float = 0.02
     answer_type_weight: float = 0.3  # bonus for holding what the question asks for (a number…)
+    outcome_weight: float = 0.3  # for "who won…": stating the outcome over previewing it
+    recency_weight: float = 0.25  # the latest report on or before `as_of` over older ones
 
 
 @dataclass(frozen=True)
@@ -101,21 +105,27 @@ def compose_answer(
     summary: IndexSummary,
     tuning: AnswerTuning | None = None,
     exclude: set[tuple[str, int, int]] | None = None,
+    as_of: date | None = None,
 ) -> Answer:
     """One to `max_sentences` sentences with citation markers, or an abstention.
 
     `exclude` holds (article id, start, end) of quotes already given ("what else…"); the
-    sentences they come from are not quoted again.
+    sentences they come from are not quoted again. `as_of` is the day the question is asked:
+    an outcome is answered from the latest report of it on or before that day.
     """
     tuning = tuning or AnswerTuning()
     quoted = _spans_by_article(exclude or set())
     candidates = [
-        c for c in _score_sentences(query, passages, lexical, tuning) if not _quoted(c, quoted)
+        c
+        for c in _score_sentences(query, passages, lexical, tuning, as_of)
+        if not _quoted(c, quoted)
     ]
     statements = [c for c in candidates if not QUESTION_END.search(c.quote)]
     if not statements or not _is_evidence(candidates, passages, tuning):
         return Answer(answer=abstention_text(summary), abstained=True, query=query)
     chosen = _select(statements, tuning)  # a question in an article ("What next?") answers nothing
+    update = update_note(query, chosen, statements, tuning.max_sentences)  # a count that rose
+    chosen = update.chosen if update else chosen
     # Only the opening sentence, read with nothing before it, has its pronoun named: the
     # extractor costs milliseconds per article, which a later sentence's "he" is not worth.
     citations, sentences = [], []
@@ -123,7 +133,8 @@ def compose_answer(
         passage = candidate.passage
         phrased = phrase(candidate.quote, candidate.start, passage.article_text if n == 1 else None)
         citations.append(_citation(n, candidate, phrased))
-        sentences.append(f"{phrased.text} [{n}]")
+        noted = update is not None and candidate is update.earlier
+        sentences.append(update.text(n) if noted else f"{phrased.text} [{n}]")
     text = " ".join(sentences)
     return Answer(answer=text, abstained=False, citations=citations, query=query)
 
@@ -170,7 +181,11 @@ def _is_evidence(
 
 
 def _score_sentences(
-    query: str, passages: list[Passage], lexical: LexicalIndex, tuning: AnswerTuning
+    query: str,
+    passages: list[Passage],
+    lexical: LexicalIndex,
+    tuning: AnswerTuning,
+    as_of: date | None = None,
 ) -> list[_Candidate]:
     query_terms = set(tokenize([query])[0])
     weights = lexical.idf(sorted(query_terms))
@@ -180,6 +195,9 @@ def _score_sentences(
     sentence_spans = [(p, rank, a, b) for rank, p in enumerate(passages) for a, b in p.sentences]
     sentence_terms = tokenize([p.text[a - p.start : b - p.start] for p, _, a, b in sentence_spans])
     asked = AskedKind.of(query)
+    outcome = OutcomePreference.of(
+        query, passages, as_of, tuning.outcome_weight, tuning.recency_weight
+    )
     matchers = _term_matchers(weights, set().union(*sentence_terms))
     candidates = []
     for (passage, rank, start, end), terms in zip(sentence_spans, sentence_terms, strict=True):
@@ -191,6 +209,7 @@ def _score_sentences(
             + tuning.similarity_weight * passage.similarity
             - tuning.rank_penalty * rank
             + tuning.answer_type_weight * asked.found_in(quote)
+            + outcome.score(passage, quote, coverage)
         )
         candidates.append(_Candidate(passage, rank, start, end, coverage, score))
     candidates.sort(key=lambda c: -c.score)
