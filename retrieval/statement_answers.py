@@ -54,7 +54,7 @@ class StatementTuning:
     max_statements: int = 3
     relative_score: float = 0.75  # further statements must score this share of the best one
     similarity_weight: float = 1.5  # cosine of the question and the statement's passage
-    recency_weight: float = 0.15  # bonus for statements reported close before `as_of`
+    recency_weight: float = 0.5  # newest first as of the day asked, among those on the topic
     recency_half_life_days: float = 30.0
     after_as_of_penalty: float = 0.3  # reported after the day asked: known only later
     min_score: float = 0.7  # below this a statement is not on the topic asked about
