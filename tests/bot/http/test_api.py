@@ -63,6 +63,8 @@ def test_seed_question_is_answered_from_the_bloomberg_article(client: TestClient
     assert (first["source"], first["date"]) == ("Bloomberg", "2023-11-03")
     assert "multinational force" in first["quote"] or "premature" in first["quote"]
     assert first["quote"] in first["passage"]
+    assert first["speaker"] == "Antony Blinken"  # whose words the quote is
+    assert answer["answer"].startswith("Antony Blinken declined to comment")
 
 
 def test_quotes_sit_at_their_offsets_in_the_article(client: TestClient) -> None:
