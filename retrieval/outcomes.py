@@ -42,8 +42,9 @@ ASKED_KINDS = {
     r"|victorious|champions?|crowned|clinched|claimed|captured|score|margin",
     "loss": r"lost|lose|loses|losers?|eliminated|ousted|conceded",
     "death": r"died|dead|killed|deaths?|toll|casualties|fatalities|injured",
-    "law": r"passed|approved|rejected|overturned|vetoed|ratified|signed",
-    "court": r"verdict|sentenced|convicted|acquitted|guilty|ruled|sentence",
+    "law": r"pass|passed|approve|approved|reject|rejected|overturn|overturned|veto|vetoed"
+    r"|ratify|ratified|sign|signed",
+    "court": r"verdict|sentenced|convict|convicted|acquit|acquitted|guilty|ruled|sentence",
     "any": r"result|results|outcome|tally",
 }
 # … and as a report states them.
@@ -105,8 +106,9 @@ NUMBER = re.compile(
     r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:\s+(million|thousand|billion))?(?!\w)"
 )
 SCALE = {"thousand": 1e3, "million": 1e6, "billion": 1e9}
+PERCENT = re.compile(r"\s*(?:%|per ?cent)", re.I)
 WORD = re.compile(r"[A-Za-z][\w’'-]*")
-NEAR_WORDS = 5  # a figure belongs to a counted word at most this many words away
+NEAR_WORDS = 15  # a figure belongs to a counted word at most this many words away
 
 FULL_COVERAGE = 0.5  # a stated outcome counts fully in a sentence that matches half the question
 RECENCY_HALF_LIFE_DAYS = 7.0  # a report a week older than the newest counts half as recent
@@ -173,11 +175,11 @@ class OutcomeQuestion:
             return None
         best: tuple[int, float] | None = None
         for match in NUMBER.finditer(sentence):
-            if YEAR.fullmatch(match.group(1)) and not match.group(2):
-                continue  # a year is a date, not a count
+            if not _is_count(sentence, match):
+                continue
             between = min(len(WORD.findall(_between(sentence, match.start(), p))) for p in near)
-            if between <= NEAR_WORDS and (best is None or between < best[0]):
-                best = (between, _value(match))
+            if between <= NEAR_WORDS and (best is None or between <= best[0]):
+                best = (between, _value(match))  # on a tie the later: "7.8 quake killed 5,000"
         return best[1] if best else None
 
 
@@ -278,26 +280,27 @@ class OutcomePreference:
 
 @dataclass(frozen=True)
 class UpdateNote:
-    """An earlier report of the figure the answer gives: "(up from 5,000 reported on 7 Feb [2])".
-
-    `chosen` is the answer's sentences with the earlier report second and without other
-    sentences that give an older figure of the same count.
-    """
+    """An earlier report of the figure the answer gives, noted after it: "(up from 5,000
+    reported on 7 Feb [2])". `chosen` is the answer's sentences with the earlier report second
+    and without other sentences that give an older figure of the same count."""
 
     earlier: ScoredSentence
     chosen: list[ScoredSentence]
-    latest_figure: float
-    earlier_figure: float
-    earlier_text: str
-    reported: date
-    latest_reported: date
+    change: str  # "up from 5,000 reported on 7 Feb"
 
     def text(self, n: int) -> str:
-        direction = "up" if self.latest_figure > self.earlier_figure else "down"
-        day = f"{self.reported.day} {MONTHS[self.reported.month - 1][:3]}"
-        if self.reported.year != self.latest_reported.year:
-            day += f" {self.reported.year}"
-        return f"({direction} from {self.earlier_text} reported on {day} [{n}])"
+        return f"({self.change} [{n}])"
+
+
+def describe_change(
+    latest: float, earlier: float, earlier_text: str, reported: date, latest_reported: date
+) -> str:
+    """How the figure changed since an earlier report, as "up from 5,000 reported on 7 Feb"
+    (with the year only when it differs from the latest report's)."""
+    day = f"{reported.day} {MONTHS[reported.month - 1][:3]}"
+    if reported.year != latest_reported.year:
+        day += f" {reported.year}"
+    return f"{'up' if latest > earlier else 'down'} from {earlier_text} reported on {day}"
 
 
 def update_note(
@@ -331,15 +334,10 @@ def update_note(
         rest = [
             c for c in chosen[1:] if c is not candidate and not _older_figure(question, c, reported)
         ]
-        return UpdateNote(
-            earlier=candidate,
-            chosen=[first, candidate, *rest[: max_sentences - 1]],
-            latest_figure=latest,
-            earlier_figure=figure,
-            earlier_text=_figure_text(candidate.quote, figure),
-            reported=published,
-            latest_reported=reported,
+        change = describe_change(
+            latest, figure, _figure_text(candidate.quote, figure), published, reported
         )
+        return UpdateNote(candidate, [first, candidate, *rest[: max_sentences - 1]], change)
     return None
 
 
@@ -391,6 +389,12 @@ def _governed(sentence: str, position: int) -> bool:
 
 def _between(sentence: str, a: int, b: int) -> str:
     return sentence[min(a, b) : max(a, b)]
+
+
+def _is_count(sentence: str, match: re.Match[str]) -> bool:
+    """A year is a date and a percentage a rate; other numbers may be counts."""
+    year = YEAR.fullmatch(match.group(1)) and not match.group(2)
+    return not (year or PERCENT.match(sentence, match.end()))
 
 
 def _value(match: re.Match[str]) -> float:
