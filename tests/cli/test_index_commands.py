@@ -4,6 +4,7 @@ corpus of several outlets and formats in tmp_path."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -25,6 +26,7 @@ def test_build_reports_what_it_indexed(newsroom_build: tuple[Path, Finished]) ->
     assert built.returncode == 0, built.stderr
     assert f"Built {index_dir}: {NEWSROOM_ARTICLES} articles" in built.stdout
     assert "embedded" in built.stdout and "Traceback" not in built.stderr
+    assert re.search(r"\), [1-9]\d* statements in ", built.stdout)  # who said what, counted
     assert (index_dir / "current").is_symlink()
 
 
@@ -34,12 +36,17 @@ def test_stats_plain_and_json(newsroom_env: dict[str, str], newsroom_index: Path
     assert plain.returncode == 0 and as_json.returncode == 0, plain.stderr + as_json.stderr
     assert f"Articles    {NEWSROOM_ARTICLES}" in plain.stdout
     assert "Bloomberg (2)" in plain.stdout and "2022-06-16 – 2023-11-05" in plain.stdout
+    statements = re.search(r"Statements  (\d+) by (\d+) speakers \(most: (.+?) \(", plain.stdout)
+    assert statements and int(statements[1]) >= int(statements[2]) > 1
+    assert statements[3] == "Antony Blinken"  # the seed article quotes him most
     stats = json.loads(as_json.stdout)
     assert stats["articles"] == NEWSROOM_ARTICLES and stats["chunks"] >= NEWSROOM_ARTICLES
     assert {name for name, _ in stats["sources"]} >= {"Bloomberg", "Reuters", "AP", "BBC"}
     assert (stats["first_date"], stats["last_date"]) == ("2022-06-16", "2023-11-05")
     assert stats["model"].startswith("all-MiniLM-L6-v2")
     assert stats["path"] == str(newsroom_index) and stats["skipped_inputs"] == []
+    assert stats["statements"] == int(statements[1]) and stats["speakers"] == int(statements[2])
+    assert stats["top_speakers"][0][0] == "Antony Blinken"
 
 
 def test_update_after_adding_an_article_reports_it_added(
