@@ -1,19 +1,15 @@
-"""Who a subject phrase names, and the article's fullest form of that name.
+"""Who a subject phrase names: a pronoun, a (titled) name, a role, a body or a group.
 
-A phrase before or after a speech verb may be a pronoun, a (titled) name, a role or a body's
-spokesperson; the resolver turns a surname into the full name ending with it, a pronoun into the
-previous sentence's subject or the last speaker, "the secretary" into the last person given that
-title. Pure rules over capitalised words; no NER model.
+A phrase before or after a speech verb is parsed here on its own; `index.resolver` turns what it
+names into the article's fullest form. Pure rules over capitalised words; no NER model.
 """
 
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
-from dataclasses import dataclass
 from functools import lru_cache
 
-from index.speech import Found, Statement, trim, word_set
+from index.speech import word_set
 
 PRONOUNS = word_set("he she they")
 ABBREVIATION = (
@@ -104,10 +100,6 @@ DEMONYMS = dict(
         "Belarus:Belarusian Iraq:Iraqi Afghanistan:Afghan Pakistan:Pakistani Brazil:Brazilian"
     )
 )
-NEWSPAPERS = word_set(
-    "times post journal guardian telegraph independent economist atlantic observer herald "
-    "globe tribune chronicle hill sun mirror"
-)
 HEADING = re.compile(r"\b[A-Z]{4,} [A-Z]{4,}\b")
 QUANTIFIERS = word_set(
     "two three four five six seven eight nine ten several some many multiple other few a an "
@@ -128,11 +120,6 @@ REFERENCES = word_set(
 DOCUMENTS = word_set(
     "documents records filings affidavit indictment complaint lawsuit transcript transcripts"
 )
-COMPANIES = word_set("company firm team club group airline bank network")
-HEADS = re.compile(
-    r"\b(?:Department|Ministry|Agency|Administration|Committee|Commission|Council|Service|Court|"
-    r"Office|Police|Government|Army|University|Hospital|Embassy|House|Senate|Congress)\b"
-)
 POSSESSIVE_PRONOUNS = word_set("his her their its")
 # "his office said" is the office of the person "his" points to; "his statement", the person.
 POSSESSED = word_set(
@@ -149,14 +136,6 @@ def inverted_subject(phrase: str) -> str | None:
     return run.group() if run and is_subject(run.group()) else None
 
 
-def _as_written(subject: str) -> str:
-    """The subject without a sentence's opening conjunction ("But he" → "he")."""
-    words = subject.split()
-    while len(words) > 1 and words[0].lower() in LEADING_WORDS - {"the", "a", "an"}:
-        words = words[1:]
-    return " ".join(words)
-
-
 def last_clause(prefix: str) -> str:
     """The clause of `prefix` nearest its speech verb, where the verb's subject must lie."""
     pieces = CLAUSE_BREAK.split(prefix.strip())
@@ -165,11 +144,11 @@ def last_clause(prefix: str) -> str:
 
 def is_subject(phrase: str) -> bool:
     """Whether `phrase` can name a speaker: a pronoun, a name, or a (capitalised) role."""
-    return _parse(phrase) is not None
+    return parse_subject(phrase) is not None
 
 
 @lru_cache(maxsize=8192)
-def _parse(phrase: str) -> tuple[str, str, str] | None:
+def parse_subject(phrase: str) -> tuple[str, str, str] | None:
     """(kind, name or role, title) for a subject phrase; kind is pronoun, name, org or role.
 
     A name may follow a short description ("court spokeswoman Iris le Claire"); a spokesperson
@@ -204,7 +183,7 @@ def _parse(phrase: str) -> tuple[str, str, str] | None:
         if all(w[0].isupper() or w.lower() in TITLES or w.lower() in PRONOUNS for w in words[:-1]):
             return "role", text, ROLE_ALIASES.get(role, role)
         return None
-    run = _final_run(text)
+    run = final_run(text)
     if run is None:
         return None
     described = text[: len(text) - len(run)].split()
@@ -230,7 +209,7 @@ def _described(words: list[str], text: str) -> tuple[str, str, str] | None:
         owner, body = owned.group("owner"), owned.group("body")
         if owner.islower():
             return "group", f"{owner}'s {body}", ""  # "the sheriff's office"
-        if _final_run(owner) != owner:
+        if final_run(owner) != owner:
             return None
         if body.split()[-1] in ("statement", "spokesperson", "spokesman", "spokeswoman"):
             return "org", owner, ""
@@ -263,14 +242,7 @@ def _generic(name: str) -> bool:
     )
 
 
-def _demonym(name: str) -> str:
-    """ "Russia's Ministry of Defense" as it calls itself: "Russian Ministry of Defense"."""
-    name = name.replace("’", "'")
-    owner, _, body = name.partition("'s ")
-    return f"{DEMONYMS[owner]} {body}" if body and owner in DEMONYMS else name
-
-
-def _final_run(text: str) -> str | None:
+def final_run(text: str) -> str | None:
     """The capitalised run that ends `text`, if it does end with one."""
     runs = [run for run in NAME_RUN.finditer(text) if run.end() == len(text)]
     return runs[0].group() if runs else None
@@ -300,231 +272,3 @@ def _person(run: str) -> tuple[str, str]:
     while words and words[0] in ("of", "for", "the", "and"):
         words = words[1:]
     return " ".join(words).rstrip("."), title
-
-
-class Resolver:
-    """Walks the statements in text order, resolving each speaker from what came before it."""
-
-    def __init__(self, text: str, sentences: list[tuple[int, int]]) -> None:
-        self.text = text
-        self.starts = [start for start, _ in sentences]
-        self.sentences = sentences
-        self.runs = list(NAME_RUN.finditer(text))  # capitalised runs, read once per article
-        self.people = self._people()
-        self.names = {name for _, name, _ in self.people}
-
-    def _people(self) -> list[tuple[int, str, str]]:
-        """(position, name, title) of every capitalised run that reads like a person's name."""
-        people: list[tuple[int, str, str]] = []
-        surnames: set[str] = set()
-        for run in self.runs:
-            parsed = _parse(run.group())
-            if parsed is None or parsed[0] != "name":
-                continue
-            _, names, _ = parsed
-            before = self.text[max(0, run.start() - 30) : run.start()].split()[-1:]
-            words = [w.lower() for w in before + run.group().split()]
-            title = " ".join(ROLE_ALIASES.get(w, w) for w in words if w in TITLES)
-            for name in names.split(" and "):
-                tokens = name.split()
-                if name.lower() in TITLES:
-                    continue  # "a US offer": a title alone names nobody
-                if title or (
-                    2 <= len(tokens) <= 3 and not {t.lower() for t in tokens} & NON_PERSON
-                ):
-                    people.append((run.start(), name, title))
-                    surnames.add(tokens[-1])
-                elif len(tokens) == 1 and name in surnames:
-                    people.append((run.start(), name, title))
-        return people
-
-    def _sentence(self, at: int) -> int:
-        return max(0, bisect_right(self.starts, at) - 1)
-
-    def full_name(self, name: str, at: int) -> str:
-        """A surname ("Blinken", "Le Claire") becomes the article's full name ending with it."""
-        if " and " in name:
-            return " and ".join(self.full_name(part, at) for part in name.split(" and "))
-        if name.isupper():
-            expanded = re.search(rf"({NAME_RUN.pattern})\s+\({re.escape(name)}\)", self.text)
-            run = _final_run(expanded.group(1)) if expanded else None
-            if run and "".join(w[0] for w in run.split() if w[0].isupper()).startswith(name[0]):
-                return run  # "World Health Organization (WHO)", not "Washington (CNN)"
-        ending = " " + name.lower()
-        endings = [
-            (p, n)
-            for p, n, _ in self.people
-            if n.lower().endswith(ending) and not {"of", "for", "the"} & set(n.split())
-        ]
-        if not endings:
-            return name
-        longest = max(len(n) for _, n in endings)
-        fullest = [(p, n) for p, n in endings if len(n) == longest]
-        earlier = [n for p, n in fullest if p < at]
-        return earlier[-1] if earlier else fullest[0][1]
-
-    def resolve(self, found: list[Found]) -> list[Statement]:
-        statements: list[Statement] = []
-        speakers: list[Spoken] = []  # earlier statements' speakers, in text order
-        for item in found:
-            resolved = self._speaker(item, speakers)
-            if resolved is None:
-                continue
-            speaker, body = resolved
-            start, end = item.start, item.end
-            nested = [
-                s for s in found if s is not item and s.at == item.at and item.start < s.start
-            ]
-            if nested and item.kind == "reported":
-                start, end = trim(self.text, start, min(nested[0].attribution[0], end))
-            first = self._sentence(min(start, item.attribution[0]))
-            last = self._sentence(max(end, item.attribution[1]) - 1)
-            statements.append(
-                Statement(
-                    speaker_as_written=_as_written(item.subject),
-                    speaker=speaker,
-                    verb=item.verb,
-                    kind=item.kind,
-                    content_start=start,
-                    content_end=end,
-                    sentence_start=self.sentences[first][0],
-                    sentence_end=self.sentences[last][1],
-                )
-            )
-            attributed = self.text[self.sentences[first][0] : self.sentences[last][1]]
-            speakers.append(
-                Spoken(self._sentence(item.at), speaker, body, "statement" in attributed.lower())
-            )
-        return statements
-
-    def _speaker(self, item: Found, speakers: list[Spoken]) -> tuple[str, bool] | None:
-        """The resolved speaker, and whether it is a body (a company, a ministry) or a person."""
-        parsed = _parse(item.subject)
-        if parsed is None:
-            return None
-        kind, name, title = parsed
-        if kind == "org":
-            return _demonym(self.full_name(name, item.at)), True
-        if kind == "owned":
-            return f"{self.full_name(name, item.at)}'s {title}".replace("’", "'"), True
-        if kind == "group":
-            return self._named_body(name, item.at) or name, True
-        if kind == "name":
-            if not self._named(name, item.at):
-                return None
-            full = self.full_name(name, item.at).replace("’", "'")
-            if full.split()[-1].lower() in NEWSPAPERS and re.search(
-                rf"\b[Tt]he {re.escape(name)}$", item.subject
-            ):
-                return f"The {full}", True  # "The Guardian reported"
-            return _demonym(full), not any(n == full for _, n, _ in self.people)
-        if kind == "role":
-            holders = [n for p, n, t in self.people if title in t.split() and p < item.at]
-            if holders:
-                return self.full_name(holders[-1], item.at), False
-            return (name, False) if any(w[0].isupper() for w in name.split()) else None
-        if kind == "reference":
-            return self._reference(item, name, speakers)
-        if kind == "possessive":
-            person = self._antecedent(item, speakers, within_sentence=True)
-            if person is None or person[1]:
-                return None
-            if name in ("statement", "spokesperson", "spokesman", "spokeswoman"):
-                return person
-            return f"{person[0]}'s {name}", True
-        if name == "it":
-            bodies = [s for s in speakers if s.body and self._sentence(item.at) - s.sentence <= 3]
-            return (bodies[-1].speaker, True) if bodies else None
-        return self._antecedent(item, speakers)
-
-    def _named_body(self, description: str, at: int) -> str | None:
-        """ "the sheriff's office" as the article named it: "Utah County Sheriff's Office"."""
-        ending = " " + description.lower().replace("’", "'")
-        runs = [
-            run.group().replace("’", "'")
-            for run in self.runs
-            if run.end() <= at
-            if run.group().lower().replace("’", "'").endswith(ending)
-        ]
-        return _demonym(runs[-1].removeprefix("The ")) if runs else None
-
-    def _named(self, name: str, at: int) -> bool:
-        """A lone plural ("Applicants") names a body only if it is capitalised mid-sentence too."""
-        plural = name.endswith("s") and not name.endswith(("ss", "'s", "’s"))
-        if " " in name or not plural or name.isupper():
-            return True
-        if any(n.endswith(name) for _, n, _ in self.people):
-            return True
-        return re.search(rf"[\w,] {re.escape(name)}\b", self.text) is not None
-
-    def _reference(self, item: Found, noun: str, speakers: list[Spoken]) -> tuple[str, bool] | None:
-        """ "the statement" is the last source of a statement; "the ministry" the last one named."""
-        sentence = self._sentence(item.at)
-        if noun == "statement":
-            sources = [s for s in speakers if s.statement and sentence - s.sentence <= 6]
-            return (sources[-1].speaker, sources[-1].body) if sources else None
-        head = noun.capitalize()
-        named = [
-            run
-            for run in self.runs
-            if run.end() <= item.at
-            if head in run.group().split() and " " in run.group()
-        ]
-        if named:
-            parsed = _parse(named[-1].group())
-            if parsed and parsed[0] == "name":
-                return _demonym(self.full_name(parsed[1], named[-1].start())), True
-        bodies = [s for s in speakers if s.body and sentence - s.sentence <= 3]
-        if bodies and noun in COMPANIES and not HEADS.search(bodies[-1].speaker):
-            return bodies[-1].speaker, True
-        lead = LEADING_SUBJECT.match(self.text, *self.sentences[sentence])
-        parsed = _parse(lead.group("subj")) if lead else None
-        if (
-            parsed
-            and parsed[0] == "name"
-            and " " not in parsed[1]
-            and lead.start("subj") < item.at
-            and not any(n.endswith(parsed[1]) for _, n, _ in self.people)
-        ):
-            return parsed[1], True  # "Nike is suspending …, the company said"
-        return None
-
-    def _antecedent(
-        self, item: Found, speakers: list[Spoken], within_sentence: bool = False
-    ) -> tuple[str, bool] | None:
-        """The same or previous sentence's speaker or subject, else the last person named."""
-        sentence = self._sentence(item.at)
-        person = item.subject.lower().split()[-1] in ("he", "she", "his", "her")
-        speakers = [s for s in speakers if not (person and s.body)]
-        if within_sentence:  # "… sent by Gov. Ron DeSantis to Martha's Vineyard, his office said"
-            named = [(p, n, t) for p, n, t in self.people if self.starts[sentence] <= p < item.at]
-            named = [entry for entry in named if entry[2]] or named
-            if named:
-                return self.full_name(named[0][1], named[0][0]), False
-        recent = [s for s in speakers if sentence - 1 <= s.sentence <= sentence]
-        if recent:
-            return recent[-1].speaker, recent[-1].body
-        if sentence:
-            lead = LEADING_SUBJECT.match(self.text, *self.sentences[sentence - 1])
-            parsed = _parse(lead.group("subj")) if lead else None
-            if parsed and parsed[0] == "name":
-                full = self.full_name(parsed[1], lead.start("subj"))
-                body = lead.group("subj").startswith("The ") and full not in self.names
-                if not (person and body):
-                    return full, False
-        if speakers and sentence - speakers[-1].sentence <= 4:
-            return speakers[-1].speaker, speakers[-1].body
-        earlier = [(p, n) for p, n, _ in self.people if p < self.starts[sentence]]
-        if item.subject.lower() != "they" and earlier:
-            return self.full_name(earlier[-1][1], earlier[-1][0]), False
-        return None
-
-
-@dataclass(frozen=True)
-class Spoken:
-    """A speaker already resolved: in which sentence, whether a body, whether "a statement"."""
-
-    sentence: int
-    speaker: str
-    body: bool
-    statement: bool

@@ -8,8 +8,8 @@ a pronoun to the previous sentence's subject or the last speaker, "the secretary
 person given that title. Offsets point into the article's text, as the index's chunks do.
 
 This module finds reported speech (`X said that …`, `according to X`, `…, adding …`) and puts
-the pieces together; direct quotes are found in `index.quotes`, speakers named and resolved in
-`index.speakers`.
+the pieces together; direct quotes are found in `index.quotes`, speakers named in `index.speakers`
+and resolved in `index.resolver`.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ from collections.abc import Sequence
 
 from index.chunking import split_sentences
 from index.quotes import direct_quotes, find_quotes
+from index.resolver import Resolver
 from index.speakers import (
     LEADING_SUBJECT,
     LEADING_WORDS,
     NAME_RUN,
     PRONOUNS,
-    Resolver,
     inverted_subject,
     is_subject,
     last_clause,
