@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import lru_cache
 
 import numpy as np
 
@@ -191,7 +192,9 @@ def _by_person(asked: str, reader: IndexReader) -> list[StoredStatement]:
     """Statements by the person or body `asked` names, by any form of the name an article
     uses: the full name, the last name, and a body's acronym or its spelled-out name ("WHO",
     "the World Health Organization")."""
-    found = [s for s in reader.statements_by(asked) if same_person(asked, s.speaker)]
+    statements = reader.statements_by(asked)
+    same = {name: same_person(asked, name) for name in {s.speaker for s in statements}}
+    found = [s for s in statements if same[s.speaker]]
     name = LEADING_THE.sub("", asked)
     if ACRONYM.fullmatch(name):
         found += reader.statements_with_initials(name)
@@ -269,23 +272,29 @@ class _CoverageScorer:
     def __call__(self, content: str, sentence: str) -> float:
         if not self.has_terms:
             return 0.0
-        content_terms, sentence_terms = (set(t) for t in tokenize([content, sentence]))
+        content_terms, sentence_terms = _stems(content), _stems(sentence)
         in_content = sum(w for t, w in self.weights.items() if _holds(content_terms, t))
         in_sentence = sum(w for t, w in self.weights.items() if _holds(sentence_terms, t))
         return max(in_content, 0.8 * in_sentence) / self.total
 
 
-def _holds(terms: set[str], term: str) -> bool:
+@lru_cache(maxsize=16384)
+def _stems(text: str) -> dict[str, set[str]]:
+    """The text's terms grouped by their first four letters (shorter terms by themselves);
+    cached, since the same person's statements are scored for every question about them."""
+    grouped: dict[str, set[str]] = {}
+    for term in tokenize([text])[0]:
+        grouped.setdefault(term[:4], set()).add(term)
+    return grouped
+
+
+def _holds(terms: dict[str, set[str]], term: str) -> bool:
     """Whether `terms` hold `term`, or a term one of whose stems extends the other (as the
     answer layer counts "Israel" and "Israeli"), for stems of at least four letters."""
-    if term in terms:
+    near = terms.get(term[:4], ())
+    if term in near:
         return True
-    return len(term) >= 4 and any(
-        len(other) >= 4
-        and other[:4] == term[:4]
-        and (other.startswith(term) or term.startswith(other))
-        for other in terms
-    )
+    return len(term) >= 4 and any(o.startswith(term) or term.startswith(o) for o in near)
 
 
 def _days_before(article_date: str | None, as_of: date | None) -> int | None:
