@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import re
 
-from index.speakers import inverted_subject, is_subject, last_clause
+from index.speakers import ABBREVIATION, inverted_subject, is_subject, last_clause
 from index.speech import AUX, INVERTABLE, SPEECH_VERBS, Found, trim
+
+# After an inverted verb the speaker runs to the next comma or full stop, but not to the stop of
+# a title or an initial before more of the name: `said Dr. Eric Rubin, …`, `said John J. Ray`.
+INVERTED = rf"(?:\b(?:{ABBREVIATION}|[A-Z]\.)(?=\s+[A-Z])|[^,;:“”\"])+?"
 
 
 def find_quotes(text: str) -> list[tuple[int, int]]:
@@ -95,7 +99,7 @@ def _attributed_after(
             (tail_start, tail_start + according.end()),
         )
     inverted = re.match(
-        rf"\s*,?\s*(?P<verb>{SPEECH_VERBS})\s+(?P<subj>[^,;:“”\"]+?)\s*(?:[,.;]|$)", tail
+        rf"\s*,?\s*(?P<verb>{SPEECH_VERBS})\s+(?P<subj>{INVERTED})\s*(?:[,.;]|$)", tail
     )
     subject = inverted_subject(inverted.group("subj")) if inverted else None
     if inverted and inverted.group("verb") in INVERTABLE and subject:

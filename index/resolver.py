@@ -107,6 +107,8 @@ class Resolver:
         ]
         if not endings:
             return name
+        first = endings[0][1].split()[0]  # several Bidens: the one the article introduced first
+        endings = [(p, n) for p, n in endings if n.split()[0] == first]
         longest = max(len(n) for _, n in endings)
         fullest = [(p, n) for p, n in endings if len(n) == longest]
         earlier = [n for p, n in fullest if p < at]

@@ -26,8 +26,34 @@ TITLES = word_set(
     "prof. spokesman spokeswoman spokesperson sheriff executive former state defense foreign "
     "deputy senior analyst economist lawyer author journalist reporter editor founder host "
     "manager captain lord sir dame bishop archbishop cardinal premier lawmaker congressman "
-    "congresswoman strategist expert researcher scientist commander official press u.s. us uk un"
+    "congresswoman strategist expert researcher scientist commander official press u.s. us uk un "
+    "maj. capt. major lieutenant colonel sergeant corporal trooper inspector superintendent "
+    "councilman councilwoman councilmember alderman assemblyman assemblywoman treasurer "
+    "comptroller prosecutor columnist commentator mp mep"
 )
+# Words that describe whoever follows but are no title ("Columnist", "American", "Actor"): taken
+# off only before a full name, so "American Express" and "Actor" alone stay as written.
+DESCRIPTIONS = word_set(
+    "historian physician doctor nurse actor actress singer rapper comedian writer novelist poet "
+    "producer designer activist advocate entrepreneur investor billionaire businessman "
+    "businesswoman pundit teacher quarterback forward striker goalkeeper pitcher veteran "
+    "republican democrat democratic independent conservative liberal"
+)
+# Capitalised only because they open the sentence: "Though Johnson said", "Unlike Peter Meijer".
+OPENERS = word_set(
+    "though although unlike like despite because since unless until whereas whether during "
+    "following including according asked speaking responding writing addressing praising citing "
+    "noting calling referring echoing told with without meanwhile however instead what who why "
+    "how where which can could should would sometimes often perhaps maybe awaiting frequent "
+    "besides having another see to read watch where's what's who's it's"
+)
+# What may follow an inverted speaker: "said Ned Price in a statement", "said Jha on Friday".
+SETTING = re.compile(
+    r"\s+(?:in|on|at|to|during|after|before|about|of|for|with|from|via|through|this|last|late|"
+    r"early|earlier|later|[A-Z][a-z]+day)\b"
+)
+# A first-person word is the speaker's own voice, never the speaker: "I said …", "We added".
+FIRST_PERSON = word_set("i we us you one")
 ROLE_ALIASES = dict(
     pair.split(":")
     for pair in word_set(
@@ -47,7 +73,8 @@ NON_PERSON = word_set(
     "congress committee agency administration association institute center centre republic "
     "kingdom county district river sea ocean island islands east west north south america "
     "europe africa asia day week service school network media foundation organization "
-    "commission police guard forces league club cup press journal magazine october november "
+    "commission police guard forces league club cup press journal magazine motors airlines "
+    "airways october november "
     "december january february march april june july august september monday tuesday "
     "wednesday thursday friday saturday sunday"
 )
@@ -74,6 +101,7 @@ GROUPS = word_set(
     "investigators prosecutors researchers scientists doctors witnesses lawmakers democrats "
     "republicans others many some both all most people observers supporters opponents"
 )
+WEEKDAYS = word_set("monday tuesday wednesday thursday friday saturday sunday")
 DATE_WORDS = word_set(
     "monday tuesday wednesday thursday friday saturday sunday january february march april "
     "june july august september october november december"
@@ -129,11 +157,18 @@ POSSESSED = word_set(
 
 
 def inverted_subject(phrase: str) -> str | None:
-    """The speaker after an inverted verb: `said Austin King`, `said King Monday evening`."""
+    """The speaker after an inverted verb: `said Austin King`, `said King Monday evening`.
+
+    Else the longest start of `phrase` that ends with a name, names a speaker and is followed by
+    where or when it was said: "US State Department spokesperson Ned Price in a statement".
+    """
     if is_subject(phrase):
         return phrase
-    run = NAME_RUN.match(phrase)
-    return run.group() if run and is_subject(run.group()) else None
+    for run in reversed(list(NAME_RUN.finditer(phrase))):
+        start = phrase[: run.end()]
+        if (run.start() == 0 or SETTING.match(phrase, run.end())) and is_subject(start):
+            return start
+    return None
 
 
 def last_clause(prefix: str) -> str:
@@ -238,7 +273,19 @@ def _generic(name: str) -> bool:
         or lowered in GROUPS
         or lowered in QUANTIFIERS
         or lowered == "it"
+        or lowered in FIRST_PERSON
         or lowered.endswith(("'s", "’s"))
+    )
+
+
+def _describes(word: str) -> bool:
+    """A word that may stand before a full name without being part of it."""
+    lowered = word.lower()
+    return (
+        lowered in DESCRIPTIONS
+        or word in DEMONYMS.values()
+        or word.endswith(("'s", "’s", "'", "’"))  # "Apple's Tim Cook"
+        or (len(lowered) >= 7 and lowered.endswith("ist") and not lowered.endswith("qvist"))
     )
 
 
@@ -253,13 +300,27 @@ def _person(run: str) -> tuple[str, str]:
     words = run.split()
     while len(words) > 1 and words[-1].lower() in DATE_WORDS:
         words = words[:-1]  # "King Monday" (evening)
+    if (len(words) == 1 and words[0].lower() in WEEKDAYS) or words[-1] == "I":
+        return "", ""  # "…, Rosenthal said Tuesday", "Will I …": a day, or the speaker's own voice
+    while len(words) > 1 and words[0].lower() in OPENERS:
+        words = words[1:]
     titled = [
         i for i, w in enumerate(words[:-1]) if w.lower() in TITLES or w.lower() in ROLE_ALIASES
     ]
+    if not titled and len(words) >= 3 and _describes(words[0]):
+        titled = [0]  # "Columnist Anna Reed", "American Madison Keys"
     if titled:
-        title = words[titled[-1]].lower()
-        words = words[titled[-1] + 1 :]
-        cut = next((i for i, w in enumerate(words) if w in ("of", "for")), None)
+        for at in reversed(titled):  # "Lt. Col. Bill Dofflemyer of the Maryland State Police"
+            named = words[at + 1 :]
+            cut = next((i for i, w in enumerate(named) if w in ("of", "for")), None)
+            if not {w.lower() for w in named[:cut]} & NON_PERSON:
+                break
+        else:  # a body: "Justice Department", "U.S. Department of Justice"
+            if "the" in words and not {"of", "for"} & set(words[: words.index("the")]):
+                words = words[words.index("the") + 1 :]  # "(in early) May the State Department"
+            return " ".join(words).rstrip("."), ""
+        title = words[at].lower()
+        words = named
         if cut == 0:
             words = words[-2:]  # "Attorney for Massachusetts Rachael Rollins"
         elif cut:

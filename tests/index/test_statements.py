@@ -358,3 +358,110 @@ def test_not_a_new_statement(text: str):
 def test_a_subordinate_clause_before_the_speaker():
     text = "Shares fell on Monday after Acme said it would close two plants."
     assert said(text) == [("Acme", "reported", "it would close two plants")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "“We are worried,” said committee member Dr. Eric Rubin, editor of the Valley Journal.",
+        "“We are worried,” said Dr. Eric Rubin.",
+        "“We are worried,” said Eric J. Rubin, the county's health officer.",
+        "“We are worried,” said Dr. Eric Rubin, noting that the wards were full.",
+    ],
+)
+def test_a_title_or_initial_with_a_full_stop_is_part_of_the_name(text: str):
+    assert {s.speaker for s in extract_statements(text)} == {
+        "Eric J. Rubin" if " J. " in text else "Eric Rubin"
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker"),
+    [
+        (
+            "In its filing, the Justice Department said the boxes held 40 documents.",
+            "Justice Department",
+        ),
+        (
+            "The boxes held 40 documents, according to the U.S. Department of Justice.",
+            "U.S. Department of Justice",
+        ),
+        ("In early May the State Department said the boxes held 40 documents.", "State Department"),
+        (
+            "Britain's Defense Ministry said the convoy had stalled north of the city.",
+            "British Defense Ministry",
+        ),
+        ("Major League Baseball said the season would start late.", "Major League Baseball"),
+    ],
+)
+def test_a_department_keeps_the_words_that_name_it(text: str, speaker: str):
+    assert only(text).speaker == speaker
+
+
+def test_a_spokesperson_named_after_an_inverted_verb_is_the_speaker():
+    text = "“We reject this,” said State Department spokesperson Ned Price in a statement."
+    assert only(text).speaker == "Ned Price"
+
+
+def test_an_inverted_verb_does_not_take_a_clause_for_its_speaker():
+    text = "Rep. Ann Kuster, D-N.H., said she hadn't seen Pelosi leave the chamber."
+    assert only(text).speaker == "Ann Kuster"
+
+
+def test_the_first_person_is_never_a_speaker():
+    text = (
+        "Mayor Lena Ortiz visited the flooded streets on Sunday.\n\n"
+        "I said that the city was not ready. We asked what would happen next.\n\n"
+        "“The water came fast,” she said."
+    )
+    assert said(text) == [("Lena Ortiz", "direct", "The water came fast")]
+
+
+def test_a_surname_is_the_person_introduced_first_with_it():
+    text = (
+        "President Tom Hale spoke at the base where his son, Major Ben Hale, once served.\n\n"
+        "“We owe them everything,” Hale said."
+    )
+    assert only(text).speaker == "Tom Hale"
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker"),
+    [
+        ("Columnist Anna Reed wrote that the plan would fail.", "Anna Reed"),
+        ("Actor Sam Lowe said the plan would fail.", "Sam Lowe"),
+        ("American Jo Banks said the final would be hard.", "Jo Banks"),
+        ("“It was hard,” said Apple's Tim Cook.", "Tim Cook"),
+        ("Liberal Democrat MP Tim Farron said the plan would fail.", "Tim Farron"),
+    ],
+)
+def test_a_description_before_a_full_name_comes_off(text: str, speaker: str):
+    assert only(text).speaker == speaker
+
+
+def test_a_word_that_only_opens_the_sentence_is_not_part_of_the_name():
+    text = (
+        "Prime Minister Boris Johnson met the unions on Monday.\n\n"
+        "Though Johnson said the talks went well, the strike went ahead.\n\n"
+        "Unlike Johnson, Keir Starmer said the talks had failed."
+    )
+    assert [s.speaker for s in extract_statements(text)] == ["Boris Johnson", "Keir Starmer"]
+
+
+def test_a_weekday_after_the_verb_is_when_not_who():
+    text = (
+        "Rates will rise again, Steve Rosenthal, a senior fellow at the Urban Institute, "
+        "said Tuesday."
+    )
+    assert only(text).speaker == "Steve Rosenthal"
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker"),
+    [
+        ("The lawsuit says the road was never rebuilt.", "lawsuit"),
+        ("The road was never rebuilt, police said.", "police"),
+    ],
+)
+def test_documents_and_police_stay_descriptive(text: str, speaker: str):
+    assert only(text).speaker == speaker
