@@ -41,7 +41,7 @@ def _as_written(subject: str) -> str:
     words = subject.split()
     while len(words) > 1 and words[0].lower() in LEADING_WORDS - {"the", "a", "an"}:
         words = words[1:]
-    return " ".join(words)
+    return " ".join(words).rstrip(",")  # "Jake Sullivan," of an appositive
 
 
 def _demonym(name: str) -> str:

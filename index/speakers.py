@@ -37,7 +37,8 @@ DESCRIPTIONS = word_set(
     "historian physician doctor nurse actor actress singer rapper comedian writer novelist poet "
     "producer designer activist advocate entrepreneur investor billionaire businessman "
     "businesswoman pundit teacher quarterback forward striker goalkeeper pitcher veteran "
-    "republican democrat democratic independent conservative liberal"
+    "republican democrat democratic independent conservative liberal actors californian texan "
+    "floridian"
 )
 # Capitalised only because they open the sentence: "Though Johnson said", "Unlike Peter Meijer".
 OPENERS = word_set(

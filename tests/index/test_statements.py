@@ -433,6 +433,7 @@ def test_a_surname_is_the_person_introduced_first_with_it():
         ("American Jo Banks said the final would be hard.", "Jo Banks"),
         ("“It was hard,” said Apple's Tim Cook.", "Tim Cook"),
         ("Liberal Democrat MP Tim Farron said the plan would fail.", "Tim Farron"),
+        ("Californian Kerry Kaye said the show would go on.", "Kerry Kaye"),
     ],
 )
 def test_a_description_before_a_full_name_comes_off(text: str, speaker: str):
@@ -454,6 +455,12 @@ def test_a_weekday_after_the_verb_is_when_not_who():
         "said Tuesday."
     )
     assert only(text).speaker == "Steve Rosenthal"
+
+
+def test_an_appositive_speaker_is_written_without_its_comma():
+    text = "The president's adviser, Jake Sullivan, said Sunday that the airlift would go on."
+    statement = only(text)
+    assert (statement.speaker, statement.speaker_as_written) == ("Jake Sullivan", "Jake Sullivan")
 
 
 @pytest.mark.parametrize(
