@@ -12,7 +12,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.text import Text
 
 from bot.cli.index_commands import index_app
@@ -21,7 +20,6 @@ from bot.cli.support import (
     JsonOption,
     ModelOption,
     configure_logging,
-    err_console,
     fail,
     friendly_errors,
     load_settings,
@@ -73,21 +71,6 @@ def _date(value: str | None, option: str) -> date | None:
         fail(f"{option} must be a date like 2023-11-03, not {value!r}.")
 
 
-def _as_of(value: str | None) -> date | None:
-    """--as-of as a date; a malformed one is a usage error (exit 2), said in one line."""
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        shown = escape(repr(value))  # as typed, and never read as console markup
-        err_console.print(
-            f"[bold red]Error:[/] --as-of must be a date like 2023-11-03, not {shown}.",
-            highlight=False, soft_wrap=True,
-        )  # fmt: skip
-        raise typer.Exit(2) from None
-
-
 def _filters(source: list[str] | None, since: str | None, until: str | None) -> SearchFilters:
     sources = tuple(name.strip() for name in source or ())
     if not all(sources):
@@ -117,7 +100,7 @@ def ask(
     model: ModelOption = None,
 ) -> None:
     """Answer one question with numbered, cited sources."""
-    day = _as_of(as_of)
+    day = _date(as_of, "--as-of")
     if not question.strip():
         fail("the question is empty.")
     filters = _filters(source, since, until)
@@ -141,7 +124,7 @@ def chat(
     model: ModelOption = None,
 ) -> None:
     """An interactive conversation in the terminal (follow-ups, `more`, /sources, /reset)."""
-    day = _as_of(as_of)
+    day = _date(as_of, "--as-of")
     service = _service(index_dir, model)
     summary = service.summary()
     answering_as_of = f"Answering as of {day.isoformat()}. " if day else ""

@@ -74,10 +74,10 @@ def test_as_of_prefers_that_day_but_filters_nothing(newsroom_env: dict[str, str]
     assert "multinational force" in first["quote"]
 
 
-def test_a_bad_as_of_date_is_one_line_and_exit_status_2(newsroom_env: dict[str, str]) -> None:
+def test_a_bad_as_of_date_is_one_line_and_exit_status_1(newsroom_env: dict[str, str]) -> None:
     done = run_newsdesk("ask", SEED, "--as-of", "last tuesday", env=newsroom_env)
 
-    assert done.returncode == 2
+    assert done.returncode == 1  # like a bad --since: one line, status 1
     assert done.stdout == ""
     assert done.stderr.strip().splitlines() == [
         "Error: --as-of must be a date like 2023-11-03, not 'last tuesday'."

@@ -53,5 +53,5 @@ def test_chat_as_of_says_so_and_answers_from_the_articles(newsroom_env: dict[str
     assert "Answering as of 2023-11-03." in banner
     assert "multinational force" in first and "Bloomberg, 2023-11-03" in first
     assert "[1]" in more and more.split("Sources:")[0] != first.split("Sources:")[0]
-    assert bad.returncode == 2 and bad.stdout == ""
+    assert bad.returncode == 1 and bad.stdout == ""
     assert bad.stderr.strip() == "Error: --as-of must be a date like 2023-11-03, not '2023-02-30'."
