@@ -20,7 +20,7 @@ from index.speech import Statement
 from index.statements import extract_statements
 
 # Raise when the extraction rules change, so `index update` finds statements again.
-RULES_VERSION = 2  # 2: keys without doubled letters
+RULES_VERSION = 3  # 2: keys without doubled letters; 3: titles, departments, first person
 
 TABLE = """
 CREATE TABLE statements (
