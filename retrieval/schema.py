@@ -29,13 +29,36 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Headline:
+    """An article the archive does hold near a question it cannot answer."""
+
+    article_id: str
+    title: str
+    source: str | None
+    date: str | None
+
+
+ABSTAIN_REASONS = (
+    "no_focus_match",  # no passage holds what the question is about
+    "after_archive",  # the question is about a time after the archive's last article
+    "no_statement_by_speaker",  # "what did X say about Y": X is not quoted on Y
+    "weak_evidence",  # passages hold the focus, but no sentence answers the question
+    "no_match",  # the filters leave no article
+)
+
+
+@dataclass(frozen=True)
 class Answer:
+    """`abstain_reason` (one of ABSTAIN_REASONS) and `closest` are set only on abstentions."""
+
     answer: str
     abstained: bool
     citations: list[Citation] = field(default_factory=list)
     query: str = ""
     rewritten_query: str | None = None
     session_id: str | None = None
+    abstain_reason: str | None = None
+    closest: list[Headline] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -130,6 +130,13 @@ _SEED_CITATION = {
 }
 
 
+class HeadlineOut(BaseModel):
+    article_id: str
+    title: str
+    source: str | None
+    date: str | None
+
+
 class AnswerOut(BaseModel):
     """The one answer schema, shared with `newsdesk ask --json` and Telegram."""
 
@@ -157,6 +164,16 @@ class AnswerOut(BaseModel):
         None, description="The follow-up as rewritten for retrieval, when it was."
     )
     session_id: str | None
+    abstain_reason: str | None = Field(
+        None,
+        description="Why it abstained: no_focus_match, after_archive, no_statement_by_speaker, "
+        "weak_evidence or no_match; null when it answered.",
+    )
+    closest: list[HeadlineOut] = Field(
+        default_factory=list,
+        description="On an abstention, up to two articles the archive holds about what was "
+        "asked (sharing its focus); empty otherwise.",
+    )
 
 
 class SearchHit(BaseModel):

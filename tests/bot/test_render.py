@@ -75,6 +75,8 @@ def test_json_is_the_one_answer_schema() -> None:
         "query",
         "rewritten_query",
         "session_id",
+        "abstain_reason",
+        "closest",
     }
     assert set(data["citations"][0]) == {
         "n",

@@ -79,7 +79,8 @@ def test_ask_prints_cited_answer_and_json(cli, built_index: Path):
     as_json = cli("ask", question, "--index-dir", str(built_index), "--json")
     answer = json.loads(as_json.stdout)
     assert set(answer) == {
-        "answer", "abstained", "citations", "query", "rewritten_query", "session_id"
+        "answer", "abstained", "citations", "query", "rewritten_query", "session_id",
+        "abstain_reason", "closest",
     }  # fmt: skip
     assert set(answer["citations"][0]) == {
         "n", "article_id", "title", "source", "date", "url", "passage", "quote", "start", "end",
