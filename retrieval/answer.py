@@ -19,6 +19,7 @@ from retrieval.outcomes import OutcomePreference, update_note
 from retrieval.phrasing import Phrased, phrase
 from retrieval.schema import Answer, Citation
 from retrieval.search import Passage, SearchFilters
+from retrieval.sentence_kinds import is_answer_sentence
 
 SPACES = re.compile(r"\s+")
 ASKS_NUMBER = re.compile(r"\bhow (many|much|long|old|far|often)\b|\bwhat (number|share)\b", re.I)
@@ -32,7 +33,6 @@ MONTH_OR_DAY = re.compile(
 )
 CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]+")
 WORDS = re.compile(r"[\w’'-]+")
-QUESTION_END = re.compile(r"\?[\"'”’)\]]*\s*$")
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ def compose_answer(
         for c in _score_sentences(query, passages, lexical, tuning, as_of)
         if not _quoted(c, quoted)
     ]
-    statements = [c for c in candidates if not QUESTION_END.search(c.quote)]
+    statements = [c for c in candidates if is_answer_sentence(c.quote)]
     if not statements or not _is_evidence(candidates, passages, tuning):
         return Answer(answer=abstention_text(summary), abstained=True, query=query)
     chosen = _select(statements, tuning)  # a question in an article ("What next?") answers nothing
