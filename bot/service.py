@@ -181,7 +181,7 @@ class NewsdeskService:
                 as_of=as_of,
             )
             if asked is not None and speech is None:
-                answer = noting_no_statement(asked, answer)
+                answer = noting_no_statement(asked, answer, state.reader.lexical, state.summary)
             answer = with_speakers(answer, state.reader)
         answer = replace(
             answer, query=question, rewritten_query=rewritten, session_id=conversation.id
@@ -204,7 +204,7 @@ class NewsdeskService:
             passages,
             state.reader.lexical,
             state.summary,
-            replace(self.answer_tuning, min_similarity=0.0, min_coverage=0.0),  # asked for more
+            replace(self.answer_tuning, check_answerability=False),  # asked for more
             exclude=conversation.quoted_spans(),
             as_of=last.as_of,
         )

@@ -10,14 +10,25 @@ guessing.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from index.lexical import LexicalIndex, tokenize
+from index.speech import word_set
 from index.store import IndexSummary
+from retrieval.answerability import (
+    Evidence,
+    Focus,
+    after_archive,
+    closest_headlines,
+    evidence_of,
+    model,
+)
+from retrieval.dates import human_date
 from retrieval.outcomes import OutcomePreference, update_note
 from retrieval.phrasing import Phrased, phrase
-from retrieval.schema import Answer, Citation
+from retrieval.schema import Answer, Citation, Headline
 from retrieval.search import Passage, SearchFilters
 from retrieval.sentence_kinds import is_answer_sentence
 
@@ -33,6 +44,11 @@ MONTH_OR_DAY = re.compile(
 )
 CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]+")
 WORDS = re.compile(r"[\w’'-]+")
+QUESTION_END = re.compile(r"\?[\"'”’)\]]*\s*$")
+QUESTION_OPENERS = word_set(
+    "who whom whose what which when where why how did does do is are was were has have had "
+    "can could will would should"
+)
 
 
 @dataclass(frozen=True)
@@ -41,8 +57,7 @@ class AnswerTuning:
 
     max_sentences: int = 3
     relative_score: float = 0.75  # further sentences must score this share of the best one
-    min_similarity: float = 0.30  # question–passage cosine below this is no evidence
-    min_coverage: float = 0.34  # share of the question's term weight the best sentence holds
+    check_answerability: bool = True  # off when the user asked for more of the same
     similarity_weight: float = 0.35
     rank_penalty: float = 0.02
     answer_type_weight: float = 0.3  # bonus for holding what the question asks for (a number…)
@@ -64,9 +79,48 @@ class _Candidate:
         return self.passage.text[self.start - self.passage.start : self.end - self.passage.start]
 
 
-def abstention_text(summary: IndexSummary) -> str:
-    held = ", ".join(filter(None, (_article_count(summary), _date_span(summary))))
-    return f"I couldn't find that in the articles I have ({held})."
+def abstention_held(summary: IndexSummary) -> str:
+    """What the archive holds, for an abstention: "4,790 articles, 2012-09-10 – 2022-12-30"."""
+    return ", ".join(filter(None, (_article_count(summary), _date_span(summary))))
+
+
+def abstain(
+    query: str, summary: IndexSummary, reason: str, closest: Sequence[Headline] = ()
+) -> Answer:
+    """An abstention that says why in one line and what the archive has closest to it."""
+    return Answer(
+        answer=abstention_reason_text(query, summary, reason, closest),
+        abstained=True,
+        query=query,
+        abstain_reason=reason,
+        closest=list(closest),
+    )
+
+
+def abstention_reason_text(
+    query: str, summary: IndexSummary, reason: str, closest: Sequence[Headline] = ()
+) -> str:
+    """ "I couldn't find who painted the Mona Lisa in these articles (4,790 articles, 2012-09-10 –
+    2022-12-30). Closest: 'Title' (CNN, 12 Oct 2022)." — or where the archive ends."""
+    text = f"I couldn't find {asked_phrase(query)} in these articles ({abstention_held(summary)})."
+    if reason == "after_archive" and summary.last_date:
+        text += f" My articles end on {human_date(summary.last_date)}."
+    if closest:
+        shown = "; ".join(
+            f"‘{h.title}’ ({', '.join(filter(None, (h.source, human_date(h.date))))})"
+            for h in closest
+        )
+        text += f" Closest: {shown}."
+    return text
+
+
+def asked_phrase(query: str) -> str:
+    """The question as a phrase to put after "I couldn't find": "Who painted the Mona Lisa?" →
+    "who painted the Mona Lisa"; a question that opens otherwise → "that"."""
+    words = query.strip().rstrip("?!. ").split(maxsplit=1)
+    if len(words) < 2 or words[0].lower() not in QUESTION_OPENERS:
+        return "that"
+    return f"{words[0].lower()} {words[1]}"
 
 
 def no_match_text(filters: SearchFilters, summary: IndexSummary, shown_sources: int = 8) -> str:
@@ -121,9 +175,16 @@ def compose_answer(
         if not _quoted(c, quoted)
     ]
     statements = [c for c in candidates if is_answer_sentence(c.quote)]
-    if not statements or not _is_evidence(candidates, passages, tuning):
-        return Answer(answer=abstention_text(summary), abstained=True, query=query)
+    focus = Focus.of(query, lexical)
+    if after_archive(query, summary):
+        return abstain(query, summary, "after_archive")
+    if not statements:
+        return abstain(query, summary, "no_focus_match", closest_headlines(focus, passages))
     chosen = _select(statements, tuning)  # a question in an article ("What next?") answers nothing
+    evidence = _evidence(query, focus, statements, chosen[0], passages)
+    if tuning.check_answerability and not model().answers(evidence):
+        reason = "no_focus_match" if evidence.focus_in_passages < 0.5 else "weak_evidence"
+        return abstain(query, summary, reason, closest_headlines(focus, passages))
     update = update_note(query, chosen, statements, tuning.max_sentences)  # a count that rose
     chosen = update.chosen if update else chosen
     # Only the opening sentence, read with nothing before it, has its pronoun named: the
@@ -172,12 +233,41 @@ def _quoted(candidate: _Candidate, quoted: dict[str, list[tuple[int, int]]]) -> 
     )
 
 
-def _is_evidence(
-    candidates: list[_Candidate], passages: list[Passage], tuning: AnswerTuning
-) -> bool:
-    top_similarity = max(p.similarity for p in passages)
-    best_coverage = max(c.coverage for c in candidates)
-    return top_similarity >= tuning.min_similarity and best_coverage >= tuning.min_coverage
+def _evidence(
+    query: str,
+    focus: Focus,
+    candidates: list[_Candidate],
+    chosen: _Candidate,
+    passages: list[Passage],
+) -> Evidence:
+    return evidence_of(
+        focus,
+        chosen.quote,
+        chosen.passage.article_id,
+        chosen.score,
+        chosen.coverage,
+        AskedKind.of(query).holds_in(chosen.quote),
+        [(c.passage.article_id, c.score) for c in candidates],
+        passages,
+    )
+
+
+def answer_evidence(
+    query: str,
+    passages: list[Passage],
+    lexical: LexicalIndex,
+    tuning: AnswerTuning | None = None,
+    as_of: date | None = None,
+) -> Evidence | None:
+    """The evidence the answerability check weighs for `query` (None when no sentence is a
+    candidate): what `bench/fit_answerability.py` fits the model on."""
+    tuning = tuning or AnswerTuning()
+    candidates = _score_sentences(query, passages, lexical, tuning, as_of)
+    statements = [c for c in candidates if not QUESTION_END.search(c.quote)]
+    if not statements:
+        return None
+    chosen = _select(statements, tuning)[0]
+    return _evidence(query, Focus.of(query, lexical), statements, chosen, passages)
 
 
 def _score_sentences(
@@ -256,6 +346,10 @@ class AskedKind:
             if asks.search(question):
                 return cls(pattern, known)
         return cls(None, known)
+
+    def holds_in(self, sentence: str) -> bool:
+        """Whether `sentence` holds what the question asks for; True when it asks for no kind."""
+        return self.pattern is None or self.found_in(sentence)
 
     def found_in(self, sentence: str) -> bool:
         """Whether `sentence` holds such a thing that the question itself lacks."""

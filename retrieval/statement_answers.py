@@ -23,8 +23,11 @@ import numpy as np
 
 from index.lexical import LexicalIndex, tokenize
 from index.speech import word_set
-from index.store import ArticleRecord, IndexReader
+from index.store import ArticleRecord, IndexReader, IndexSummary
 from index.stored_statements import StoredStatement, initials, speaker_key
+from retrieval.answer import abstention_held
+from retrieval.answerability import Focus
+from retrieval.dates import human_date
 from retrieval.schema import Answer, Citation
 from retrieval.search import Passage, SearchFilters
 from retrieval.speech_questions import SpeechQuestion
@@ -41,10 +44,11 @@ DIRECT_VERBS = word_set(
     "replied responded acknowledged admitted announced declared tweeted continued recalled "
     "cautioned confirmed denied asserted emphasized predicted suggested"
 )
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 WORD = re.compile(r"[A-Za-z][\w’'-]*")
 ACRONYM = re.compile(r"[A-Z]{2,6}")
 LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
+MIN_TOPIC_FOCUS = 0.5  # share of the topic's rare words an answer about it must hold
+MIN_ARTICLE_FOCUS = 0.3  # … that the article of a statement on the topic must hold
 MAX_VERB_GAP = 40  # "told CNN on Tuesday that": what may stand between a verb and its content
 
 
@@ -88,19 +92,38 @@ def answer_speech(
     return said_answer(asked, query_vector, reader, filters, as_of, exclude)
 
 
-def noting_no_statement(asked: SpeechQuestion, answer: Answer) -> Answer:
-    """An ordinary answer to "what did X say about Y", opened by saying that no statement by X
-    on Y was found — unless what it quotes is X's after all (named in it, or attributed)."""
+def noting_no_statement(
+    asked: SpeechQuestion, answer: Answer, lexical: LexicalIndex, summary: IndexSummary
+) -> Answer:
+    """The ordinary answer to "what did X say about Y" when no statement by X on Y was found.
+
+    It stands as it is when what it quotes is X's after all (attributed to X, or X named in
+    its lead); it is opened by "I found no statement by X about Y; the articles say:" when its
+    quote names X and holds the topic (a report about X on Y); otherwise newsdesk abstains
+    (`no_statement_by_speaker`) rather than quote others on other things.
+    """
     if asked.kind != "said" or answer.abstained or asked.speaker is None:
         return answer
     first = answer.citations[0] if answer.citations else None
-    lead = answer.answer.split("[1]", 1)[0].lower()
-    if first is not None and (
-        (first.speaker and same_person(asked.speaker, first.speaker))
-        or speaker_key(asked.speaker) in lead
-    ):
+    lead = answer.answer.split("[1]", 1)[0]
+    topic = Focus.of(asked.topic, lexical)
+    on_topic = not topic.weights or topic.share_in(lead) >= MIN_TOPIC_FOCUS
+    speaker = first.speaker if first is not None else None
+    theirs = speaker is not None and same_person(asked.speaker, speaker)
+    named = speaker is None and speaker_key(asked.speaker) in lead.lower()  # unattributed
+    if on_topic and (theirs or named):
         return answer
     about = f" about {asked.topic}" if asked.topic else ""
+    names_them = first is not None and speaker_key(asked.speaker) in first.quote.lower()
+    if not (names_them and on_topic):
+        held = abstention_held(summary)
+        return replace(
+            answer,
+            answer=f"I found no statement by {asked.speaker}{about} in these articles ({held}).",
+            abstained=True,
+            citations=[],
+            abstain_reason="no_statement_by_speaker",
+        )
     note = f"I found no statement by {asked.speaker}{about}; the articles say: "
     return replace(answer, answer=note + answer.answer)
 
@@ -127,9 +150,12 @@ def said_answer(
         return None
     statements = _closest(statements, query_vector, reader, tuning.shortlist)
     coverage_of = _CoverageScorer(asked.topic, asked.speaker, reader.lexical)
+    topic = Focus.of(asked.topic, reader.lexical)
     scored = []
     for statement, cosine in statements:
         text = reader.text(statement.article_id)
+        if topic.weights and topic.share_in(text) < MIN_ARTICLE_FOCUS:
+            continue  # X said something, in an article not about the rare words of the topic
         coverage = coverage_of(
             text[statement.content_start : statement.content_end],
             text[statement.sentence_start : statement.sentence_end],
@@ -402,11 +428,3 @@ def _lower_first(quote: str, text: str) -> str:
     if re.search(rf"(?<![.!?]\s)\b{re.escape(word.lower())}\b", text):
         return word.lower() + quote[len(word) :]
     return quote
-
-
-def human_date(iso: str | None) -> str:
-    """ "2023-11-03" → "3 Nov 2023"."""
-    if not iso:
-        return ""
-    day = date.fromisoformat(iso)
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"

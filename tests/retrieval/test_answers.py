@@ -136,7 +136,9 @@ def test_off_topic_questions_abstain(newsroom):
     assert len(abstained) / len(answers) >= 0.9, [a.query for a in answers if not a.abstained]
     for answer in abstained:
         assert answer.citations == []
-        assert answer.answer.startswith("I couldn't find that in the articles I have (8 articles")
+        assert answer.answer.startswith("I couldn't find ")
+        assert " in these articles (8 articles, 2022-06-16 – 2023-11-05)." in answer.answer
+        assert answer.abstain_reason in ("no_focus_match", "weak_evidence", "after_archive")
 
 
 def test_seed_questions_are_answered_from_the_seed(service):

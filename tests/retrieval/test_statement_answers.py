@@ -40,7 +40,7 @@ ABOUT_POWELL = [
         "source": "Capital Wire",
         "date": "2024-03-06",
         "text": "Federal Reserve Chair Jerome Powell addressed reporters in Washington on "
-        "Wednesday after a two-day meeting.\n\n"
+        "Wednesday after a two-day meeting on interest rates.\n\n"
         "“We are prepared to raise rates further if inflation does not come down,” he said. "
         "The meeting ended without a change.",
     },
@@ -115,12 +115,14 @@ def test_others_statements_are_cited_with_their_own_speaker(powell):
     assert lead(answer).startswith("Anna Reed wrote that Powell's interest rate plan")
 
 
-def test_no_statement_by_the_person_on_the_topic_is_said_before_the_ordinary_answer(powell):
+def test_no_statement_by_the_person_on_the_topic_is_an_abstention_that_says_so(powell):
     answer = powell.ask("What did Anna Reed say about the two-day meeting?")
-    assert answer.answer.startswith(
-        "I found no statement by Anna Reed about the two-day meeting; the articles say:"
+    assert answer.abstained and answer.citations == []
+    assert answer.abstain_reason == "no_statement_by_speaker"
+    assert answer.answer == (
+        "I found no statement by Anna Reed about the two-day meeting in these articles "
+        "(4 articles, 2024-03-04 – 2024-03-07)."
     )
-    assert answer.citations and answer.citations[0].article_id == "powell"
 
 
 def test_a_body_asked_about_by_its_acronym_is_found_under_its_full_name(powell):

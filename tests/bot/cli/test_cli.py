@@ -112,7 +112,7 @@ def test_chat_explains_unknown_commands_and_sourceless_answers(cli, built_index:
     assert result.exit_code == 0, result.output
     assert "No answer yet." in result.stdout
     assert "Unknown command /souces. " in result.stdout and "/reset" in result.stdout
-    assert "couldn't find that" in result.stdout
+    assert "couldn't find what is the best sourdough recipe" in result.stdout
     assert "That answer has no sources." in result.stdout
 
 

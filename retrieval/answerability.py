@@ -1,0 +1,170 @@
+"""Whether the chosen sentence answers the question asked, or newsdesk should say it can't.
+
+One threshold on cosine or term coverage cannot tell "Who painted the Mona Lisa?" (no article
+says; the best sentence shares "painted") from a real question whose answer is phrased
+differently. The check combines evidence the pipeline already has:
+
+- the question's *focus* — its rare content words and names ("Mona Lisa", "Norwegian salmon"),
+  not "painted" or "say" — and how much of it the chosen sentence and the passages hold;
+- whether the sentence holds the kind of thing asked for (a number for "how many" …);
+- whether several retrieved passages agree on the focus, and how far the best sentence is
+  ahead of the best one from another article;
+- the question–passage cosine and the sentence's coverage of all the question's terms.
+
+A small logistic model weighs them; its weights are fitted on labelled questions by
+`bench/fit_answerability.py` and stored beside this module (`answerability.json`). A question
+about a time after the archive's last article is refused by rule, before any of this.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+from index.lexical import LexicalIndex, tokenize
+from index.store import IndexSummary
+from retrieval.schema import Headline
+from retrieval.search import Passage
+
+WEIGHTS = Path(__file__).with_name("answerability.json")
+FOCUS_SHARE = 0.6  # a focus term is at least this rare, relative to the question's rarest
+NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][\w’'-]+|\b\d{4}\b")
+YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
+AGREEING_PASSAGES = 5
+MAX_CLOSEST = 2
+MAX_STEM_GAP = 2
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the pipeline found for a question, as numbers in [0, 1] (or near it)."""
+
+    focus_in_sentence: float  # share of the focus weight the chosen sentence holds
+    focus_in_passages: float  # … that the retrieved passages hold between them
+    agreement: float  # share of the top passages holding at least half of the focus
+    coverage: float  # share of all the question's term weight the sentence holds
+    similarity: float  # cosine of the question and its closest passage
+    kind_found: float  # 1 when the sentence holds the kind of thing asked for (or none asked)
+    margin: float  # score lead of the chosen sentence over the best from another article
+
+    def vector(self) -> list[float]:
+        return list(asdict(self).values())
+
+
+@dataclass(frozen=True)
+class Focus:
+    """The question's focus terms (stemmed, as the index tokenizes) with their IDF weights."""
+
+    weights: dict[str, float]
+
+    @classmethod
+    def of(cls, question: str, lexical: LexicalIndex) -> Focus:
+        terms = set(tokenize([question])[0])
+        idf = lexical.idf(sorted(terms))
+        if not idf:
+            return cls({})
+        rarest = max(idf.values())
+        names = set(tokenize([" ".join(NAME.findall(question))])[0])
+        return cls({t: w for t, w in idf.items() if w >= FOCUS_SHARE * rarest or t in names})
+
+    @property
+    def total(self) -> float:
+        return sum(self.weights.values())
+
+    def share_in(self, text: str) -> float:
+        """Share of the focus weight `text` holds (a term counts in any form that shares its
+        stem, as the answer layer counts "Israel" and "Israeli")."""
+        if not self.weights:
+            return 0.0
+        held = set(tokenize([text])[0])
+        found = sum(w for t, w in self.weights.items() if _holds(held, t))
+        return found / self.total
+
+
+@dataclass(frozen=True)
+class Model:
+    weights: tuple[float, ...]
+    bias: float
+    threshold: float
+
+    def probability(self, evidence: Evidence) -> float:
+        z = self.bias + sum(w * x for w, x in zip(self.weights, evidence.vector(), strict=True))
+        return 1 / (1 + math.exp(-z))
+
+    def answers(self, evidence: Evidence) -> bool:
+        return self.probability(evidence) >= self.threshold
+
+
+@cache
+def model() -> Model:
+    """The fitted model (`bench/fit_answerability.py` writes it)."""
+    data = json.loads(WEIGHTS.read_text())
+    names = list(Evidence.__dataclass_fields__)
+    return Model(tuple(data["weights"][n] for n in names), data["bias"], data["threshold"])
+
+
+def evidence_of(
+    focus: Focus,
+    chosen_sentence: str,
+    chosen_article: str,
+    chosen_score: float,
+    coverage: float,
+    kind_found: bool,
+    ranked: Sequence[tuple[str, float]],
+    passages: Sequence[Passage],
+) -> Evidence:
+    """`ranked` holds (article id, score) of the candidate sentences, best first."""
+    top = passages[:AGREEING_PASSAGES]
+    shares = [focus.share_in(p.text) for p in top]
+    runner_up = next((score for article, score in ranked if article != chosen_article), 0.0)
+    return Evidence(
+        focus_in_sentence=focus.share_in(chosen_sentence),
+        focus_in_passages=focus.share_in(" ".join(p.text for p in top)),
+        agreement=sum(share >= 0.5 for share in shares) / max(len(top), 1),
+        coverage=coverage,
+        similarity=max((p.similarity for p in passages), default=0.0),
+        kind_found=float(kind_found),
+        margin=chosen_score - runner_up,
+    )
+
+
+def after_archive(question: str, summary: IndexSummary) -> bool:
+    """Whether the question names a year after the archive's last article ("Eurovision 2024"
+    against articles ending in 2022)."""
+    if not summary.last_date:
+        return False
+    last_year = date.fromisoformat(summary.last_date).year
+    return any(int(year) > last_year for year in YEAR.findall(question))
+
+
+def closest_headlines(focus: Focus, passages: Sequence[Passage]) -> list[Headline]:
+    """Up to two articles among `passages` whose titles hold part of the question's focus —
+    what the archive has near the question; none when no title shares it."""
+    found: list[Headline] = []
+    for passage in passages:
+        if len(found) >= MAX_CLOSEST:
+            break
+        if any(h.article_id == passage.article_id for h in found):
+            continue
+        if focus.share_in(passage.title) > 0:
+            found.append(Headline(passage.article_id, passage.title, passage.source, passage.date))
+    return found
+
+
+def _holds(terms: set[str], term: str) -> bool:
+    """`term` or a form of it: one stem extends the other by at most two letters ("isra" for
+    "Israeli" and "israel"), so "euro" is no form of "Eurovision"."""
+    if term in terms:
+        return True
+    return len(term) >= 4 and any(
+        o[:4] == term[:4]
+        and (o.startswith(term) or term.startswith(o))
+        and abs(len(o) - len(term)) <= MAX_STEM_GAP
+        for o in terms
+    )
