@@ -44,7 +44,6 @@ MONTH_OR_DAY = re.compile(
 )
 CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]+")
 WORDS = re.compile(r"[\w’'-]+")
-QUESTION_END = re.compile(r"\?[\"'”’)\]]*\s*$")
 QUESTION_OPENERS = word_set(
     "who whom whose what which when where why how did does do is are was were has have had "
     "can could will would should"
@@ -263,7 +262,7 @@ def answer_evidence(
     candidate): what `bench/fit_answerability.py` fits the model on."""
     tuning = tuning or AnswerTuning()
     candidates = _score_sentences(query, passages, lexical, tuning, as_of)
-    statements = [c for c in candidates if not QUESTION_END.search(c.quote)]
+    statements = [c for c in candidates if is_answer_sentence(c.quote)]
     if not statements:
         return None
     chosen = _select(statements, tuning)[0]
