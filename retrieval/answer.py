@@ -104,13 +104,17 @@ def abstention_reason_text(
     text = f"I couldn't find {asked_phrase(query)} in these articles ({abstention_held(summary)})."
     if reason == "after_archive" and summary.last_date:
         text += f" My articles end on {human_date(summary.last_date)}."
-    if closest:
-        shown = "; ".join(
-            f"‘{h.title}’ ({', '.join(filter(None, (h.source, human_date(h.date))))})"
-            for h in closest
-        )
-        text += f" Closest: {shown}."
-    return text
+    return text + closest_text(closest)
+
+
+def closest_text(closest: Sequence[Headline]) -> str:
+    """ " Closest: ‘Title’ (CNN, 12 Oct 2022)." or "" when there is none."""
+    if not closest:
+        return ""
+    shown = "; ".join(
+        f"‘{h.title}’ ({', '.join(filter(None, (h.source, human_date(h.date))))})" for h in closest
+    )
+    return f" Closest: {shown}."
 
 
 def asked_phrase(query: str) -> str:

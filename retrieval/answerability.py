@@ -34,6 +34,7 @@ from retrieval.search import Passage
 
 WEIGHTS = Path(__file__).with_name("answerability.json")
 FOCUS_SHARE = 0.6  # a focus term is at least this rare, relative to the question's rarest
+UNKNOWN_IDF = 12.0  # weight of a name no article holds: rarer than any (log of 10⁵ chunks)
 NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][\w’'-]+|\b\d{4}\b")
 YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
 AGREEING_PASSAGES = 5
@@ -67,11 +68,15 @@ class Focus:
     def of(cls, question: str, lexical: LexicalIndex) -> Focus:
         terms = set(tokenize([question])[0])
         idf = lexical.idf(sorted(terms))
-        if not idf:
-            return cls({})
-        rarest = max(idf.values())
         names = set(tokenize([" ".join(NAME.findall(question))])[0])
-        return cls({t: w for t, w in idf.items() if w >= FOCUS_SHARE * rarest or t in names})
+        # A name no article holds is the surest focus of all ("Norwegian" salmon); any other
+        # unknown word may just be phrased differently in the articles.
+        unknown = {t: UNKNOWN_IDF for t in (terms & names) - idf.keys()}
+        if not idf:
+            return cls(unknown)
+        rarest = max(idf.values())
+        known = {t: w for t, w in idf.items() if w >= FOCUS_SHARE * rarest or t in names}
+        return cls(known | unknown)
 
     @property
     def total(self) -> float:

@@ -11,6 +11,7 @@ import json
 import re
 import statistics
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -50,6 +51,7 @@ class EvaluationReport:
     abstention_rate_answerable: float
     median_latency_ms: float
     p95_latency_ms: float
+    abstain_reasons: dict[str, int] = field(default_factory=dict)
 
 
 def load_questions(path: Path) -> Iterator[Question]:
@@ -109,11 +111,13 @@ def evaluate(
             mrr_at_10=_mean([1 / r if _within(r, 10) else 0.0 for r in ranks]),
         )
     latencies, in_text, abstained, abstained_answerable = [], 0, 0, 0
+    reasons: Counter[str] = Counter()
     for q in questions:
         started = time.perf_counter()
         result = answer(q)
         latencies.append((time.perf_counter() - started) * 1000)
         abstained += result.abstained
+        reasons.update([result.abstain_reason] if result.abstain_reason else [])
         if q.answerable:
             abstained_answerable += result.abstained
             in_text += bool(answer_pattern(q.answer).search(result.answer))
@@ -127,6 +131,7 @@ def evaluate(
         abstention_rate_answerable=abstained_answerable / max(1, len(answerable)),
         median_latency_ms=statistics.median(latencies) if latencies else 0.0,
         p95_latency_ms=_percentile(latencies, 95),
+        abstain_reasons=dict(reasons.most_common()),
     )
 
 

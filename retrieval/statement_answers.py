@@ -25,7 +25,7 @@ from index.lexical import LexicalIndex, tokenize
 from index.speech import word_set
 from index.store import ArticleRecord, IndexReader, IndexSummary
 from index.stored_statements import StoredStatement, initials, speaker_key
-from retrieval.answer import abstention_held
+from retrieval.answer import abstention_held, closest_text
 from retrieval.answerability import Focus
 from retrieval.dates import human_date
 from retrieval.schema import Answer, Citation
@@ -102,8 +102,19 @@ def noting_no_statement(
     quote names X and holds the topic (a report about X on Y); otherwise newsdesk abstains
     (`no_statement_by_speaker`) rather than quote others on other things.
     """
-    if asked.kind != "said" or answer.abstained or asked.speaker is None:
+    if asked.kind != "said" or asked.speaker is None or answer.abstain_reason == "after_archive":
         return answer
+    about = f" about {asked.topic}" if asked.topic else ""
+    none_by_them = (
+        f"I found no statement by {asked.speaker}{about} in these articles "
+        f"({abstention_held(summary)})."
+    )
+    if answer.abstained:
+        return replace(
+            answer,
+            answer=none_by_them + closest_text(answer.closest),
+            abstain_reason="no_statement_by_speaker",
+        )
     first = answer.citations[0] if answer.citations else None
     lead = answer.answer.split("[1]", 1)[0]
     topic = Focus.of(asked.topic, lexical)
@@ -113,13 +124,11 @@ def noting_no_statement(
     named = speaker is None and speaker_key(asked.speaker) in lead.lower()  # unattributed
     if on_topic and (theirs or named):
         return answer
-    about = f" about {asked.topic}" if asked.topic else ""
     names_them = first is not None and speaker_key(asked.speaker) in first.quote.lower()
     if not (names_them and on_topic):
-        held = abstention_held(summary)
         return replace(
             answer,
-            answer=f"I found no statement by {asked.speaker}{about} in these articles ({held}).",
+            answer=none_by_them,
             abstained=True,
             citations=[],
             abstain_reason="no_statement_by_speaker",

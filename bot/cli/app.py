@@ -199,8 +199,12 @@ def evaluate_command(
         fail(f"--k takes numbers like 1,5,10, not {k!r}.")
     if not questions.is_file():
         fail(f"no questions file at {questions}.")
-    if _is_who_said_set(questions):
+    kind = _labelled_set_kind(questions)
+    if kind == "who_said":
         _evaluate_who_said(questions, limit, as_json, _service(index_dir, model))
+        return
+    if kind == "unanswerable":
+        _evaluate_abstention(questions, limit, as_json, _service(index_dir, model))
         return
     with friendly_errors():
         try:
@@ -226,16 +230,43 @@ def evaluate_command(
     console.print(_eval_text(report), highlight=False)
 
 
-def _is_who_said_set(path: Path) -> bool:
-    """Whether `path` is the who-said-what set (its questions have a "kind"), not a quiz set."""
+def _labelled_set_kind(path: Path) -> str | None:
+    """ "who_said" or "unanswerable" for the repo's labelled sets (their questions have a
+    "kind"), None for a quiz set of questions and answers."""
+    from retrieval.abstention_eval import is_unanswerable_set
     from retrieval.who_said_eval import is_who_said_set
 
     try:
         with path.open(encoding="utf-8") as lines:
             first = json.loads(next((line for line in lines if line.strip()), "{}"))
     except (OSError, UnicodeDecodeError, ValueError):
-        return False  # a gzipped or broken file: the quiz-set reader says what is wrong
-    return isinstance(first, dict) and is_who_said_set(first)
+        return None  # a gzipped or broken file: the quiz-set reader says what is wrong
+    if not isinstance(first, dict):
+        return None
+    if is_who_said_set(first):
+        return "who_said"
+    return "unanswerable" if is_unanswerable_set(first) else None
+
+
+def _evaluate_abstention(
+    path: Path, limit: int | None, as_json: bool, service: NewsdeskService
+) -> None:
+    """The unanswerable set: how often each kind of question gets an abstention, and why."""
+    from retrieval.abstention_eval import evaluate_abstention, report_text
+    from retrieval.who_said_eval import load_records
+
+    records = load_records(path)[:limit]
+    with friendly_errors():
+        report = evaluate_abstention(
+            records,
+            lambda question, as_of: service.ask(
+                question, session_id=f"eval:{uuid.uuid4().hex}", as_of=as_of
+            ),
+        )
+    if as_json:
+        typer.echo(json.dumps(asdict(report) | {"rate": report.rate}, indent=2))
+        return
+    console.print(terminal_safe(report_text(report)), highlight=False, markup=False, soft_wrap=True)
 
 
 def _evaluate_who_said(
@@ -296,7 +327,12 @@ def _eval_text(report: object) -> str:
     lines += [
         f"Answer string in composed answer: {report.answer_in_text:.3f} of answerable",
         f"Abstained: {report.abstention_rate:.3f} of all, "
-        f"{report.abstention_rate_answerable:.3f} of answerable",
+        f"{report.abstention_rate_answerable:.3f} of answerable"
+        + (
+            " (" + ", ".join(f"{k} {v}" for k, v in report.abstain_reasons.items()) + ")"
+            if report.abstain_reasons
+            else ""
+        ),
         f"Latency per question: median {report.median_latency_ms:.1f} ms, "
         f"p95 {report.p95_latency_ms:.1f} ms",
     ]

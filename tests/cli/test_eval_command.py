@@ -84,3 +84,29 @@ def test_eval_scores_the_who_said_set_and_its_labelled_statements(
     said, who_said = report["figures"]["said"], report["figures"]["who_said"]
     assert (said[0]["passed"], said[0]["total"], who_said[0]["passed"]) == (1, 1, 1)
     assert report["statements_labelled"] == 1 and report["articles_missing"] == []
+
+
+def test_eval_reports_abstention_on_an_unanswerable_set(
+    newsroom_env: dict[str, str], tmp_path: Path
+) -> None:
+    questions = [
+        {"kind": "general_knowledge", "question": "Who painted the Mona Lisa?",
+         "date": "2023-11-04"},
+        {"kind": "after_archive", "question": "Who won Eurovision 2024?", "date": "2024-05-20"},
+        {"kind": "invented_claim", "date": "2023-11-04",
+         "question": "What did Blinken say about the price of Norwegian salmon?"},
+    ]  # fmt: skip
+    path = tmp_path / "unanswerable.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in questions))
+    plain = run_newsdesk("eval", str(path), env=newsroom_env)
+    as_json = run_newsdesk("eval", str(path), "--json", env=newsroom_env)
+
+    assert plain.returncode == 0 and as_json.returncode == 0, plain.stderr + as_json.stderr
+    assert plain.stdout.startswith("Unanswerable questions: abstained 1.000")
+    report = json.loads(as_json.stdout)
+    assert report["by_kind"] == {
+        "general_knowledge": [1, 1], "after_archive": [1, 1], "invented_claim": [1, 1],
+    }  # fmt: skip
+    assert report["abstain_reasons"]["after_archive"] == 1
+    assert report["abstain_reasons"]["no_statement_by_speaker"] == 1
+    assert report["answered"] == []

@@ -192,3 +192,36 @@ def test_one_article_gives_at_most_two_passages(newsroom):
     for passage in passages:
         per_article[passage.article_id] = per_article.get(passage.article_id, 0) + 1
     assert max(per_article.values()) <= 2
+
+
+def test_a_question_after_the_archive_says_where_the_articles_end(newsroom):
+    answer = newsroom.ask("Who won Eurovision 2024?")
+    assert answer.abstained and answer.citations == []
+    assert answer.abstain_reason == "after_archive"
+    assert answer.answer == (
+        "I couldn't find who won Eurovision 2024 in these articles (8 articles, "
+        "2022-06-16 – 2023-11-05). My articles end on 5 Nov 2023."
+    )
+
+
+def test_an_abstention_names_the_closest_headline_only_when_it_shares_the_focus(newsroom):
+    near = newsroom.ask("What is Ding Liren's favourite Italian dish?")
+    assert near.abstained and near.abstain_reason in ("no_focus_match", "weak_evidence")
+    assert [h.title for h in near.closest] == [
+        "Ding Liren wins world chess championship in rapid tie-break"
+    ]
+    assert near.answer.endswith(
+        "Closest: ‘Ding Liren wins world chess championship in rapid tie-break’ "
+        "(The Chess Chronicle, 30 Apr 2023)."
+    )
+    far = newsroom.ask("Who painted the Mona Lisa?")
+    assert far.abstained and far.closest == [] and "Closest" not in far.answer
+
+
+def test_an_invented_claim_about_a_quoted_person_is_refused(newsroom):
+    answer = newsroom.ask("What did Blinken say about the price of Norwegian salmon?")
+    assert answer.abstained and answer.citations == []
+    assert answer.abstain_reason == "no_statement_by_speaker"
+    assert answer.answer.startswith(
+        "I found no statement by Blinken about the price of Norwegian salmon in these articles"
+    )
