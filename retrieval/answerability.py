@@ -53,6 +53,7 @@ class Evidence:
     similarity: float  # cosine of the question and its closest passage
     kind_found: float  # 1 when the sentence holds the kind of thing asked for (or none asked)
     margin: float  # score lead of the chosen sentence over the best from another article
+    known_words: float  # share of the question's words some article holds ("sourdough": none)
 
     def vector(self) -> list[float]:
         return list(asdict(self).values())
@@ -63,20 +64,22 @@ class Focus:
     """The question's focus terms (stemmed, as the index tokenizes) with their IDF weights."""
 
     weights: dict[str, float]
+    known: float = 1.0  # share of the question's words that some article holds
 
     @classmethod
     def of(cls, question: str, lexical: LexicalIndex) -> Focus:
         terms = set(tokenize([question])[0])
         idf = lexical.idf(sorted(terms))
+        known_share = len(idf) / len(terms) if terms else 1.0
         names = set(tokenize([" ".join(NAME.findall(question))])[0])
         # A name no article holds is the surest focus of all ("Norwegian" salmon); any other
         # unknown word may just be phrased differently in the articles.
         unknown = {t: UNKNOWN_IDF for t in (terms & names) - idf.keys()}
         if not idf:
-            return cls(unknown)
+            return cls(unknown, known_share)
         rarest = max(idf.values())
         known = {t: w for t, w in idf.items() if w >= FOCUS_SHARE * rarest or t in names}
-        return cls(known | unknown)
+        return cls(known | unknown, known_share)
 
     @property
     def total(self) -> float:
@@ -136,6 +139,7 @@ def evidence_of(
         similarity=max((p.similarity for p in passages), default=0.0),
         kind_found=float(kind_found),
         margin=chosen_score - runner_up,
+        known_words=focus.known,
     )
 
 
