@@ -179,7 +179,7 @@ def compose_answer(
     ]
     statements = [c for c in candidates if is_answer_sentence(c.quote)]
     focus = Focus.of(query, lexical)
-    if after_archive(query, summary):
+    if after_archive(query, summary, as_of):
         return abstain(query, summary, "after_archive")
     if not statements:
         return abstain(query, summary, "no_focus_match", closest_headlines(focus, passages))

@@ -143,13 +143,16 @@ def evidence_of(
     )
 
 
-def after_archive(question: str, summary: IndexSummary) -> bool:
-    """Whether the question names a year after the archive's last article ("Eurovision 2024"
-    against articles ending in 2022)."""
+def after_archive(question: str, summary: IndexSummary, as_of: date | None = None) -> bool:
+    """Whether the question, asked after the archive's last article, names a later year
+    ("Eurovision 2024" against articles ending in 2022). Asked while the archive was still
+    being written, a later year is a plan the articles may report ("the 2026 World Cup")."""
     if not summary.last_date:
         return False
-    last_year = date.fromisoformat(summary.last_date).year
-    return any(int(year) > last_year for year in YEAR.findall(question))
+    last = date.fromisoformat(summary.last_date)
+    if as_of is not None and as_of <= last:
+        return False
+    return any(int(year) > last.year for year in YEAR.findall(question))
 
 
 def closest_headlines(focus: Focus, passages: Sequence[Passage]) -> list[Headline]:

@@ -225,3 +225,9 @@ def test_an_invented_claim_about_a_quoted_person_is_refused(newsroom):
     assert answer.answer.startswith(
         "I found no statement by Blinken about the price of Norwegian salmon in these articles"
     )
+
+
+def test_a_later_year_asked_while_the_archive_was_written_is_a_plan_not_after_it(newsroom):
+    answer = newsroom.ask("Who won Eurovision 2024?", as_of=date(2023, 11, 4))
+    assert answer.abstain_reason != "after_archive"
+    assert "My articles end" not in answer.answer
