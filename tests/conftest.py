@@ -72,6 +72,21 @@ def settings_for(index_dir: Path, **overrides: object) -> Settings:
     return Settings(_env_file=None, **({"index_dir": index_dir, "corpus": SEED_CORPUS} | overrides))
 
 
+def service_over(root: Path, articles: list[dict[str, str]], embedder):
+    """A NewsdeskService over an index of `articles` (JSON records) built under `root`."""
+    import json
+
+    from bot.service import NewsdeskService
+    from index.build import build_index
+
+    corpus = root / "corpus"
+    corpus.mkdir()
+    for article in articles:
+        (corpus / f"{article['id']}.json").write_text(json.dumps(article))
+    build_index(corpus, root / "index", embedder)
+    return NewsdeskService(settings_for(root / "index", corpus=corpus), embedder)
+
+
 @pytest.fixture(scope="session")
 def service(built_index: Path, embedder):
     """A NewsdeskService over the seed index, sharing the session's model."""

@@ -7,11 +7,10 @@ pages as scraped); the end-to-end test builds a small corpus with the real model
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from retrieval.sentence_kinds import is_answer_sentence, rejection
+from tests.conftest import service_over
 from tests.retrieval.test_answers import assert_citations_are_exact
 
 REJECTED = [
@@ -142,17 +141,7 @@ CARDS = [
 
 @pytest.fixture(scope="module")
 def cards(tmp_path_factory, embedder):
-    from bot.service import NewsdeskService
-    from index.build import build_index
-    from tests.conftest import settings_for
-
-    root = tmp_path_factory.mktemp("cards")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    for article in CARDS:
-        (corpus / f"{article['id']}.json").write_text(json.dumps(article))
-    build_index(corpus, root / "index", embedder)
-    return NewsdeskService(settings_for(root / "index", corpus=corpus), embedder)
+    return service_over(tmp_path_factory.mktemp("cards"), CARDS, embedder)
 
 
 def test_a_list_label_that_matches_best_is_passed_over_for_the_sentence_that_answers(cards):

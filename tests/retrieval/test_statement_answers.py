@@ -6,11 +6,10 @@ analyst and the person asked about all speak of the same topic.
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from retrieval.schema import Answer
+from tests.conftest import service_over
 from tests.retrieval.test_answers import assert_citations_are_exact
 
 ABOUT_POWELL = [
@@ -57,17 +56,7 @@ ABOUT_POWELL = [
 
 @pytest.fixture(scope="module")
 def powell(tmp_path_factory, embedder):
-    from bot.service import NewsdeskService
-    from index.build import build_index
-    from tests.conftest import settings_for
-
-    root = tmp_path_factory.mktemp("powell")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    for article in ABOUT_POWELL:
-        (corpus / f"{article['id']}.json").write_text(json.dumps(article))
-    build_index(corpus, root / "index", embedder)
-    return NewsdeskService(settings_for(root / "index", corpus=corpus), embedder)
+    return service_over(tmp_path_factory.mktemp("powell"), ABOUT_POWELL, embedder)
 
 
 def lead(answer: Answer) -> str:
