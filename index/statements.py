@@ -35,12 +35,16 @@ NEEDS_THAT = word_set(
     "announced predicted recalled declared asked asks continued state states reported"
 )
 SPEECH_AFTER = re.compile(rf"\b{AUX}(?P<verb>{SPEECH_VERBS})\b")
-INTRO_STARTS = LEADING_WORDS - word_set("the a an this that his her their") | word_set(
+CONJUNCTIONS = word_set("and but so yet still meanwhile however now then also")
+INTRO_STARTS = (
+    LEADING_WORDS - word_set("the a an this that his her their") - CONJUNCTIONS
+) | word_set(
     "asked speaking during following responding writing addressing last since despite although "
     "though once with without separately instead previously recently yesterday today overall "
     "according by from under amid over it's"
 )
 
+MODIFIER = re.compile(r"(?:which|who|whom|whose|where|when|including|such as)\b")
 TELL_OBJECT = re.compile(
     rf"\s*(?:{NAME_RUN.pattern}|reporters|journalists|lawmakers|"
     r"(?:the|a|an|his|her|their)\s+\w+(?:\s+\w+)?)"
@@ -185,11 +189,29 @@ def _leading_or_trailing(text: str, s_start: int, s_end: int, verb: re.Match[str
 
 
 def _trailing(before: str, rest: str) -> bool:
-    """`Content, X told a briefing.`: a main clause before the comma, little after the verb."""
-    first = before.split(None, 1)[0].lower().strip(",") if before.split() else ""
-    if first in INTRO_STARTS or ("-" not in first and first.endswith(("ing", "ed"))):
+    """`Content, X told a briefing.`: a main clause before the comma, little after the verb.
+
+    A sentence may open with a conjunction ("But …, she said") or with an introductory phrase
+    before its main clause ("In Iowa, shipments will …, she said"); a phrase alone before the
+    speaker ("In a statement, Smith said he …") is no statement of its own.
+    """
+    if len(rest.split()) > 8 or re.search(r"\bthat\b", rest):
         return False
-    return len(rest.split()) <= 8 and not re.search(r"\bthat\b", rest)
+    words = before.split()
+    while len(words) > 1 and words[0].lower().strip(",") in CONJUNCTIONS:
+        words = words[1:]
+    if len(words) < 3:
+        return False  # "Still, the White House insisted …"
+    first = words[0].lower().strip(",")
+    if first in INTRO_STARTS or ("-" not in first and first.endswith(("ing", "ed"))):
+        main = " ".join(words).split(", ", 1)[1:]
+        return (
+            bool(main)
+            and len(main[0].split()) >= 3
+            and not MODIFIER.match(main[0])
+            and not CLAUSE.search(rest)  # "When they arrived, he said his son seemed …"
+        )
+    return True
 
 
 def _conjoined(text: str, first: Found, s_end: int, used: list[tuple[int, int]]) -> list[Found]:

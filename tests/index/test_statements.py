@@ -472,3 +472,38 @@ def test_an_appositive_speaker_is_written_without_its_comma():
 )
 def test_documents_and_police_stay_descriptive(text: str, speaker: str):
     assert only(text).speaker == speaker
+
+
+@pytest.mark.parametrize(
+    ("text", "content"),
+    [
+        ("But the talks will go on for weeks, Blinken said.", "But the talks will go on for weeks"),
+        (
+            "In Gaza, aid trucks are waiting at the border, Blinken said on Friday.",
+            "In Gaza, aid trucks are waiting at the border",
+        ),
+        (
+            "When the talks began, the mood was tense, Blinken told reporters.",
+            "When the talks began, the mood was tense",
+        ),
+    ],
+)
+def test_an_attribution_closes_a_sentence_that_opens_with_a_conjunction_or_a_phrase(
+    text: str, content: str
+):
+    assert said(text) == [("Blinken", "reported", content)]
+
+
+@pytest.mark.parametrize(
+    ("text", "content"),
+    [
+        ("In a statement, Blinken said the talks would go on.", "the talks would go on"),
+        (
+            "When the envoys arrived in Cairo, Blinken said the mood seemed tense.",
+            "the mood seemed tense",
+        ),
+        ("Still, Blinken insisted the talks would go on.", "the talks would go on"),
+    ],
+)
+def test_an_opening_phrase_alone_is_not_the_statement(text: str, content: str):
+    assert said(text) == [("Blinken", "reported", content)]
