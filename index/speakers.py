@@ -54,7 +54,7 @@ SETTING = re.compile(
     r"early|earlier|later|[A-Z][a-z]+day)\b"
 )
 # A first-person word is the speaker's own voice, never the speaker: "I said …", "We added".
-FIRST_PERSON = word_set("i we us you one")
+FIRST_PERSON = word_set("i we us you one i'm i’m i've i’ve i'd i’d i'll i’ll")
 ROLE_ALIASES = dict(
     pair.split(":")
     for pair in word_set(
@@ -112,7 +112,7 @@ SUBORDINATE = (
     r"once|which)"
 )
 CLAUSE_BREAK = re.compile(
-    rf"(?:^|[,;:]\s+(?:(?:and|or|{SUBORDINATE})\s+)*|\s+{SUBORDINATE}\s+|\s+and\s+(?=[a-z]))"
+    rf"(?:^|[,;:][”\"]?\s+(?:(?:and|or|{SUBORDINATE})\s+)*|\s+{SUBORDINATE}\s+|\s+and\s+(?=[a-z]))"
 )
 OWNED_BODY = re.compile(
     r"(?P<owner>[\w. -]+?)['’]s\s+(?P<body>(?:[a-z-]+\s+){0,2}(?:office|ministry|government|"

@@ -20,8 +20,11 @@ SPEECH_VERBS = (
     r"insists|explained|explains|stressed|stresses|emphasized|claimed|claims|stated|wrote|writes|"
     r"asked|asks|replied|responded|acknowledged|admitted|announced|declared|reiterated|"
     r"suggested|contended|maintained|predicted|recalled|tweeted|continued|cautioned|"
-    r"ruled|confirmed|denied|asserted|criticized|reassured|state|states|reported|"
-    r"(?:declined|refused) to comment(?: on| about)?"
+    r"ruled|confirmed|denied|asserted|criticized|reassured|reported|"
+    r"(?:declined|refused) to comment(?: on| about)?|"
+    # "records state the …", never "state police" or "Buckhorn Lake state resort parks"
+    r"states?(?=\s+(?:that|the|a|an|his|her|their|its|this|these|those|it|he|she|they|we)\b|"
+    r"\s*[,:.;]|\s*$)"
 )
 INVERTABLE = word_set(
     "said says added adds asked asks wrote writes continued explained noted recalled warned "

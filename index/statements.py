@@ -31,9 +31,7 @@ from index.speakers import (
 )
 from index.speech import AUX, INVERTABLE, SPEECH_VERBS, Found, Statement, trim, word_set
 
-NEEDS_THAT = word_set(
-    "announced predicted recalled declared asked asks continued state states reported"
-)
+NEEDS_THAT = word_set("announced predicted recalled declared asked asks continued reported")
 SPEECH_AFTER = re.compile(rf"\b{AUX}(?P<verb>{SPEECH_VERBS})\b")
 CONJUNCTIONS = word_set("and but so yet still meanwhile however now then also")
 INTRO_STARTS = (
@@ -44,6 +42,9 @@ INTRO_STARTS = (
     "according by from under amid over it's"
 )
 
+# A quoted phrase closing a sentence of the writer's own before its attribution; a quote that
+# opens the sentence is a direct quote, found in `index.quotes`.
+PARTIAL_QUOTE_END = re.compile(r"^[^“\"\s][^\n]*\s[“\"][^“”\"]+,[”\"]$")
 MODIFIER = re.compile(r"(?:which|who|whom|whose|where|when|including|such as)\b")
 TELL_OBJECT = re.compile(
     rf"\s*(?:{NAME_RUN.pattern}|reporters|journalists|lawmakers|"
@@ -152,6 +153,8 @@ def _leading_or_trailing(text: str, s_start: int, s_end: int, verb: re.Match[str
         content = trim(text, s_start, s_end)  # "The good news, Jha said, is …"
     elif before.endswith(",") and _trailing(before, rest):
         content = trim(text, s_start, s_start + len(before) - 1)
+    elif PARTIAL_QUOTE_END.search(before) and _trailing(before, rest):
+        content = trim(text, s_start, s_start + len(before))  # `… “a sham,” she said.`
     else:
         that = THAT.match(rest)
         if verb_text in NEEDS_THAT and not (that and re.match(r"\s*that\b", rest)):

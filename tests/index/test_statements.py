@@ -507,3 +507,36 @@ def test_an_attribution_closes_a_sentence_that_opens_with_a_conjunction_or_a_phr
 )
 def test_an_opening_phrase_alone_is_not_the_statement(text: str, content: str):
     assert said(text) == [("Blinken", "reported", content)]
+
+
+@pytest.mark.parametrize(
+    ("text", "content"),
+    [
+        (
+            "The trial was a “sham from the start,” Ann Lee said.",
+            "The trial was a “sham from the start,”",
+        ),
+        (
+            'Still, the ruling was "a huge relief," Ann Lee told reporters.',
+            'Still, the ruling was "a huge relief,"',
+        ),
+    ],
+)
+def test_a_quoted_phrase_closing_the_writers_sentence_is_reported_speech(text: str, content: str):
+    assert said(text) == [("Ann Lee", "reported", content)]
+
+
+def test_a_first_person_contraction_is_never_a_speaker():
+    text = "“I'm tired,” Ann Lee said. I'm not sure the claim is “entirely fair,” she said."
+    assert {s.speaker for s in extract_statements(text)} == {"Ann Lee"}
+
+
+def test_state_is_a_speech_verb_only_before_what_is_stated():
+    text = (
+        "Court records state the parties have accepted the settlement. Local and state police "
+        "were on alert, Mayor Jim Hammond said."
+    )
+    assert said(text) == [
+        ("court records", "reported", "the parties have accepted the settlement"),
+        ("Jim Hammond", "reported", "Local and state police were on alert"),
+    ]
