@@ -159,7 +159,7 @@ class Resolver:
         if kind == "owned":
             return f"{self.full_name(name, item.at)}'s {title}".replace("’", "'"), True
         if kind == "group":
-            return self._named_body(name, item.at) or name, True
+            return self._named_body(name, item.at) or self._local(name, item.at) or name, True
         if kind == "name":
             if not self._named(name, item.at):
                 return None
@@ -184,7 +184,11 @@ class Resolver:
                 return person
             return f"{person[0]}'s {name}", True
         if name == "it":
-            bodies = [s for s in speakers if s.body and self._sentence(item.at) - s.sentence <= 3]
+            bodies = [
+                s
+                for s in speakers
+                if s.body and s.named and self._sentence(item.at) - s.sentence <= 3
+            ]
             return (bodies[-1].speaker, True) if bodies else None
         return self._antecedent(item, speakers)
 
@@ -198,6 +202,24 @@ class Resolver:
             if run.group().lower().replace("’", "'").endswith(ending)
         ]
         return _demonym(runs[-1].removeprefix("The ")) if runs else None
+
+    def _local(self, description: str, at: int) -> str | None:
+        """ "city officials" of the city the sentence names: "New York" → "New York City officials".
+
+        Only when the article also writes that city's full name, so "Denver" in a round-up of
+        many cities stays "city officials".
+        """
+        place, _, rest = description.partition(" ")
+        if place not in ("city", "county") or rest != "officials":
+            return None
+        start, end = self.sentences[self._sentence(at)]
+        head = place.capitalize()
+        for run in NAME_RUN.finditer(self.text, start, end):
+            words = [w for w in run.group().split() if w.lower() not in LEADING_WORDS]
+            full = " ".join([*words, head])
+            if words and words[-1] != head and re.search(rf"\b{re.escape(full)}\b", self.text):
+                return f"{full} {rest}"
+        return None
 
     def _named(self, name: str, at: int) -> bool:
         """A lone plural ("Applicants") names a body only if it is capitalised mid-sentence too."""
@@ -225,7 +247,7 @@ class Resolver:
             parsed = parse_subject(named[-1].group())
             if parsed and parsed[0] == "name":
                 return _demonym(self.full_name(parsed[1], named[-1].start())), True
-        bodies = [s for s in speakers if s.body and sentence - s.sentence <= 3]
+        bodies = [s for s in speakers if s.body and s.named and sentence - s.sentence <= 3]
         if bodies and noun in COMPANIES and not HEADS.search(bodies[-1].speaker):
             return bodies[-1].speaker, True
         lead = LEADING_SUBJECT.match(self.text, *self.sentences[sentence])
@@ -279,3 +301,8 @@ class Spoken:
     speaker: str
     body: bool
     statement: bool
+
+    @property
+    def named(self) -> bool:
+        """A body named ("Meta", "FDA"), not described ("officials"): "it" may point to it."""
+        return self.speaker[:1].isupper()

@@ -138,6 +138,11 @@ FAMILIAR = re.compile(
     r"(?:people|sources|officials|persons|individuals)\s+(?:familiar with|close to|briefed on|"
     r"with (?:direct )?knowledge of)\s+[\w\s’'-]+"
 )
+# Who speak as a group, unnamed, in news reports: "officials said", "health experts told CNN".
+SPEAKING_GROUPS = word_set(
+    "officials authorities experts analysts investigators prosecutors police researchers "
+    "scientists doctors witnesses lawmakers critics sources"
+)
 # Professions that speak as a body and are named as such ("prosecutors said").
 BODIES = word_set("prosecutors police investigators")
 # "the company said": the body is named elsewhere in the article.
@@ -263,7 +268,22 @@ def _described(words: list[str], text: str) -> tuple[str, str, str] | None:
     group = lowered[-1] in (GROUPS | BODIES) - QUANTIFIERS - word_set("others")
     if group and qualified and all(w[0].isupper() for w in words[:-1]):
         return "group", " ".join(words[:-1] + lowered[-1:]), ""  # "French authorities"
+    speaking = lowered[-1] in SPEAKING_GROUPS or (lowered[-1] == "official" and len(words) > 1)
+    if speaking and len(words) <= 4 and all(_modifier(w) for w in words[:-1]):
+        return "group", " ".join(words[:-1] + lowered[-1:]), ""  # "city officials said"
     return None
+
+
+def _modifier(word: str) -> bool:
+    """A word that may qualify a group: "health" officials, "senior administration" official."""
+    lowered = word.lower()
+    if word[0].isupper():
+        return lowered not in OPENERS
+    return (
+        re.fullmatch(r"[a-z][a-z-]+", word) is not None
+        and lowered not in PREPOSITIONS | LEADING_WORDS | QUANTIFIERS | FIRST_PERSON
+        and not lowered.endswith(("ing", "ed", "ly"))
+    )
 
 
 def _generic(name: str) -> bool:

@@ -540,3 +540,45 @@ def test_state_is_a_speech_verb_only_before_what_is_stated():
         ("court records", "reported", "the parties have accepted the settlement"),
         ("Jim Hammond", "reported", "Local and state police were on alert"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker", "content"),
+    [
+        ("Details will follow, officials said.", "officials", "Details will follow"),
+        (
+            "About 2 million people ride the ferries each year, state transportation officials "
+            "said Tuesday.",
+            "state transportation officials",
+            "About 2 million people ride the ferries each year",
+        ),
+        (
+            "The arrests are an embarrassment for the group, experts told USA TODAY.",
+            "experts",
+            "The arrests are an embarrassment for the group",
+        ),
+        (
+            "The talks will go on, a senior administration official said.",
+            "senior administration official",
+            "The talks will go on",
+        ),
+    ],
+)
+def test_an_unnamed_group_or_official_speaks_as_described(text: str, speaker: str, content: str):
+    assert said(text) == [(speaker, "reported", content)]
+
+
+def test_city_officials_are_those_of_the_city_the_sentence_names():
+    text = (
+        "Boston will pay $2 million to settle the case, city officials said.\n\n"
+        "A Boston City Council member welcomed it."
+    )
+    assert [s.speaker for s in extract_statements(text)] == ["Boston City officials"]
+
+
+def test_it_and_the_company_never_point_to_an_unnamed_group():
+    text = (
+        "The recall covers 40 stores, officials said. “We are sorry,” the company said. "
+        "It added that refunds would follow."
+    )
+    assert [s.speaker for s in extract_statements(text)] == ["officials"]
