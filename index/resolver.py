@@ -30,6 +30,11 @@ NEWSPAPERS = word_set(
     "globe tribune chronicle hill sun mirror"
 )
 COMPANIES = word_set("company firm team club group airline bank network")
+PUBLIC_BODIES = word_set(
+    "agency department ministry office administration commission council committee service "
+    "court government military army authority panel board"
+)
+DOCUMENTS = word_set("statement release letter memo tweet")
 HEADS = re.compile(
     r"\b(?:Department|Ministry|Agency|Administration|Committee|Commission|Council|Service|Court|"
     r"Office|Police|Government|Army|University|Hospital|Embassy|House|Senate|Congress)\b"
@@ -49,6 +54,19 @@ def _demonym(name: str) -> str:
     name = name.replace("’", "'")
     owner, _, body = name.partition("'s ")
     return f"{DEMONYMS[owner]} {body}" if body and owner in DEMONYMS else name
+
+
+def _headed(name: str, head: str) -> bool:
+    """Whether `head` names what `name` is: "Yellowstone National Park", "Department of Health"."""
+    words = name.split()
+    return words[-1] == head or any(
+        w == head and after in ("of", "for") for w, after in zip(words, words[1:], strict=False)
+    )
+
+
+def _public(body: str) -> bool:
+    """A public body as named: "Food and Drug Administration", or its initials ("FDA")."""
+    return HEADS.search(body) is not None or (body.isupper() and 2 <= len(body) <= 6)
 
 
 class Resolver:
@@ -144,7 +162,12 @@ class Resolver:
             )
             attributed = self.text[self.sentences[first][0] : self.sentences[last][1]]
             speakers.append(
-                Spoken(self._sentence(item.at), speaker, body, "statement" in attributed.lower())
+                Spoken(
+                    self._sentence(item.at),
+                    speaker,
+                    body,
+                    frozenset(DOCUMENTS & set(re.findall(r"[a-z]+", attributed.lower()))),
+                )
             )
         return statements
 
@@ -233,31 +256,37 @@ class Resolver:
     def _reference(self, item: Found, noun: str, speakers: list[Spoken]) -> tuple[str, bool] | None:
         """ "the statement" is the last source of a statement; "the ministry" the last one named."""
         sentence = self._sentence(item.at)
-        if noun == "statement":
-            sources = [s for s in speakers if s.statement and sentence - s.sentence <= 6]
+        if noun in DOCUMENTS:  # "the release said": who spoke "in a news release"
+            sources = [s for s in speakers if noun in s.documents and sentence - s.sentence <= 6]
             return (sources[-1].speaker, sources[-1].body) if sources else None
-        head = noun.capitalize()
+        heads = " ".join(word.capitalize() for word in noun.split())
         named = [
             run
             for run in self.runs
             if run.end() <= item.at
-            if head in run.group().split() and " " in run.group()
+            if re.search(rf"\b{heads}\b", run.group()) and " " in run.group()
         ]
-        if named:
-            parsed = parse_subject(named[-1].group())
-            if parsed and parsed[0] == "name":
-                return _demonym(self.full_name(parsed[1], named[-1].start())), True
+        head = noun.split()[-1]
+        for run in reversed(named):
+            parsed = parse_subject(run.group())
+            if parsed and parsed[0] == "name" and _headed(parsed[1], head.capitalize()):
+                return _demonym(self.full_name(parsed[1], run.start())), True
         bodies = [s for s in speakers if s.body and s.named and sentence - s.sentence <= 3]
-        if bodies and noun in COMPANIES and not HEADS.search(bodies[-1].speaker):
+        if bodies and head in COMPANIES and not HEADS.search(bodies[-1].speaker):
             return bodies[-1].speaker, True
+        if bodies and head in PUBLIC_BODIES and _public(bodies[-1].speaker):
+            return bodies[-1].speaker, True  # "the FDA said …" then "the agency said"
         lead = LEADING_SUBJECT.match(self.text, *self.sentences[sentence])
         parsed = parse_subject(lead.group("subj")) if lead else None
         if (
-            parsed
+            " " not in noun
+            and parsed
             and parsed[0] == "name"
             and " " not in parsed[1]
             and lead.start("subj") < item.at
             and not any(n.endswith(parsed[1]) for _, n, _ in self.people)
+            and len(re.findall(rf"\b{re.escape(parsed[1])}\b", self.text)) > 1
+            and not re.search(rf"\b{re.escape(parsed[1].lower())}\b", self.text)  # "These", "No"
         ):
             return parsed[1], True  # "Nike is suspending …, the company said"
         return None
@@ -295,12 +324,12 @@ class Resolver:
 
 @dataclass(frozen=True)
 class Spoken:
-    """A speaker already resolved: in which sentence, whether a body, whether "a statement"."""
+    """A speaker already resolved: in which sentence, whether a body, what it spoke in."""
 
     sentence: int
     speaker: str
     body: bool
-    statement: bool
+    documents: frozenset[str]  # "statement", "release" … in its sentence: "the statement said"
 
     @property
     def named(self) -> bool:

@@ -149,7 +149,8 @@ BODIES = word_set("prosecutors police investigators")
 REFERENCES = word_set(
     "company firm team club league ministry department agency office statement court government "
     "organization organisation commission council committee military army network airline "
-    "bank university hospital campaign group service embassy"
+    "bank university hospital campaign group service embassy release letter memo tweet park "
+    "school association panel institute foundation board society museum zoo college authority"
 )
 DOCUMENTS = word_set(
     "documents records filings affidavit indictment complaint lawsuit transcript transcripts"
@@ -245,6 +246,12 @@ def _described(words: list[str], text: str) -> tuple[str, str, str] | None:
     lowered = [w.lower() for w in words]
     if len(words) == 1 and lowered[0] in REFERENCES:
         return "reference", lowered[0], ""
+    if (  # "the weather service", "the state health department"
+        2 <= len(words) <= 3
+        and lowered[-1] in REFERENCES - word_set("statement release letter memo tweet")
+        and all(w.islower() and _modifier(w) for w in words[:-1])
+    ):
+        return "reference", " ".join(lowered), ""
     owned = OWNED_BODY.fullmatch(text)
     if owned:
         owner, body = owned.group("owner"), owned.group("body")

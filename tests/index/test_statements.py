@@ -582,3 +582,37 @@ def test_it_and_the_company_never_point_to_an_unnamed_group():
         "It added that refunds would follow."
     )
     assert [s.speaker for s in extract_statements(text)] == ["officials"]
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker"),
+    [
+        (
+            "The Food and Drug Administration said it would act. Formula makers must report "
+            "shortages, the agency said.",
+            "Food and Drug Administration",
+        ),
+        (
+            "Rangers at Yellowstone National Park closed the roads. Refunds would be issued, "
+            "the park said.",
+            "Yellowstone National Park",
+        ),
+        (
+            "The National Weather Service issued a warning. The river could surge by Tuesday, "
+            "the weather service said.",
+            "National Weather Service",
+        ),
+        (
+            "School officials said in a letter that a student fell ill. The student is isolating, "
+            "the letter said.",
+            "school officials",
+        ),
+    ],
+)
+def test_the_agency_the_park_and_the_letter_are_the_ones_named_before(text: str, speaker: str):
+    assert [s.speaker.lower() for s in extract_statements(text)][-1] == speaker.lower()
+
+
+def test_a_word_opening_the_sentence_is_not_the_company():
+    text = "These fish will provide excellent fishing in the coming months, the agency says."
+    assert extract_statements(text) == []
