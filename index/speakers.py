@@ -129,6 +129,7 @@ DEMONYMS = dict(
         "Belarus:Belarusian Iraq:Iraqi Afghanistan:Afghan Pakistan:Pakistani Brazil:Brazilian"
     )
 )
+ACRONYM_AFTER = re.compile(r"\s*\([A-Z][A-Za-z.&-]{1,9}\)\s*$")
 HEADING = re.compile(r"\b[A-Z]{4,} [A-Z]{4,}\b")
 QUANTIFIERS = word_set(
     "two three four five six seven eight nine ten several some many multiple other few a an "
@@ -198,6 +199,7 @@ def parse_subject(phrase: str) -> tuple[str, str, str] | None:
     """
     if HEADING.search(phrase):
         return None  # page furniture: "JUST WATCHED Lawmaker says …"
+    phrase = ACRONYM_AFTER.sub("", phrase)  # "the World Health Organization (WHO)"
     words = phrase.rsplit(")", 1)[-1].strip(" ,.;:").split()  # drop "(CNN)" and its dateline
     while len(words) > 2 and words[0].lower() in LEADING_WORDS:
         words = words[1:]

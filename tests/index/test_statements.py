@@ -616,3 +616,14 @@ def test_the_agency_the_park_and_the_letter_are_the_ones_named_before(text: str,
 def test_a_word_opening_the_sentence_is_not_the_company():
     text = "These fish will provide excellent fishing in the coming months, the agency says."
     assert extract_statements(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sea levels rose again, the World Meteorological Organization (WMO) said on Wednesday.",
+        "On Wednesday, the World Meteorological Organization (WMO) said sea levels rose again.",
+    ],
+)
+def test_initials_in_brackets_after_a_body_are_not_its_name(text: str):
+    assert [s.speaker for s in extract_statements(text)] == ["World Meteorological Organization"]
