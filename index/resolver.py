@@ -19,6 +19,7 @@ from index.speakers import (
     NAME_RUN,
     NON_PERSON,
     ROLE_ALIASES,
+    SPEAKING_GROUPS,
     TITLES,
     final_run,
     parse_subject,
@@ -334,4 +335,4 @@ class Spoken:
     @property
     def named(self) -> bool:
         """A body named ("Meta", "FDA"), not described ("officials"): "it" may point to it."""
-        return self.speaker[:1].isupper()
+        return self.speaker[:1].isupper() and self.speaker.split()[-1] not in SPEAKING_GROUPS

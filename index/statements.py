@@ -45,6 +45,15 @@ INTRO_STARTS = (
 # A quoted phrase closing a sentence of the writer's own before its attribution; a quote that
 # opens the sentence is a direct quote, found in `index.quotes`.
 PARTIAL_QUOTE_END = re.compile(r"^[^“\"\s][^\n]*\s[“\"][^“”\"]+,[”\"]$")
+# Where, when or how it was said, between a speech verb and its clause: "said on Monday …".
+SETTING_FIRST = re.compile(
+    r"\s*(?:,\s*(?:however|though|too|also),\s*(?:that\s+)?|"
+    r"(?:on|late|early)\s+[A-Z][a-z]+day(?:\s+(?:morning|afternoon|evening|night))?\s+|"
+    r"(?:last|this|earlier this|later this)\s+(?:week|month|year|morning|spring|summer|fall|"
+    r"autumn|winter)\s+|"
+    r"in\s+an?\s+(?:[A-Za-z]+\s+)?(?:statement|interview|email|tweet|post|release|letter|video|"
+    r"filing)\s+|on\s+(?:Twitter|Facebook|Instagram|social media)\s+)"
+)
 MODIFIER = re.compile(r"(?:which|who|whom|whose|where|when|including|such as)\b")
 TELL_OBJECT = re.compile(
     rf"\s*(?:{NAME_RUN.pattern}|reporters|journalists|lawmakers|"
@@ -157,6 +166,7 @@ def _leading_or_trailing(text: str, s_start: int, s_end: int, verb: re.Match[str
         content = trim(text, s_start, s_start + len(before))  # `… “a sham,” she said.`
     else:
         that = THAT.match(rest)
+        setting = None
         if verb_text in NEEDS_THAT and not (that and re.match(r"\s*that\b", rest)):
             return None
         if that:
@@ -168,9 +178,16 @@ def _leading_or_trailing(text: str, s_start: int, s_end: int, verb: re.Match[str
             after += tell.end()
         elif verb_text.startswith(("declined", "refused")):
             pass
+        elif setting := SETTING_FIRST.match(rest):
+            after += setting.end()  # "said on Monday demand will …", "warned, however, that …"
+            if re.match(
+                r"\s*(?:\w+ed|\w+ing|[a-z]+ly)\b|\s*(?:by|in|on|at|to|from)\b",
+                rest[setting.end() :],
+            ):
+                return None  # "said in a statement posted on Facebook"
         elif re.match(
-            r"\s*(?!at least|at most|in fact|on average)(?:in|on|at|to|during|after|before|about|"
-            r"for|of)\b|\s*[.,]",
+            r"\s*(?!at least|at most|in fact|on average|about \$?\d)(?:in|on|at|to|during|after|"
+            r"before|about|for|of)\b|\s*[.,]",
             rest,
         ):
             return None
@@ -179,7 +196,8 @@ def _leading_or_trailing(text: str, s_start: int, s_end: int, verb: re.Match[str
             return None
         participle = PARTICIPLE.search(text, *content)
         clause_end = participle.start() if participle else content[1]
-        if not that and verb_text not in SAY and not CLAUSE.search(text, content[0], clause_end):
+        plain = not that and verb_text not in SAY
+        if (plain or setting) and not CLAUSE.search(text, content[0], clause_end):
             return None  # "criticized the company in a letter": an object, not a clause
     return Found(
         subject_start,

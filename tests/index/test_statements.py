@@ -627,3 +627,30 @@ def test_a_word_opening_the_sentence_is_not_the_company():
 )
 def test_initials_in_brackets_after_a_body_are_not_its_name(text: str):
     assert [s.speaker for s in extract_statements(text)] == ["World Meteorological Organization"]
+
+
+@pytest.mark.parametrize(
+    ("text", "content"),
+    [
+        (
+            "Patrick De Haan said on Monday demand will dictate prices.",
+            "demand will dictate prices",
+        ),
+        ("Patrick De Haan said last week prices would fall.", "prices would fall"),
+        (
+            "Patrick De Haan warned, however, that prices would climb.",
+            "prices would climb",
+        ),
+        (
+            "Patrick De Haan said in a tweet the chances are remote.",
+            "the chances are remote",
+        ),
+        ("Patrick De Haan said about 6,000 stations ran dry.", "about 6,000 stations ran dry"),
+    ],
+)
+def test_when_or_where_it_was_said_may_stand_before_the_clause(text: str, content: str):
+    assert said(text) == [("Patrick De Haan", "reported", content)]
+
+
+def test_a_setting_without_a_clause_is_no_statement():
+    assert extract_statements("Patrick De Haan said in a statement posted on Facebook.") == []
