@@ -31,7 +31,10 @@ from index.speakers import (
 )
 from index.speech import AUX, INVERTABLE, SPEECH_VERBS, Found, Statement, trim, word_set
 
-NEEDS_THAT = word_set("announced predicted recalled declared asked asks continued reported")
+DISCLOSING = word_set("alleged alleges revealed conceded testified complained complains")
+NEEDS_THAT = (
+    word_set("announced predicted recalled declared asked asks continued reported") | DISCLOSING
+)
 SPEECH_AFTER = re.compile(rf"\b{AUX}(?P<verb>{SPEECH_VERBS})\b")
 CONJUNCTIONS = word_set("and but so yet still meanwhile however now then also")
 INTRO_STARTS = (
@@ -53,6 +56,13 @@ SETTING_FIRST = re.compile(
     r"autumn|winter)\s+|"
     r"in\s+an?\s+(?:[A-Za-z]+\s+)?(?:statement|interview|email|tweet|post|release|letter|video|"
     r"filing)\s+|on\s+(?:Twitter|Facebook|Instagram|social media)\s+)"
+)
+# "called the trial a “sham”", "described the response as an “abject failure”": what the speaker
+# said is the words quoted, with what they are said of.
+QUOTING = word_set("called calls described describes")
+QUOTED_OBJECT = re.compile(
+    r"(?=\s+(?!(?:for|on|off|in|up|out|back|to|it|him|her|them|me|us)\b)[^.,;:“”\"]{1,60}?\s"
+    r"(?:as\s+)?(?:(?:an?|the)\s+)?[“\"])"
 )
 MODIFIER = re.compile(r"(?:which|who|whom|whose|where|when|including|such as)\b")
 TELL_OBJECT = re.compile(
@@ -160,7 +170,7 @@ def _leading_or_trailing(text: str, s_start: int, s_end: int, verb: re.Match[str
     before = text[s_start:subject_start].rstrip()
     if before.endswith(",") and rest.lstrip().startswith(","):
         content = trim(text, s_start, s_end)  # "The good news, Jha said, is …"
-    elif before.endswith(",") and _trailing(before, rest):
+    elif before.endswith(",") and verb_text not in QUOTING and _trailing(before, rest):
         content = trim(text, s_start, s_start + len(before) - 1)
     elif PARTIAL_QUOTE_END.search(before) and _trailing(before, rest):
         content = trim(text, s_start, s_start + len(before))  # `… “a sham,” she said.`
@@ -169,9 +179,13 @@ def _leading_or_trailing(text: str, s_start: int, s_end: int, verb: re.Match[str
         setting = None
         if verb_text in NEEDS_THAT and not (that and re.match(r"\s*that\b", rest)):
             return None
-        if that:
+        if verb_text in QUOTING:
+            that = QUOTED_OBJECT.match(rest)  # the object and the words quoted are what was said
+            if not that:
+                return None  # "called for talks", "described files that were deleted"
+        elif that:
             after += that.end()
-        elif verb_text in ("told", "tells"):
+        elif verb_text in ("told", "tells", "informed"):
             tell = TELL_OBJECT.match(rest)
             if not tell:
                 return None
@@ -240,6 +254,11 @@ def _conjoined(text: str, first: Found, s_end: int, used: list[tuple[int, int]])
     match = CONJOINED.search(text, first.start, first.end)
     if not match:
         return []
+    verb = match.group("verb")
+    if verb in QUOTING and not QUOTED_OBJECT.match(" " + text[match.end() : s_end]):
+        return []  # "… and called for background checks"
+    if verb in DISCLOSING and not match.group().rstrip().endswith("that"):
+        return []  # "… and revealed that …", never "… and revealed plans"
     content = trim(text, match.end(), s_end)
     if content[1] - content[0] < 8:
         return []

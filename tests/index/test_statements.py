@@ -654,3 +654,55 @@ def test_when_or_where_it_was_said_may_stand_before_the_clause(text: str, conten
 
 def test_a_setting_without_a_clause_is_no_statement():
     assert extract_statements("Patrick De Haan said in a statement posted on Facebook.") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "verb", "content"),
+    [
+        (
+            "Ann Lee called the trial a “sham” on Friday.",
+            "called",
+            "the trial a “sham” on Friday",
+        ),
+        (
+            "Ann Lee described the response as an “abject failure.”",
+            "described",
+            "the response as an “abject failure.”",
+        ),
+        (
+            "Ann Lee has complained that there are no appointment slots.",
+            "complained",
+            "there are no appointment slots",
+        ),
+        (
+            "Ann Lee informed the committee that she would resign.",
+            "informed",
+            "she would resign",
+        ),
+        ("Ann Lee testified that the door was locked.", "testified", "the door was locked"),
+    ],
+)
+def test_called_described_complained_informed_testified(text: str, verb: str, content: str):
+    statement = only(text)
+    assert (statement.speaker, statement.verb) == ("Ann Lee", verb)
+    assert text[statement.content_start : statement.content_end] == content
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ann Lee called for talks on the “new deal.”",
+        "Ann Lee described files that were deleted.",
+        "Ann Lee testified about her search for her daughter that afternoon.",
+        "Ann Lee revealed what she believes are the ten best stocks.",
+    ],
+)
+def test_a_call_for_or_a_described_thing_is_no_statement(text: str):
+    assert extract_statements(text) == []
+
+
+def test_a_second_verb_calling_for_something_is_no_second_statement():
+    text = "Ann Lee said the window was open and called for background checks."
+    assert said(text) == [
+        ("Ann Lee", "reported", "the window was open and called for background checks")
+    ]
