@@ -64,6 +64,11 @@ QUOTED_OBJECT = re.compile(
     r"(?=\s+(?!(?:for|on|off|in|up|out|back|to|it|him|her|them|me|us)\b)[^.,;:“”\"]{1,60}?\s"
     r"(?:as\s+)?(?:(?:an?|the)\s+)?[“\"])"
 )
+# A main clause's verb after "…, according to X,": the sentence is what X said.
+PREDICATE = (
+    r"is|are|was|were|has|have|had|will|would|could|can|should|may|might|must|finds|found|"
+    r"shows|showed|remains|remained|includes|included"
+)
 MODIFIER = re.compile(r"(?:which|who|whom|whose|where|when|including|such as)\b")
 TELL_OBJECT = re.compile(
     rf"\s*(?:{NAME_RUN.pattern}|reporters|journalists|lawmakers|"
@@ -320,7 +325,12 @@ def _according(text: str, s_start: int, s_end: int, used: list[tuple[int, int]])
     sentence = text[s_start:s_end]
     leading = re.match(r"[Aa]ccording to\s+(?P<subj>[^,]+),\s*", sentence)
     trailing = re.search(r",[”\"’]?\s*according to\s+(?P<subj>[^,]+?)(?:,[^,“”\"]*)?\W*$", sentence)
-    match = leading or trailing
+    middle = re.search(r"^[^,“”\"]{8,},\s*according to\s+(?P<subj>[^,]+),\s*(?=\w)", sentence)
+    if middle and re.match(rf"(?:and\s+)?{AUX}(?:{PREDICATE})\b", sentence[middle.end() :]):
+        leading = trailing = None  # "The problem, according to the bank, is that …"
+    elif leading or trailing:
+        middle = None
+    match = leading or trailing or middle
     if not match or _inside(s_start + match.start(), used):
         return []
     issued = ISSUED_BY.fullmatch(match.group("subj"))
@@ -328,11 +338,12 @@ def _according(text: str, s_start: int, s_end: int, used: list[tuple[int, int]])
     if not is_subject(source):
         return []
     closing = 2 if sentence[match.start() + 1] in '”"’' else 0  # keep `,”` of a quoted phrase
-    content = (
-        trim(text, s_start + match.end(), s_end)
-        if leading
-        else trim(text, s_start, s_start + match.start() + closing)
-    )
+    if middle and not (leading or trailing):
+        content = trim(text, s_start, s_end)
+    elif leading:
+        content = trim(text, s_start + match.end(), s_end)
+    else:
+        content = trim(text, s_start, s_start + match.start() + closing)
     used.append((s_start + match.start(), s_start + match.end()))
     return [
         Found(

@@ -706,3 +706,14 @@ def test_a_second_verb_calling_for_something_is_no_second_statement():
     assert said(text) == [
         ("Ann Lee", "reported", "the window was open and called for background checks")
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The problem, according to Ann Lee, is that inflation will take a long time to fall.",
+        "Prices rose, according to Ann Lee, and will keep rising for a year.",
+    ],
+)
+def test_according_to_inside_the_sentence_makes_it_all_the_statement(text: str):
+    assert said(text) == [("Ann Lee", "reported", text.rstrip("."))]
