@@ -211,6 +211,8 @@ def parse_subject(phrase: str) -> tuple[str, str, str] | None:
         return None
     text = " ".join(words)
     lowered = text.lower()
+    if re.fullmatch(r"[DRI]-[A-Z][\w.]*", text):
+        return None  # "Nancy Pelosi, D-Calif.,": a party and a state
     if len(words) == 1 and lowered in PRONOUNS | {"it"}:
         return "pronoun", lowered, ""
     described = _described(words, text)

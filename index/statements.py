@@ -15,7 +15,7 @@ and resolved in `index.resolver`.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from index.chunking import split_sentences
 from index.quotes import direct_quotes, find_quotes
@@ -157,16 +157,16 @@ def _leading_or_trailing(text: str, s_start: int, s_end: int, verb: re.Match[str
                 *trim(text, s_start, s_start + len(prefix) - 1),
                 (s_start + len(prefix) - 1, subject_at + len(inverted.group("subj"))),
             )
-    appositive = re.match(r"^(?P<head>.*?)(?P<subj>[^,;]+),[^,;]+,$", prefix)
     clause = last_clause(prefix)
     subject_end = s_start + len(prefix)
-    if (
-        (not is_subject(clause) or prefix.endswith(","))
-        and appositive
-        and is_subject(last_clause(appositive.group("head") + appositive.group("subj")))
-    ):
-        clause = last_clause(appositive.group("head") + appositive.group("subj"))
-        subject_end = s_start + appositive.end("subj")
+    if not is_subject(clause) or prefix.endswith(","):
+        for count, appositive in _appositives(prefix):  # "X, head of Y, a Z, said"
+            if count > 1 and is_subject(clause) and not _place(prefix, clause):
+                break
+            if is_subject(last_clause(appositive.group("head") + appositive.group("subj"))):
+                clause = last_clause(appositive.group("head") + appositive.group("subj"))
+                subject_end = s_start + appositive.end("subj")
+                break
     if not is_subject(clause) or not clause:
         return None
     subject_start = subject_end - len(clause)
@@ -226,6 +226,24 @@ def _leading_or_trailing(text: str, s_start: int, s_end: int, verb: re.Match[str
         *content,
         (subject_start, s_start + verb.end()),
     )
+
+
+def _place(prefix: str, clause: str) -> bool:
+    """Whether `clause` ends a place name: "… in Billings, Montana," "in Jeddah, Saudi Arabia,"."""
+    head = prefix[: prefix.rstrip(", ").rfind(clause.strip(", "))].rstrip(", ")
+    return (
+        re.search(r"\b(?:in|of|from|near|at)\s+[A-Z][\w.-]*(?:\s+[A-Z][\w.-]*)*$", head) is not None
+    )
+
+
+def _appositives(prefix: str) -> Iterator[tuple[int, re.Match[str]]]:
+    """A subject, then one to three comma-closed descriptions of it, nearest the verb first."""
+    for count in (1, 2, 3):
+        match = re.match(
+            rf"^(?P<head>.*)(?P<subj>(?<=^)[^,;]+|(?<=,)[^,;]+),(?:[^,;]+,){{{count}}}$", prefix
+        )
+        if match:
+            yield count, match
 
 
 def _trailing(before: str, rest: str) -> bool:

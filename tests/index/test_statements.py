@@ -717,3 +717,16 @@ def test_a_second_verb_calling_for_something_is_no_second_statement():
 )
 def test_according_to_inside_the_sentence_makes_it_all_the_statement(text: str):
     assert said(text) == [("Ann Lee", "reported", text.rstrip("."))]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Casey Murray, president of the pilots association, the union for 9,000 pilots, said work "
+        "has turned into a “flightmare.”",
+        "Cory Mottice, a meteorologist in Billings, Montana, said rain may lessen flooding.",
+        "Casey Murray, who wrote to Rep. Nancy Pelosi, D-Calif., said work has turned bad.",
+    ],
+)
+def test_the_speaker_comes_before_all_the_descriptions_between_commas(text: str):
+    assert [s.speaker for s in extract_statements(text)] == [text.split(",")[0]]
