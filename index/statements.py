@@ -7,9 +7,9 @@ resolved to the article's fullest form of the name: a surname to the full name e
 a pronoun to the previous sentence's subject or the last speaker, "the secretary" to the last
 person given that title. Offsets point into the article's text, as the index's chunks do.
 
-This module finds reported speech (`X said that …`, `according to X`, `…, adding …`) and puts
-the pieces together; direct quotes are found in `index.quotes`, speakers named in `index.speakers`
-and resolved in `index.resolver`.
+This module finds reported speech (`X said that …`, `…, adding …`) and puts the pieces
+together; direct quotes are found in `index.quotes`, `according to X` in `index.according`,
+speakers named in `index.speakers` and resolved in `index.resolver`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
+from index.according import ACCORDING, according_to
 from index.chunking import split_sentences
 from index.quotes import direct_quotes, find_quotes
 from index.resolver import Resolver
@@ -64,11 +65,6 @@ QUOTED_OBJECT = re.compile(
     r"(?=\s+(?!(?:for|on|off|in|up|out|back|to|it|him|her|them|me|us)\b)[^.,;:“”\"]{1,60}?\s"
     r"(?:as\s+)?(?:(?:an?|the)\s+)?[“\"])"
 )
-# A main clause's verb after "…, according to X,": the sentence is what X said.
-PREDICATE = (
-    r"is|are|was|were|has|have|had|will|would|could|can|should|may|might|must|finds|found|"
-    r"shows|showed|remains|remained|includes|included"
-)
 MODIFIER = re.compile(r"(?:which|who|whom|whose|where|when|including|such as)\b")
 TELL_OBJECT = re.compile(
     rf"\s*(?:{NAME_RUN.pattern}|reporters|journalists|lawmakers|"
@@ -81,16 +77,6 @@ CLAUSE = re.compile(
 )
 THAT = re.compile(r"^[^,;“”\"]{0,80}?\bthat\s+")
 CONJOINED = re.compile(rf",?\s+(?:and|but)\s+{AUX}(?P<verb>{SPEECH_VERBS})\b\s*(?:that\s+)?")
-ACCORDING = re.compile(r"\b[Aa]ccording to\s+")
-# "according to court documents filed in …": the source ends where its description starts
-SOURCE_CUT = re.compile(
-    r"\s+(?:filed|issued|obtained|seen|reviewed|released|published|shared|made|posted|sent|"
-    r"provided|cited|which|that|who|from\s+(?:last|this|earlier))\b"
-)
-ISSUED_BY = re.compile(
-    r"(?:(?:a|an|the)\s+)?(?:\w+\s+)?(?:statement|report|letter|release)\s+(?:issued|released|"
-    r"posted|put out|sent)\s+by\s+(?P<by>.+)"
-)
 PARTICIPLE = re.compile(
     r",\s+(?P<verb>saying|adding|arguing|noting|insisting|warning|explaining|claiming|stressing)"
     r"\s+(?:that\s+)?|,?\s+(?:but|and)\s+(?:also\s+)?(?P<said>said|says)\s+(?:that\s+)?"
@@ -125,7 +111,7 @@ def _reported(
         if ACCORDING.search(sentence):
             found += [
                 f
-                for f in _according(text, s_start, s_end, used)
+                for f in according_to(text, s_start, s_end, used)
                 if not _inside_any(quoted, f.start, f.end)
             ]
         for verb in SPEECH_AFTER.finditer(sentence):
@@ -337,42 +323,6 @@ def _participles(
                     )
                 )
     return extra
-
-
-def _according(text: str, s_start: int, s_end: int, used: list[tuple[int, int]]) -> list[Found]:
-    sentence = text[s_start:s_end]
-    leading = re.match(r"[Aa]ccording to\s+(?P<subj>[^,]+),\s*", sentence)
-    trailing = re.search(r",[”\"’]?\s*according to\s+(?P<subj>[^,]+?)(?:,[^,“”\"]*)?\W*$", sentence)
-    middle = re.search(r"^[^,“”\"]{8,},\s*according to\s+(?P<subj>[^,]+),\s*(?=\w)", sentence)
-    if middle and re.match(rf"(?:and\s+)?{AUX}(?:{PREDICATE})\b", sentence[middle.end() :]):
-        leading = trailing = None  # "The problem, according to the bank, is that …"
-    elif leading or trailing:
-        middle = None
-    match = leading or trailing or middle
-    if not match or _inside(s_start + match.start(), used):
-        return []
-    issued = ISSUED_BY.fullmatch(match.group("subj"))
-    source = SOURCE_CUT.split(issued.group("by") if issued else match.group("subj"))[0]
-    if not is_subject(source):
-        return []
-    closing = 2 if sentence[match.start() + 1] in '”"’' else 0  # keep `,”` of a quoted phrase
-    if middle and not (leading or trailing):
-        content = trim(text, s_start, s_end)
-    elif leading:
-        content = trim(text, s_start + match.end(), s_end)
-    else:
-        content = trim(text, s_start, s_start + match.start() + closing)
-    used.append((s_start + match.start(), s_start + match.end()))
-    return [
-        Found(
-            s_start + match.start("subj"),
-            source,
-            "according to",
-            "reported",
-            *content,
-            (s_start + match.start(), s_start + match.end()),
-        )
-    ]
 
 
 def _overlap(one: tuple[int, int], other: tuple[int, int]) -> bool:
