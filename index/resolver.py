@@ -168,6 +168,7 @@ class Resolver:
                     speaker,
                     body,
                     frozenset(DOCUMENTS & set(re.findall(r"[a-z]+", attributed.lower()))),
+                    item.subject.lower(),
                 )
             )
         return statements
@@ -200,6 +201,14 @@ class Resolver:
             return (name, False) if any(w[0].isupper() for w in name.split()) else None
         if kind == "reference":
             return self._reference(item, name, speakers)
+        if kind == "anaphor":  # "the official said": the official quoted just before
+            sentence = self._sentence(item.at)
+            earlier = [
+                s
+                for s in speakers
+                if name in re.findall(r"[a-z]+", s.written) and sentence - s.sentence <= 6
+            ]
+            return (earlier[-1].speaker, earlier[-1].body) if earlier else None
         if kind == "possessive":
             person = self._antecedent(item, speakers, within_sentence=True)
             if person is None or person[1]:
@@ -331,6 +340,7 @@ class Spoken:
     speaker: str
     body: bool
     documents: frozenset[str]  # "statement", "release" … in its sentence: "the statement said"
+    written: str  # the subject as written, lower case: "a senior administration official"
 
     @property
     def named(self) -> bool:

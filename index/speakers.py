@@ -153,6 +153,10 @@ REFERENCES = word_set(
     "bank university hospital campaign group service embassy release letter memo tweet park "
     "school association panel institute foundation board society museum zoo college authority"
 )
+# A described speaker never holds a clause of its own: "who also did not support removing Cheney".
+RELATIVE = word_set("who whose which that not did does do")
+# Someone quoted before and named again only by what they are: "the official said".
+ANAPHORS = word_set("official source person analyst expert spokesperson spokesman spokeswoman")
 DOCUMENTS = word_set(
     "documents records filings affidavit indictment complaint lawsuit transcript transcripts"
 )
@@ -233,7 +237,11 @@ def parse_subject(phrase: str) -> tuple[str, str, str] | None:
     if run is None:
         return None
     described = text[: len(text) - len(run)].split()
-    if len(described) > 6 or {w.lower() for w in described} & PREPOSITIONS:
+    if (
+        len(described) > 6
+        or {w.lower() for w in described} & PREPOSITIONS
+        or set(described) & RELATIVE
+    ):
         return None
     described_title = next((w.lower() for w in reversed(described) if w.lower() in TITLES), "")
     names = [_person(part) for part in re.split(r"\s+and\s+", run)]
@@ -250,6 +258,8 @@ def _described(words: list[str], text: str) -> tuple[str, str, str] | None:
     lowered = [w.lower() for w in words]
     if len(words) == 1 and lowered[0] in REFERENCES:
         return "reference", lowered[0], ""
+    if len(words) == 1 and lowered[0] in ANAPHORS:
+        return "anaphor", lowered[0], ""  # "the official", "the source"
     if (  # "the weather service", "the state health department"
         2 <= len(words) <= 3
         and lowered[-1] in REFERENCES - word_set("statement release letter memo tweet")

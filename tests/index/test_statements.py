@@ -730,3 +730,22 @@ def test_according_to_inside_the_sentence_makes_it_all_the_statement(text: str):
 )
 def test_the_speaker_comes_before_all_the_descriptions_between_commas(text: str):
     assert [s.speaker for s in extract_statements(text)] == [text.split(",")[0]]
+
+
+def test_the_official_is_the_official_quoted_just_before():
+    text = (
+        "Forces are facing strong resistance, a senior defense official said. "
+        "The attacks will go on for weeks, the official said."
+    )
+    assert [s.speaker for s in extract_statements(text)] == [
+        "senior defense official",
+        "senior defense official",
+    ]
+
+
+def test_a_description_holding_a_clause_is_not_the_speaker():
+    text = (
+        "Rep. Ken Buck, R-Colo., who also did not support removing Cheney, told reporters "
+        "there was no vote."
+    )
+    assert said(text) == [("Ken Buck", "reported", "there was no vote")]
