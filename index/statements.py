@@ -65,6 +65,8 @@ QUOTED_OBJECT = re.compile(
     r"(?=\s+(?!(?:for|on|off|in|up|out|back|to|it|him|her|them|me|us)\b)[^.,;:“”\"]{1,60}?\s"
     r"(?:as\s+)?(?:(?:an?|the)\s+)?[“\"])"
 )
+ANTECEDENT_LEAD = re.compile(r"^\s*(?:according to|said|says|told|including|like|by)\s+")
+RELATIVE_SPEAKER = re.compile(r"(?P<subj>[^,;“”\"]+),\s*who\s*$")
 MODIFIER = re.compile(r"(?:which|who|whom|whose|where|when|including|such as)\b")
 TELL_OBJECT = re.compile(
     rf"\s*(?:{NAME_RUN.pattern}|reporters|journalists|lawmakers|"
@@ -116,8 +118,9 @@ def _reported(
             ]
         for verb in SPEECH_AFTER.finditer(sentence):
             at = s_start + verb.start("verb")
-            if _inside(at, quotes) or _inside(at, used):
-                continue
+            relative = RELATIVE_SPEAKER.search(sentence, 0, verb.start())
+            if _inside(at, quotes) or (_inside(at, used) and not relative):
+                continue  # "…, according to X, who added that …" is X's second statement
             statement = _leading_or_trailing(text, s_start, s_end, verb)
             if statement is None or _inside_any(quoted, statement.start, statement.end):
                 continue  # "“…,” Putin said, reported Reuters."
@@ -153,12 +156,24 @@ def _leading_or_trailing(text: str, s_start: int, s_end: int, verb: re.Match[str
                 clause = last_clause(appositive.group("head") + appositive.group("subj"))
                 subject_end = s_start + appositive.end("subj")
                 break
+    relative = RELATIVE_SPEAKER.search(prefix) if clause == "who" else None
+    if relative:  # "…, according to Stoltenberg, who added that …"
+        plain = verb.group("verb") in word_set("said says added adds told tells")
+        clause_follows = CLAUSE.search(rest.split(",")[0]) is not None
+        if not re.match(r"\s*that\b", rest) and not (plain and clause_follows):
+            return None  # "the former President, who maintained …", "X, who wrote the law, said"
+        clause = last_clause(ANTECEDENT_LEAD.sub("", relative.group("subj")))
+        subject_end = s_start + relative.end("subj")
+        if _place(prefix[: relative.end("subj")] + ",", clause):
+            return None  # "… at a hospital in Kansas City, Missouri, who said …"
     if not is_subject(clause) or not clause:
         return None
     subject_start = subject_end - len(clause)
     verb_text = verb.group("verb")
     after = s_start + verb.end()
     before = text[s_start:subject_start].rstrip()
+    if relative:
+        before = ""  # what follows the verb is the statement
     if before.endswith(",") and rest.lstrip().startswith(","):
         content = trim(text, s_start, s_end)  # "The good news, Jha said, is …"
     elif before.endswith(",") and verb_text not in QUOTING and _trailing(before, rest):

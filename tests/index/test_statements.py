@@ -749,3 +749,34 @@ def test_a_description_holding_a_clause_is_not_the_speaker():
         "there was no vote."
     )
     assert said(text) == [("Ken Buck", "reported", "there was no vote")]
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker", "content"),
+    [
+        (
+            "The talks were hard, according to Jens Stoltenberg, who added that differences "
+            "will not be easy to bridge.",
+            "Jens Stoltenberg",
+            "differences will not be easy to bridge",
+        ),
+        (
+            "The water is still rising, said Cam Sholly, who added that more rain was forecast.",
+            "Cam Sholly",
+            "more rain was forecast",
+        ),
+    ],
+)
+def test_who_added_is_the_speaker_named_before_it(text: str, speaker: str, content: str):
+    assert said(text)[-1] == (speaker, "reported", content)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The former president, who maintained close ties to the lobby, spoke at the event.",
+        "Jay Portnoy, an allergist in Kansas City, Missouri, who said the risk was low, left.",
+    ],
+)
+def test_who_with_no_statement_or_after_a_place_is_no_speaker(text: str):
+    assert extract_statements(text) == []
