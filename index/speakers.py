@@ -142,7 +142,7 @@ FAMILIAR = re.compile(
 # Who speak as a group, unnamed, in news reports: "officials said", "health experts told CNN".
 SPEAKING_GROUPS = word_set(
     "officials authorities experts analysts investigators prosecutors police researchers "
-    "scientists doctors witnesses lawmakers critics sources"
+    "scientists doctors witnesses lawmakers critics sources organizers economists strategists"
 )
 # Professions that speak as a body and are named as such ("prosecutors said").
 BODIES = word_set("prosecutors police investigators")
