@@ -562,6 +562,16 @@ def test_state_is_a_speech_verb_only_before_what_is_stated():
             "senior administration official",
             "The talks will go on",
         ),
+        (
+            "A deep recession is likely, Deutsche Bank economists wrote.",
+            "Deutsche Bank economists",
+            "A deep recession is likely",
+        ),
+        (
+            "The lineup will be announced by June, organizers said.",
+            "organizers",
+            "The lineup will be announced by June",
+        ),
     ],
 )
 def test_an_unnamed_group_or_official_speaks_as_described(text: str, speaker: str, content: str):
