@@ -57,6 +57,14 @@ def _demonym(name: str) -> str:
     return f"{DEMONYMS[owner]} {body}" if body and owner in DEMONYMS else name
 
 
+OTHER_GENDER = {
+    "he": ("she", "her"),
+    "his": ("she", "her"),
+    "she": ("he", "his"),
+    "her": ("he", "his"),
+}
+
+
 def _headed(name: str, head: str) -> bool:
     """Whether `head` names what `name` is: "Yellowstone National Park", "Department of Health"."""
     words = name.split()
@@ -306,8 +314,13 @@ class Resolver:
     ) -> tuple[str, bool] | None:
         """The same or previous sentence's speaker or subject, else the last person named."""
         sentence = self._sentence(item.at)
-        person = item.subject.lower().split()[-1] in ("he", "she", "his", "her")
-        speakers = [s for s in speakers if not (person and s.body)]
+        pronoun = item.subject.lower().split()[-1]
+        person = pronoun in ("he", "she", "his", "her")
+        other = OTHER_GENDER.get(pronoun, ())  # "she" never points to someone called "he"
+        called = {
+            s.speaker for s in speakers if s.written.split()[-1:] and s.written.split()[-1] in other
+        }
+        speakers = [s for s in speakers if not (person and s.body) and s.speaker not in called]
         if within_sentence:  # "… sent by Gov. Ron DeSantis to Martha's Vineyard, his office said"
             named = [(p, n, t) for p, n, t in self.people if self.starts[sentence] <= p < item.at]
             named = [entry for entry in named if entry[2]] or named
@@ -322,11 +335,15 @@ class Resolver:
             if parsed and parsed[0] == "name":
                 full = self.full_name(parsed[1], lead.start("subj"))
                 body = lead.group("subj").startswith("The ") and full not in self.names
-                if not (person and body):
+                if not (person and body) and full not in called:
                     return full, False
         if speakers and sentence - speakers[-1].sentence <= 4:
             return speakers[-1].speaker, speakers[-1].body
-        earlier = [(p, n) for p, n, _ in self.people if p < self.starts[sentence]]
+        earlier = [
+            (p, n)
+            for p, n, _ in self.people
+            if p < self.starts[sentence] and self.full_name(n, p) not in called
+        ]
         if item.subject.lower() != "they" and earlier:
             return self.full_name(earlier[-1][1], earlier[-1][0]), False
         return None

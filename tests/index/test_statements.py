@@ -790,3 +790,11 @@ def test_who_added_is_the_speaker_named_before_it(text: str, speaker: str, conte
 )
 def test_who_with_no_statement_or_after_a_place_is_no_speaker(text: str):
     assert extract_statements(text) == []
+
+
+def test_she_never_points_to_someone_the_article_calls_he():
+    text = (
+        "Donald Trump met Liz Cheney on Sunday. “We will win,” he said. "
+        "“This is about our duty,” she said."
+    )
+    assert [s.speaker for s in extract_statements(text)] == ["Donald Trump", "Liz Cheney"]
