@@ -289,14 +289,14 @@ def _described(words: list[str], text: str) -> tuple[str, str, str] | None:
     group = lowered[-1] in (GROUPS | BODIES) - QUANTIFIERS - word_set("others")
     if group and qualified and all(w[0].isupper() for w in words[:-1]):
         return "group", " ".join(words[:-1] + lowered[-1:]), ""  # "French authorities"
-    speaking = lowered[-1] in SPEAKING_GROUPS or (lowered[-1] == "official" and len(words) > 1)
+    speaking = lowered[-1] in SPEAKING_GROUPS
     if speaking and len(words) <= 4 and all(_modifier(w) for w in words[:-1]):
         return "group", " ".join(words[:-1] + lowered[-1:]), ""  # "city officials said"
     return None
 
 
 def _modifier(word: str) -> bool:
-    """A word that may qualify a group: "health" officials, "senior administration" official."""
+    """A word that may qualify a group: "health" officials, "senior administration" officials."""
     lowered = word.lower()
     if word[0].isupper():
         return lowered not in OPENERS
