@@ -65,6 +65,11 @@ QUOTED_OBJECT = re.compile(
     r"(?=\s+(?!(?:for|on|off|in|up|out|back|to|it|him|her|them|me|us)\b)[^.,;:“”\"]{1,60}?\s"
     r"(?:as\s+)?(?:(?:an?|the)\s+)?[“\"])"
 )
+# When it was said, between the speaker and the verb: "The White House on Tuesday declined …".
+TIME_TAIL = re.compile(
+    r"\s+(?:(?:on|late|early)\s+[A-Z][a-z]+day(?:\s+(?:morning|afternoon|evening|night))?|"
+    r"(?:last|this|earlier this)\s+(?:week|month|year)|yesterday|today)$"
+)
 ANTECEDENT_LEAD = re.compile(r"^\s*(?:according to|said|says|told|including|like|by)\s+")
 RELATIVE_SPEAKER = re.compile(r"(?P<subj>[^,;“”\"]+),\s*who\s*$")
 MODIFIER = re.compile(r"(?:which|who|whom|whose|where|when|including|such as)\b")
@@ -148,6 +153,10 @@ def _leading_or_trailing(text: str, s_start: int, s_end: int, verb: re.Match[str
             )
     clause = last_clause(prefix)
     subject_end = s_start + len(prefix)
+    when = TIME_TAIL.search(clause)
+    if when and not is_subject(clause) and is_subject(clause[: when.start()]):
+        clause = clause[: when.start()]  # "The White House on Tuesday declined to …"
+        subject_end -= len(when.group())
     if not is_subject(clause) or prefix.endswith(","):
         for count, appositive in _appositives(prefix):  # "X, head of Y, a Z, said"
             if count > 1 and is_subject(clause) and not _place(prefix, clause):
@@ -216,7 +225,9 @@ def _leading_or_trailing(text: str, s_start: int, s_end: int, verb: re.Match[str
             return None
         participle = PARTICIPLE.search(text, *content)
         clause_end = participle.start() if participle else content[1]
-        plain = not that and verb_text not in SAY
+        plain = (
+            not that and verb_text not in SAY and not verb_text.startswith(("declined", "refused"))
+        )
         if (plain or setting) and not CLAUSE.search(text, content[0], clause_end):
             return None  # "criticized the company in a letter": an object, not a clause
     return Found(

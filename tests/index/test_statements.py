@@ -794,3 +794,18 @@ def test_she_never_points_to_someone_the_article_calls_he():
         "“This is about our duty,” she said."
     )
     assert [s.speaker for s in extract_statements(text)] == ["Donald Trump", "Liz Cheney"]
+
+
+@pytest.mark.parametrize(
+    ("text", "content"),
+    [
+        ("Ann Lee on Friday said the city would appeal.", "the city would appeal"),
+        ("Ann Lee last week said the city would appeal.", "the city would appeal"),
+        (
+            "Ann Lee on Tuesday declined to answer questions on the search.",
+            "questions on the search",
+        ),
+    ],
+)
+def test_when_it_was_said_may_stand_between_the_speaker_and_the_verb(text: str, content: str):
+    assert said(text) == [("Ann Lee", "reported", content)]
