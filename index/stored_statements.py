@@ -20,7 +20,9 @@ from index.speech import Statement
 from index.statements import extract_statements
 
 # Raise when the extraction rules change, so `index update` finds statements again.
-RULES_VERSION = 3  # 2: keys without doubled letters; 3: titles, departments, first person
+# 2: keys without doubled letters; 3: titles, departments, first person; 4: groups, bodies named
+# by description, when and where it was said, called/described, who added, according to inside
+RULES_VERSION = 4
 
 TABLE = """
 CREATE TABLE statements (
