@@ -68,7 +68,7 @@ def report_text(report: AbstentionReport) -> str:
     lines = [f"Unanswerable questions: abstained {report.rate:.3f}   (target >= 0.90)"]
     for kind, (abstained, asked) in report.by_kind.items():
         rate = abstained / asked if asked else 0.0
-        lines.append(f"  {kind:<20} {abstained:>4}/{asked:<4} {rate:5.2f}")
+        lines.append(f"  {kind:<20} {abstained:>4}/{asked:<4} {rate:6.3f}")
     reasons = ", ".join(f"{name} {count}" for name, count in report.abstain_reasons.items())
     lines.append(f"Reasons: {reasons or '—'}")
     lines.append(f"Median ask latency: {report.median_latency_ms:.1f} ms")

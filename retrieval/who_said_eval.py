@@ -226,7 +226,7 @@ def report_text(report: WhoSaidReport, show_failures: int = 0) -> str:
         for figure in figures:
             target = f"target {figure.target}" if figure.target else ""
             lines.append(
-                f"  {figure.label:<62} {figure.passed:>4}/{figure.total:<4} {figure.rate:5.2f}"
+                f"  {figure.label:<62} {figure.passed:>4}/{figure.total:<4} {figure.rate:6.3f}"
                 f"   {target}".rstrip()
             )
     if report.articles_missing:
