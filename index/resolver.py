@@ -122,7 +122,7 @@ class Resolver:
         if " and " in name:
             return " and ".join(self.full_name(part, at) for part in name.split(" and "))
         if name.isupper():
-            expanded = re.search(rf"({NAME_RUN.pattern})\s+\({re.escape(name)}\)", self.text)
+            expanded = self._spelled_out(name)
             run = final_run(expanded.group(1)) if expanded else None
             if run and "".join(w[0] for w in run.split() if w[0].isupper()).startswith(name[0]):
                 return run  # "World Health Organization (WHO)", not "Washington (CNN)"
@@ -140,6 +140,18 @@ class Resolver:
         fullest = [(p, n) for p, n in endings if len(n) == longest]
         earlier = [n for p, n in fullest if p < at]
         return earlier[-1] if earlier else fullest[0][1]
+
+    def _spelled_out(self, initials: str) -> re.Match[str] | None:
+        """The name written before "(WHO)", looked for only where "(WHO)" stands."""
+        pattern = re.compile(rf"({NAME_RUN.pattern})\s+\({re.escape(initials)}\)$")
+        at = self.text.find(f"({initials})")
+        while at >= 0:
+            end = at + len(initials) + 2
+            expanded = pattern.search(self.text, max(0, at - 200), end)
+            if expanded:
+                return expanded
+            at = self.text.find(f"({initials})", end)
+        return None
 
     def resolve(self, found: list[Found]) -> list[Statement]:
         statements: list[Statement] = []
