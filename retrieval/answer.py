@@ -171,19 +171,13 @@ def compose_answer(
     an outcome is answered from the latest report of it on or before that day.
     """
     tuning = tuning or AnswerTuning()
-    quoted = _spans_by_article(exclude or set())
-    candidates = [
-        c
-        for c in _score_sentences(query, passages, lexical, tuning, as_of)
-        if not _quoted(c, quoted)
-    ]
-    statements = [c for c in candidates if is_answer_sentence(c.quote)]
-    focus = Focus.of(query, lexical)
     if after_archive(query, summary, as_of):
         return abstain(query, summary, "after_archive")
+    statements = _answer_sentences(query, passages, lexical, tuning, as_of, exclude or set())
+    focus = Focus.of(query, lexical)
     if not statements:
         return abstain(query, summary, "no_focus_match", closest_headlines(focus, passages))
-    chosen = _select(statements, tuning)  # a question in an article ("What next?") answers nothing
+    chosen = _select(statements, tuning)
     evidence = _evidence(query, focus, statements, chosen[0], passages)
     if tuning.check_answerability and not model().answers(evidence):
         reason = "no_focus_match" if evidence.focus_in_passages < 0.5 else "weak_evidence"
@@ -218,6 +212,24 @@ def _citation(n: int, candidate: _Candidate, phrased: Phrased) -> Citation:
         end=candidate.end,
         score=round(candidate.score, 4),
     )
+
+
+def _answer_sentences(
+    query: str,
+    passages: list[Passage],
+    lexical: LexicalIndex,
+    tuning: AnswerTuning,
+    as_of: date | None,
+    exclude: set[tuple[str, int, int]],
+) -> list[_Candidate]:
+    """The passages' sentences best first, leaving out those quoted already and those that state
+    nothing (a question in an article, "What next?", page furniture)."""
+    quoted = _spans_by_article(exclude)
+    return [
+        c
+        for c in _score_sentences(query, passages, lexical, tuning, as_of)
+        if not _quoted(c, quoted) and is_answer_sentence(c.quote)
+    ]
 
 
 def _spans_by_article(spans: set[tuple[str, int, int]]) -> dict[str, list[tuple[int, int]]]:
@@ -265,8 +277,7 @@ def answer_evidence(
     """The evidence the answerability check weighs for `query` (None when no sentence is a
     candidate): what `bench/fit_answerability.py` fits the model on."""
     tuning = tuning or AnswerTuning()
-    candidates = _score_sentences(query, passages, lexical, tuning, as_of)
-    statements = [c for c in candidates if is_answer_sentence(c.quote)]
+    statements = _answer_sentences(query, passages, lexical, tuning, as_of, set())
     if not statements:
         return None
     chosen = _select(statements, tuning)[0]
