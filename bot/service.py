@@ -25,7 +25,7 @@ from retrieval.answer import AnswerTuning, compose_answer, no_match_text
 from retrieval.conversation import Conversation, SessionStore, Turn
 from retrieval.schema import Answer
 from retrieval.search import DenseHits, Passage, Retriever, SearchFilters
-from retrieval.speech_questions import speech_question
+from retrieval.speech_questions import SpeechQuestion, speech_question
 from retrieval.statement_answers import answer_speech, noting_no_statement, with_speakers
 
 logger = logging.getLogger(__name__)
@@ -169,25 +169,44 @@ class NewsdeskService:
             answer = Answer(no_match_text(filters, state.summary), abstained=True, query=query)
         else:
             speech = asked and answer_speech(
-                asked, passages, state.reader, query_vector, filters, as_of, exclude
-            )
-            answer = speech or compose_answer(
-                query,
+                asked,
                 passages,
-                state.reader.lexical,
-                state.summary,
-                self.answer_tuning,
-                exclude=exclude,
-                as_of=as_of,
+                state.reader,
+                query_vector,
+                state.retriever.chunk_filter(filters),
+                as_of,
+                exclude,
             )
-            if asked is not None and speech is None:
-                answer = noting_no_statement(asked, answer, state.reader.lexical, state.summary)
-            answer = with_speakers(answer, state.reader)
+            answer = speech or self._ordinary_answer(query, passages, state, exclude, as_of, asked)
         answer = replace(
             answer, query=question, rewritten_query=rewritten, session_id=conversation.id
         )
         conversation.add(Turn(question, query, k, filters, as_of, answer, shown=len(passages)))
         return answer
+
+    def _ordinary_answer(
+        self,
+        query: str,
+        passages: list[Passage],
+        state: _Loaded,
+        exclude: set[tuple[str, int, int]],
+        as_of: date,
+        asked: SpeechQuestion | None,
+    ) -> Answer:
+        """The answer from the passages' best sentences, each citation marked with its speaker
+        when it quotes an attributed statement (statement answers come marked)."""
+        answer = compose_answer(
+            query,
+            passages,
+            state.reader.lexical,
+            state.summary,
+            self.answer_tuning,
+            exclude=exclude,
+            as_of=as_of,
+        )
+        if asked is not None:
+            answer = noting_no_statement(asked, answer, state.reader.lexical, state.summary)
+        return with_speakers(answer, state.reader)
 
     def more(self, session_id: str) -> Answer:
         """The next passages for the session's last question."""

@@ -99,6 +99,17 @@ class Retriever:
             mask &= (self._day_of_row >= 0) & (self._day_of_row <= filters.until.toordinal())
         return mask
 
+    def chunk_filter(self, filters: SearchFilters) -> Callable[[int], bool]:
+        """Whether a chunk (by id) passes `filters`: the test searches apply, for callers that
+        find chunks another way (the statements of a speaker)."""
+        mask = self.allowed_rows(filters)
+        if mask is None:
+            return lambda _chunk_id: True
+        return lambda chunk_id: bool(mask[self._row_of(chunk_id)])
+
+    def _row_of(self, chunk_id: int) -> int:
+        return int(self._rows_by_id[np.searchsorted(self._sorted_ids, chunk_id)])
+
     def matches_any(self, filters: SearchFilters) -> bool:
         """Whether any passage passes `filters` (when none does, say so rather than abstain)."""
         mask = self.allowed_rows(filters)

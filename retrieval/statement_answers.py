@@ -23,13 +23,13 @@ import numpy as np
 
 from index.lexical import LexicalIndex, tokenize
 from index.speech import word_set
-from index.store import ArticleRecord, IndexReader, IndexSummary
+from index.store import IndexReader, IndexSummary
 from index.stored_statements import StoredStatement, initials, speaker_key
 from retrieval.answer import abstention_held, closest_text
 from retrieval.answerability import Focus
 from retrieval.dates import human_date
 from retrieval.schema import Answer, Citation
-from retrieval.search import Passage, SearchFilters
+from retrieval.search import Passage
 from retrieval.speech_questions import SpeechQuestion
 
 PRONOUNS = word_set("he she they it i we you him her them")
@@ -80,16 +80,19 @@ def answer_speech(
     passages: Sequence[Passage],
     reader: IndexReader,
     query_vector: np.ndarray | None,
-    filters: SearchFilters,
+    allowed: Callable[[int], bool],
     as_of: date | None,
     exclude: set[tuple[str, int, int]],
 ) -> Answer | None:
-    """The statement answer to a speech question, or None when there is none to give."""
+    """The statement answer to a speech question, or None when there is none to give.
+
+    `allowed` says whether a chunk passes the question's filters (`Retriever.chunk_filter`).
+    """
     if asked.kind == "who_said":
         return who_said_answer(asked, passages, reader)
     if query_vector is None or asked.speaker is None:
         return None
-    return said_answer(asked, query_vector, reader, filters, as_of, exclude)
+    return said_answer(asked, query_vector, reader, allowed, as_of, exclude)
 
 
 def noting_no_statement(
@@ -141,7 +144,7 @@ def said_answer(
     asked: SpeechQuestion,
     query_vector: np.ndarray,
     reader: IndexReader,
-    filters: SearchFilters,
+    allowed: Callable[[int], bool],
     as_of: date | None,
     exclude: set[tuple[str, int, int]] | None = None,
     tuning: StatementTuning | None = None,
@@ -153,7 +156,7 @@ def said_answer(
     statements = [
         s
         for s in _by_person(asked.speaker, reader)
-        if not _excluded(s, exclude or set()) and _passes(reader.article(s.article_id), filters)
+        if not _excluded(s, exclude or set()) and allowed(s.chunk_id)
     ]
     if not statements:
         return None
@@ -255,20 +258,6 @@ def same_person(asked: str, speaker: str) -> bool:
 def is_named(statement: StoredStatement) -> bool:
     """A statement whose speaker resolved to a name, not a pronoun left as written."""
     return statement.speaker.lower() not in PRONOUNS
-
-
-def _passes(article: ArticleRecord | None, filters: SearchFilters) -> bool:
-    """Whether the statement's article passes the question's source and date filters."""
-    if article is None:
-        return False
-    if filters.sources and (article.source or "").lower() not in {
-        source.strip().lower() for source in filters.sources
-    }:
-        return False
-    day = date.fromisoformat(article.date) if article.date else None
-    if filters.since and (day is None or day < filters.since):
-        return False
-    return not (filters.until and (day is None or day > filters.until))
 
 
 def _excluded(statement: StoredStatement, exclude: set[tuple[str, int, int]]) -> bool:

@@ -118,3 +118,13 @@ def test_a_body_asked_about_by_its_acronym_is_found_under_its_full_name(powell):
     answer = powell.ask("What did the WHO say about the Marburg outbreak?")
     assert answer.citations[0].speaker == "World Health Organization"
     assert lead(answer).startswith("World Health Organization said the Marburg outbreak")
+
+
+def test_statements_from_filtered_out_sources_are_not_quoted(powell):
+    from retrieval.search import SearchFilters
+
+    answer = powell.ask(
+        "What did Powell say about interest rates?",
+        filters=SearchFilters(sources=("Daily Ledger",)),
+    )
+    assert all(c.source == "Daily Ledger" for c in answer.citations)
