@@ -8,15 +8,12 @@ day it is asked. Every question is asked in a fresh conversation as of that day.
 
 from __future__ import annotations
 
-import statistics
-import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
-from retrieval.schema import Answer
+from retrieval.labelled_sets import Ask, ask_each, first_sentence
 
 KINDS = ("general_knowledge", "after_archive", "invented_claim")
 
@@ -39,28 +36,20 @@ def is_unanswerable_set(first_record: dict[str, Any]) -> bool:
     return first_record.get("kind") in KINDS
 
 
-def evaluate_abstention(
-    questions: Sequence[dict[str, Any]], ask: Callable[[str, date | None], Answer]
-) -> AbstentionReport:
+def evaluate_abstention(questions: Sequence[dict[str, Any]], ask: Ask) -> AbstentionReport:
     report = AbstentionReport(by_kind={kind: [0, 0] for kind in KINDS})
     reasons: Counter[str] = Counter()
-    latencies = []
-    for record in questions:
-        as_of = date.fromisoformat(record["date"]) if record.get("date") else None
-        started = time.perf_counter()
-        answer = ask(record["question"], as_of)
-        latencies.append((time.perf_counter() - started) * 1000)
+    answered, report.median_latency_ms = ask_each(questions, ask, "date")
+    for record, answer in answered:
         tally = report.by_kind.setdefault(record["kind"], [0, 0])
         tally[0] += answer.abstained
         tally[1] += 1
         if answer.abstained:
             reasons[answer.abstain_reason or "unknown"] += 1
         else:
-            lead = answer.answer.split("[1]", 1)[0].strip()
             report.answered.append({"kind": record["kind"], "question": record["question"],
-                                    "answer": lead[:200]})  # fmt: skip
+                                    "answer": first_sentence(answer.answer)[:200]})  # fmt: skip
     report.abstain_reasons = dict(reasons.most_common())
-    report.median_latency_ms = round(statistics.median(latencies), 1) if latencies else 0.0
     return report
 
 

@@ -13,15 +13,11 @@ the last word of the labelled speaker is in the answer's first sentence (the tex
 
 from __future__ import annotations
 
-import json
-import statistics
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
-from pathlib import Path
 from typing import Any, Protocol
 
+from retrieval.labelled_sets import Ask, ask_each, first_sentence
 from retrieval.schema import Answer, Citation
 
 STATEMENTS_FILE = "statements.jsonl"
@@ -65,13 +61,9 @@ def is_who_said_set(first_record: dict[str, Any]) -> bool:
     return first_record.get("kind") in KINDS
 
 
-def load_records(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
 def evaluate_who_said(
     questions: Sequence[dict[str, Any]],
-    ask: Callable[[str, date | None], Answer],
+    ask: Ask,
     labelled_statements: Sequence[dict[str, Any]] = (),
     stored_statements: Callable[[str], Sequence[LabelledSpan] | None] | None = None,
 ) -> WhoSaidReport:
@@ -81,16 +73,11 @@ def evaluate_who_said(
     article is not in the index).
     """
     report = WhoSaidReport(figures=_new_figures())
-    latencies = []
-    for record in questions:
-        as_of = date.fromisoformat(record["as_of"]) if record.get("as_of") else None
-        started = time.perf_counter()
-        answer = ask(record["question"], as_of)
-        latencies.append((time.perf_counter() - started) * 1000)
+    answered, report.median_latency_ms = ask_each(questions, ask, "as_of")
+    for record, answer in answered:
         failed = _score(record, answer, report.figures[record["kind"]])
         if failed:
             report.failures.append(_failure(record, answer, failed))
-    report.median_latency_ms = round(statistics.median(latencies), 1) if latencies else 0.0
     if labelled_statements and stored_statements is not None:
         report.figures["statements"], report.articles_missing = score_statements(
             labelled_statements, stored_statements
@@ -129,10 +116,6 @@ def hits(citation: Citation, spans: Iterable[dict[str, Any]]) -> bool:
         if shared > 0 and shared * 2 >= end - start:
             return True
     return False
-
-
-def first_sentence(text: str) -> str:
-    return text.split("[1]", 1)[0].strip()
 
 
 def names(answer: Answer, speaker: str) -> bool:

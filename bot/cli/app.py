@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date
 from gzip import BadGzipFile
@@ -28,6 +29,7 @@ from bot.cli.support import (
 from bot.render import render_text, terminal_safe
 from bot.service import NewsdeskService
 from index.stored_statements import StoredStatement
+from retrieval.schema import Answer
 from retrieval.search import SearchFilters
 
 app = typer.Typer(
@@ -248,21 +250,23 @@ def _labelled_set_kind(path: Path) -> str | None:
     return "unanswerable" if is_unanswerable_set(first) else None
 
 
+def _ask_afresh(service: NewsdeskService) -> Callable[[str, date | None], Answer]:
+    """Ask each question in a conversation of its own, as of the given day."""
+    return lambda question, as_of: service.ask(
+        question, session_id=f"eval:{uuid.uuid4().hex}", as_of=as_of
+    )
+
+
 def _evaluate_abstention(
     path: Path, limit: int | None, as_json: bool, service: NewsdeskService
 ) -> None:
     """The unanswerable set: how often each kind of question gets an abstention, and why."""
     from retrieval.abstention_eval import evaluate_abstention, report_text
-    from retrieval.who_said_eval import load_records
+    from retrieval.labelled_sets import load_records
 
     records = load_records(path)[:limit]
     with friendly_errors():
-        report = evaluate_abstention(
-            records,
-            lambda question, as_of: service.ask(
-                question, session_id=f"eval:{uuid.uuid4().hex}", as_of=as_of
-            ),
-        )
+        report = evaluate_abstention(records, _ask_afresh(service))
     if as_json:
         typer.echo(json.dumps(asdict(report) | {"rate": report.rate}, indent=2))
         return
@@ -274,12 +278,8 @@ def _evaluate_who_said(
 ) -> None:
     """The who-said-what set: questions asked as of their dates, and, when its labelled
     statements lie beside it, the stored statements scored against them."""
-    from retrieval.who_said_eval import (
-        STATEMENTS_FILE,
-        evaluate_who_said,
-        load_records,
-        report_text,
-    )
+    from retrieval.labelled_sets import load_records
+    from retrieval.who_said_eval import STATEMENTS_FILE, evaluate_who_said, report_text
 
     records = load_records(path)[:limit]
     labelled_path = path.parent / STATEMENTS_FILE
@@ -290,14 +290,7 @@ def _evaluate_who_said(
         return reader.statements_in(article_id) if reader.article(article_id) else None
 
     with friendly_errors():
-        report = evaluate_who_said(
-            records,
-            lambda question, as_of: service.ask(
-                question, session_id=f"eval:{uuid.uuid4().hex}", as_of=as_of
-            ),
-            labelled,
-            stored,
-        )
+        report = evaluate_who_said(records, _ask_afresh(service), labelled, stored)
     if as_json:
         typer.echo(json.dumps(asdict(report), indent=2))
         return
