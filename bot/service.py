@@ -166,7 +166,12 @@ class NewsdeskService:
         )
         exclude = conversation.quoted_spans() if conversation.wants_more(question) else set()
         if not passages and not state.retriever.matches_any(filters):
-            answer = Answer(no_match_text(filters, state.summary), abstained=True, query=query)
+            answer = Answer(
+                no_match_text(filters, state.summary),
+                abstained=True,
+                query=query,
+                abstain_reason="no_match",
+            )
         else:
             speech = asked and answer_speech(
                 asked,

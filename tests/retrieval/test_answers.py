@@ -181,6 +181,7 @@ def test_filters_that_match_no_article_say_so_and_what_there_is(newsroom):
     too_late = newsroom.ask(question, filters=SearchFilters(since=date(2030, 1, 1)))
 
     assert answer.abstained and not answer.citations
+    assert answer.abstain_reason == too_late.abstain_reason == "no_match"
     assert answer.answer.startswith("No article is from Nobody News.")
     assert "Reuters" in answer.answer and "BBC" in answer.answer  # the sources it does hold
     assert too_late.abstained and "dated 2030-01-01 or later" in too_late.answer
