@@ -191,8 +191,10 @@ def evaluate_command(
     index_dir: IndexDirOption = None,
     model: ModelOption = None,
 ) -> None:
-    """Answer recall@k, MRR@10, answer-in-text, abstention and latency, with BM25-only and
-    dense-only baselines over the same index."""
+    """Answer recall@k, MRR@10, answer-in-text, abstention (and why) and latency, with
+    BM25-only and dense-only baselines over the same index. Given the who-said-what set
+    (tests/data/who_said/questions.jsonl) or the unanswerable set
+    (tests/data/unanswerable/questions.jsonl), their own figures instead."""
     from retrieval.evaluate import evaluate, load_questions
 
     try:
