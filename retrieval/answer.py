@@ -26,6 +26,7 @@ from retrieval.answerability import (
     model,
 )
 from retrieval.dates import human_date
+from retrieval.deep_links import deep_url
 from retrieval.outcomes import OutcomePreference, update_note
 from retrieval.phrasing import Phrased, phrase
 from retrieval.schema import Answer, Citation, Headline
@@ -199,6 +200,10 @@ def compose_answer(
 
 def _citation(n: int, candidate: _Candidate, phrased: Phrased) -> Citation:
     passage = candidate.passage
+    # A passage built without its article (in a test) still links, judged by its own text.
+    text, offset = (
+        (passage.article_text, 0) if passage.article_text else (passage.text, passage.start)
+    )
     return Citation(
         n=n,
         article_id=passage.article_id,
@@ -211,6 +216,7 @@ def _citation(n: int, candidate: _Candidate, phrased: Phrased) -> Citation:
         start=phrased.start,
         end=candidate.end,
         score=round(candidate.score, 4),
+        deep_url=deep_url(passage.url, text, phrased.start - offset, candidate.end - offset),
     )
 
 

@@ -11,7 +11,9 @@ class Citation:
     """One numbered source of an answer; `quote` is `article text[start:end]` exactly.
 
     `speaker` is who said the quoted words, resolved to the article's fullest form of the name,
-    when the quote is an attributed statement; otherwise None.
+    when the quote is an attributed statement; otherwise None. `deep_url` is `url` with a text
+    fragment that opens the article scrolled to the quote (see `retrieval.deep_links`), None
+    when `url` is not an http(s) link.
     """
 
     n: int
@@ -26,6 +28,7 @@ class Citation:
     end: int
     score: float
     speaker: str | None = None
+    deep_url: str | None = None
 
 
 @dataclass(frozen=True)

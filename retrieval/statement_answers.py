@@ -28,6 +28,7 @@ from index.stored_statements import StoredStatement, initials, speaker_key
 from retrieval.answer import abstention_held, closest_text
 from retrieval.answerability import Focus
 from retrieval.dates import human_date
+from retrieval.deep_links import deep_url
 from retrieval.schema import Answer, Citation
 from retrieval.search import Passage
 from retrieval.speech_questions import SpeechQuestion
@@ -381,6 +382,7 @@ def _framed_answer(chosen: Sequence[_Scored], reader: IndexReader) -> Answer:
                 end=end,
                 score=round(scored.score, 4),
                 speaker=statement.speaker,
+                deep_url=deep_url(article.url, text, start, end),
             )
         )
     return Answer(answer=" ".join(sentences), abstained=False, citations=citations)
