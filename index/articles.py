@@ -26,6 +26,7 @@ import yaml
 
 from index.datelines import normalise_date, parse_dateline
 from index.errors import CorpusError
+from index.feeds import FeedUnreadable, feed_records
 
 logger = logging.getLogger(__name__)
 
@@ -331,6 +332,16 @@ def _read_html(path: Path, origin: str) -> Iterator[Record]:
     yield origin, {**raw, "source": document.sitename or document.hostname}
 
 
+@_whole_file
+def _read_feed(path: Path, origin: str) -> Iterator[Record]:
+    """RSS and Atom files (index/feeds.py): one record per entry, or the file skipped whole."""
+    try:
+        records = feed_records(path.read_bytes(), origin)
+    except FeedUnreadable as why:
+        raise _Skip(str(why)) from None
+    yield from records
+
+
 _READERS: dict[str, Reader] = {
     ".txt": _read_txt,
     ".md": _read_md,
@@ -342,4 +353,7 @@ _READERS: dict[str, Reader] = {
     ".ndjson.gz": _read_jsonl,
     ".html": _read_html,
     ".htm": _read_html,
+    ".rss": _read_feed,
+    ".atom": _read_feed,
+    ".xml": _read_feed,  # only when its root is a feed; any other XML is skipped with its root
 }
