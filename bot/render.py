@@ -103,8 +103,9 @@ def safe_href(url: str | None) -> str | None:
 
 
 def _linked_title(citation: Citation) -> str:
+    """The title linked to the article, at the quoted sentence where a text fragment can say so."""
     title = html.escape(citation.title.strip() or "Untitled", quote=False)
-    href = safe_href(citation.url)
+    href = safe_href(citation.deep_url) or safe_href(citation.url)
     return f'<a href="{href}">{title}</a>' if href else title
 
 

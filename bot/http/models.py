@@ -112,6 +112,11 @@ class CitationOut(BaseModel):
         description="Who said the quoted words (the article's fullest form of the name) when the "
         "quote is an attributed statement; null otherwise.",
     )
+    deep_url: str | None = Field(
+        default=None,
+        description="`url` with a text fragment (#:~:text=…) that opens the article scrolled to "
+        "the quote in browsers that support text fragments; null when `url` is not http(s).",
+    )
 
 
 _SEED_CITATION = {
@@ -127,6 +132,8 @@ _SEED_CITATION = {
     "end": 2377,
     "score": 0.71,
     "speaker": "Antony Blinken",
+    "deep_url": "https://www.bloomberg.com/news/articles/2023-11-03/blinken"
+    "#:~:text=Blinken%20said%20talk%20of,for%20Gaza%20was%20premature.",
 }
 
 

@@ -72,7 +72,9 @@ function passageWithQuote(citation) {
 }
 
 function sourceCard(citation, id) {
-  const href = citation.url ? safeUrl(citation.url) : null;
+  // The link opens the article at the quoted sentence (a text fragment) when there is one.
+  const link = citation.deep_url || citation.url;
+  const href = link ? safeUrl(link) : null;
   const title = citation.title || citation.article_id;
   const titleNode = href
     ? el("a", { href, target: "_blank", rel: "noopener noreferrer", text: title })
