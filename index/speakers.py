@@ -29,7 +29,8 @@ TITLES = word_set(
     "congresswoman strategist expert researcher scientist commander official press u.s. us uk un "
     "maj. capt. major lieutenant colonel sergeant corporal trooper inspector superintendent "
     "councilman councilwoman councilmember alderman assemblyman assemblywoman treasurer "
-    "comptroller prosecutor columnist commentator mp mep"
+    "comptroller prosecutor columnist commentator mp mep secretary-general director-general "
+    "attorney-general governor-general president-elect"
 )
 # Words that describe whoever follows but are no title ("Columnist", "American", "Actor"): taken
 # off only before a full name, so "American Express" and "Actor" alone stay as written.

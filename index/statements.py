@@ -63,7 +63,9 @@ SETTING_FIRST = re.compile(
 QUOTING = word_set("called calls described describes")
 QUOTED_OBJECT = re.compile(
     r"(?=\s+(?!(?:for|on|off|in|up|out|back|to|it|him|her|them|me|us)\b)[^.,;:“”\"]{1,60}?\s"
-    r"(?:as\s+)?(?:(?:an?|the)\s+)?[“\"])"
+    r"(?:as\s+)?(?:(?:an?|the)\s+)?[“\"]"
+    # a pronoun object only right before the quoted words: "called it a “brutal act of war”"
+    r"|\s+(?:it|him|her|them)\s+(?:as\s+)?(?:(?:an?|the)\s+)?[“\"])"
 )
 # When it was said, between the speaker and the verb: "The White House on Tuesday declined …".
 TIME_TAIL = re.compile(

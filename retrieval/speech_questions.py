@@ -15,8 +15,10 @@ SAY = (
     r"write|wrote|tweet|tweeted|announce|announced|warn|warned|predict|predicted|suggest|"
     r"suggested|reveal|revealed|admit|admitted|promise|promised|respond|responded|reply|"
     r"replied|mean|meant|declare|declared|state|stated|insist|insisted|call|called|report|"
-    r"reported)"
+    r"reported|describe|described)"
 )
+# "What did X call Y?" asks for the words X used for Y: "called it a “brutal act of war”".
+CHARACTERIZING = frozenset(("call", "called", "describe", "described"))
 ABOUT = (
     r"(?:about|on|of|regarding|concerning|over|when|after|in response to|as to|to|in|at|"
     r"following|during|with respect to)"
@@ -26,7 +28,8 @@ ABOUT = (
 OPENER = r"^\s*(?:(?:[Aa]nd|[Bb]ut|[Ss]o)\s+)?"
 WHAT_DID = re.compile(
     OPENER + r"(?:[Ww]hat|[Hh]ow)\s+(?:else\s+)?(?:did|does|do|has|have|had)\s+"
-    r"(?P<who>.+?)\s+(?:had\s+to\s+|have\s+to\s+|got\s+to\s+)?" + SAY + r"\b(?P<rest>.*)$"
+    r"(?P<who>.+?)\s+(?:had\s+to\s+|have\s+to\s+|got\s+to\s+)?(?P<verb>" + SAY + r")\b"
+    r"(?P<rest>.*)$"
 )
 DID_COMMENT = re.compile(
     OPENER + r"(?:[Dd]id|[Hh]as|[Hh]ave|[Hh]ad|[Dd]oes)\s+(?P<who>.+?)\s+"
@@ -58,11 +61,13 @@ MAX_WORDS = 8  # "the man arrested for the Utah wildfire"; longer is a clause mi
 
 @dataclass(frozen=True)
 class SpeechQuestion:
-    """`kind` is "said" (what did `speaker` say about `topic`) or "who_said" (who said `topic`)."""
+    """`kind` is "said" (what did `speaker` say about `topic`) or "who_said" (who said `topic`);
+    `characterizes` when it asks what the speaker called or described something as."""
 
     kind: str
     speaker: str | None
     topic: str
+    characterizes: bool = False
 
 
 def speech_question(question: str) -> SpeechQuestion | None:
@@ -80,7 +85,9 @@ def speech_question(question: str) -> SpeechQuestion | None:
     for pattern in (WHAT_DID, DID_COMMENT, VIEW):
         found = pattern.match(text)
         if found and (speaker := _speaker(found["who"])):
-            return SpeechQuestion("said", speaker, _topic(found["rest"], extra))
+            verb = found.groupdict().get("verb") or ""
+            topic = _topic(found["rest"], extra)
+            return SpeechQuestion("said", speaker, topic, verb.lower() in CHARACTERIZING)
     return None
 
 

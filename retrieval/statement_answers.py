@@ -23,6 +23,7 @@ import numpy as np
 
 from index.lexical import LexicalIndex, tokenize
 from index.speech import word_set
+from index.statements import QUOTING
 from index.store import IndexReader, IndexSummary
 from index.stored_statements import StoredStatement, initials, speaker_key
 from retrieval.answer import abstention_held, closest_text
@@ -30,7 +31,7 @@ from retrieval.answerability import Focus
 from retrieval.dates import human_date
 from retrieval.deep_links import deep_url
 from retrieval.schema import Answer, Citation
-from retrieval.search import Passage
+from retrieval.search import Passage, also_in, same_story
 from retrieval.speech_questions import SpeechQuestion
 
 PRONOUNS = word_set("he she they it i we you him her them")
@@ -64,6 +65,7 @@ class StatementTuning:
     recency_half_life_days: float = 30.0
     after_as_of_penalty: float = 0.3  # reported after the day asked: known only later
     min_score: float = 0.7  # below this a statement is not on the topic asked about
+    characterization_weight: float = 0.5  # "what did X call Y": X's "called Y a “…”" first
     min_topic_coverage: float = 0.5  # "who said": share of the words asked about it must hold
     rank_penalty: float = 0.02  # "who said": per rank of the passage the statement is in
     shortlist: int = 200  # statements by the speaker scored in full, the closest passages first
@@ -175,12 +177,14 @@ def said_answer(
         )
         days = _days_before(reader.article(statement.article_id).date, as_of)
         score = coverage + tuning.similarity_weight * cosine + _recency(days, tuning)
+        if asked.characterizes and statement.verb in QUOTING:
+            score += tuning.characterization_weight
         if score >= tuning.min_score or not coverage_of.has_terms:  # no topic: all they said
             scored.append(_Scored(statement, coverage, score))
     if not scored:
         return None
     scored.sort(key=lambda s: -s.score)
-    chosen = _distinct_sentences(scored, tuning)
+    chosen = _distinct_sentences(scored, tuning, reader)
     return _framed_answer(chosen, reader)
 
 
@@ -336,7 +340,11 @@ def _recency(days: int | None, tuning: StatementTuning) -> float:
     return tuning.recency_weight * 0.5 ** (days / tuning.recency_half_life_days)
 
 
-def _distinct_sentences(scored: list[_Scored], tuning: StatementTuning) -> list[_Scored]:
+def _distinct_sentences(
+    scored: list[_Scored], tuning: StatementTuning, reader: IndexReader
+) -> list[_Scored]:
+    """The best statements, each said once: not the same sentence twice, and not one from
+    another article of a story already quoted (a wire copy repeats its statements)."""
     best = scored[0]
     chosen = [best]
     for candidate in scored[1:]:
@@ -345,6 +353,13 @@ def _distinct_sentences(scored: list[_Scored], tuning: StatementTuning) -> list[
         if candidate.score < tuning.relative_score * best.score:
             break
         if any(_same_sentence(candidate.statement, c.statement) for c in chosen):
+            continue
+        article_id = candidate.statement.article_id
+        if any(
+            c.statement.article_id != article_id
+            and same_story(reader, c.statement.article_id, article_id)
+            for c in chosen
+        ):
             continue
         chosen.append(candidate)
     return chosen
@@ -383,6 +398,7 @@ def _framed_answer(chosen: Sequence[_Scored], reader: IndexReader) -> Answer:
                 score=round(scored.score, 4),
                 speaker=statement.speaker,
                 deep_url=deep_url(article.url, text, start, end),
+                also_in=list(also_in(reader, statement.article_id)),
             )
         )
     return Answer(answer=" ".join(sentences), abstained=False, citations=citations)

@@ -685,6 +685,11 @@ def test_a_setting_without_a_clause_is_no_statement():
             "she would resign",
         ),
         ("Ann Lee testified that the door was locked.", "testified", "the door was locked"),
+        (
+            "NATO Secretary-General Ann Lee called it a “brutal act of war.”",
+            "called",
+            "it a “brutal act of war.”",
+        ),
     ],
 )
 def test_called_described_complained_informed_testified(text: str, verb: str, content: str):
@@ -700,6 +705,7 @@ def test_called_described_complained_informed_testified(text: str, verb: str, co
         "Ann Lee described files that were deleted.",
         "Ann Lee testified about her search for her daughter that afternoon.",
         "Ann Lee revealed what she believes are the ten best stocks.",
+        "Ann Lee called him on Monday to discuss the “new deal.”",
     ],
 )
 def test_a_call_for_or_a_described_thing_is_no_statement(text: str):

@@ -128,3 +128,34 @@ def test_statements_from_filtered_out_sources_are_not_quoted(powell):
         filters=SearchFilters(sources=("Daily Ledger",)),
     )
     assert all(c.source == "Daily Ledger" for c in answer.citations)
+
+
+ABOUT_THE_INVASION = [
+    {
+        "id": "press-conference",
+        "title": "Alliance chief condemns the invasion",
+        "source": "Capital Wire",
+        "date": "2024-02-24",
+        "text": "Alliance Secretary-General Ann Keller spoke in Brussels on Saturday. "
+        "Keller said the invasion of the country was a violation of international law and "
+        "that the invasion of the country must end at once. Ministers meet again next week.",
+    },
+    {
+        "id": "statement",
+        "title": "Allies respond to the attack",
+        "source": "Daily Ledger",
+        "date": "2024-02-24",
+        "text": "Allies spent the day in talks about the country. "
+        "Ann Keller called the invasion a “brutal act of war.” Markets fell in the morning.",
+    },
+]
+
+
+def test_what_someone_called_a_thing_quotes_the_words_they_used(tmp_path, embedder):
+    service = service_over(tmp_path, ABOUT_THE_INVASION, embedder)
+    answer = service.ask("What did Ann Keller call the invasion of the country?")
+    first = answer.citations[0]
+    assert first.article_id == "statement"  # not the statement that repeats more of the words
+    assert "“brutal act of war.”" in first.quote
+    assert first.speaker == "Ann Keller"  # the hyphenated title is no part of the name
+    assert_citations_are_exact(answer, service)
