@@ -23,7 +23,7 @@ from typing import Protocol
 
 import numpy as np
 
-from index import layout
+from index import clusters, layout
 from index.articles import Article, SkippedInput, log_skip, read_corpus
 from index.chunking import ChunkerSettings, chunk_article, embedding_text
 from index.errors import CorpusError, IndexCorrupt, IndexIncompatible, IndexNotFound
@@ -86,6 +86,9 @@ class BuildReport:
     skipped: list[SkippedInput] = field(default_factory=list)
     statements: int = 0
     statement_seconds: float = 0.0  # spent finding statements (not copying unchanged ones)
+    clusters: int = 0  # stories told by two or more articles
+    clustered_articles: int = 0
+    cluster_seconds: float = 0.0  # spent hashing and pairing near-duplicate articles
     seconds: float = 0.0
     generation: str = ""
     incremental: bool = False
@@ -152,6 +155,9 @@ def build_index(
         skipped=skipped,
         statements=tally.statements,
         statement_seconds=round(tally.statement_seconds, 3),
+        clusters=tally.stories.clusters if tally.stories else 0,
+        clustered_articles=tally.stories.clustered if tally.stories else 0,
+        cluster_seconds=round(tally.cluster_seconds, 3),
         seconds=time.perf_counter() - started,
         generation=final.name,
         incremental=previous is not None,
@@ -214,6 +220,7 @@ def _build_generation(
             build_seconds=round(time.perf_counter() - started, 3),
             files=generation_files(partial),
             statement_rules=RULES_VERSION,
+            cluster_rules=clusters.RULES_VERSION,
         )
         with write(partial / MANIFEST):
             manifest.save(partial)
@@ -264,6 +271,9 @@ class _Tally:
     reused: list[int] = field(default_factory=list)
     to_embed: list[int] = field(default_factory=list)
     statement_seconds: float = 0.0
+    fresh: list[str] = field(default_factory=list)  # articles to hash for story clusters
+    stories: clusters.ClusterTally | None = None
+    cluster_seconds: float = 0.0
 
     def add_statements(
         self, article_id: str, text: str, spans: Sequence[tuple[int, Sequence[tuple[int, int]]]]
@@ -288,6 +298,9 @@ def _fill_metadata(
     embedding."""
     tally = _Tally(db=db, fingerprint=hashlib.sha256())
     same_rules = previous is not None and previous.manifest.statement_rules == RULES_VERSION
+    same_clusters = (
+        previous is not None and previous.manifest.cluster_rules == clusters.RULES_VERSION
+    )
     if previous is not None:
         db.execute("ATTACH DATABASE ? AS previous", (str(previous.directory / METADATA),))
     seen: set[str] = set()
@@ -317,6 +330,8 @@ def _fill_metadata(
             else:
                 spans = [(row[0], [tuple(span) for span in json.loads(row[4])]) for row in rows]
                 tally.add_statements(article.id, article.text, spans)
+            if not (same_clusters and clusters.copy_signature(db, article.id)):
+                tally.fresh.append(article.id)
         else:
             chunks = chunk_article(article.id, article.title, article.text,
                                    encoder.count_tokens, chunker)  # fmt: skip
@@ -328,6 +343,7 @@ def _fill_metadata(
             spans = [(c.id, c.sentences) for c in chunks]
             tally.add_statements(article.id, article.text, spans)
             tally.to_embed.extend(c.id for c in chunks)
+            tally.fresh.append(article.id)
             tally.tokens += sum(c.tokens for c in chunks)
             tally.chunks += len(chunks)
             if old is None:
@@ -340,6 +356,9 @@ def _fill_metadata(
         if tally.articles % 50 == 0:
             progress(BuildProgress("reading", tally.articles, None))
     progress(BuildProgress("reading", tally.articles, tally.articles))
+    started = time.perf_counter()
+    tally.stories = clusters.cluster_articles(db, tally.fresh, previous_attached=same_clusters)
+    tally.cluster_seconds = time.perf_counter() - started
     if previous is not None:
         tally.removed = sum(1 for article_id in previous.articles if article_id not in seen)
         db.commit()

@@ -2,7 +2,8 @@
 
 manifest.json   format version, model id, dimension, chunker settings, counts, fingerprint
 meta.sqlite     articles (with full text and content hash), chunks (offsets), statements (who
-                said what, see `index.stored_statements`), skipped inputs
+                said what, see `index.stored_statements`), story clusters (near-duplicate
+                articles, see `index.clusters`), skipped inputs
 vectors.faiss   FAISS index keyed by chunk id
 bm25/           bm25s index over the same chunks
 """
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index import stored_statements
+from index import clusters, stored_statements
 from index.errors import IndexCorrupt, IndexIncompatible
 from index.layout import current_generation
 from index.lexical import CHUNK_IDS, MATRIX, VOCABULARY, LexicalIndex
@@ -32,10 +33,11 @@ from index.vectors import VectorIndex
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 3  # 3: statements
-# Version 2 lacks only the statements table: it still serves (no statement is found in it), and
-# `index update` upgrades it by finding the statements of its articles without re-embedding.
-READABLE_VERSIONS = (2, FORMAT_VERSION)
+FORMAT_VERSION = 4  # 3: statements; 4: story clusters
+# Version 2 lacks only the statements table, version 3 only the story clusters: they still serve
+# (no statement is found, every article is its own story), and `index update` upgrades them by
+# finding what is missing without re-embedding.
+READABLE_VERSIONS = (2, 3, FORMAT_VERSION)
 MANIFEST = "manifest.json"
 METADATA = "meta.sqlite"
 VECTORS = "vectors.faiss"
@@ -56,6 +58,7 @@ CREATE INDEX chunks_by_article ON chunks(article_id, ordinal);
 CREATE TABLE skipped (origin TEXT NOT NULL, reason TEXT NOT NULL);
 """
     + stored_statements.TABLE
+    + clusters.TABLE
 )
 CHUNK_QUERY = 'SELECT id, article_id, start, "end", sentences FROM chunks'
 TEXT_QUERY = "SELECT text FROM articles WHERE id = ?"
@@ -79,6 +82,7 @@ class Manifest:
     # truncated file is caught when the index is opened. Empty in manifests written before.
     files: dict[str, int] = field(default_factory=dict)
     statement_rules: int = 0  # the `stored_statements.RULES_VERSION` its statements were found by
+    cluster_rules: int = 0  # the `clusters.RULES_VERSION` its story clusters were found by
 
     def save(self, directory: Path) -> None:
         (directory / MANIFEST).write_text(json.dumps(asdict(self), indent=2) + "\n")
@@ -149,6 +153,9 @@ class IndexSummary:
     statements: int = 0
     speakers: int = 0
     top_speakers: list[tuple[str, int]] = field(default_factory=list)
+    clusters: int = 0  # stories told by two or more articles
+    clustered_articles: int = 0
+    largest_clusters: list[tuple[str, int]] = field(default_factory=list)  # (title, members)
 
 
 def create_metadata(path: Path) -> sqlite3.Connection:
@@ -284,6 +291,11 @@ class IndexReader:
             raise
         self.text = lru_cache(maxsize=2048)(self._article_text)
 
+    def _load_clusters(self) -> dict[str, tuple[str, ...]]:
+        if self.manifest.format_version < 4:
+            return {}
+        return clusters.read_clusters(self._db)
+
     def _load(self, directory: Path, index_dir: Path) -> None:
         reading = partial(_reading, index_dir=index_dir)
         with reading(directory / METADATA):
@@ -293,6 +305,7 @@ class IndexReader:
                     "SELECT id, title, source, date, url, origin, content_hash FROM articles"
                 )
             }
+            self._stories = self._load_clusters()
             self._chunks: dict[int, ChunkRecord] = {
                 row[0]: ChunkRecord(
                     row[0], row[1], row[2], row[3], tuple(map(tuple, json.loads(row[4])))
@@ -330,6 +343,11 @@ class IndexReader:
 
     def article(self, article_id: str) -> ArticleRecord | None:
         return self._articles.get(article_id)
+
+    def story(self, article_id: str) -> tuple[str, ...]:
+        """Every article of `article_id`'s story cluster in citing order (earliest first),
+        itself included; just itself when no other article tells the same story."""
+        return self._stories.get(article_id, (article_id,))
 
     def chunk(self, chunk_id: int) -> ChunkRecord:
         return self._chunks[chunk_id]
@@ -376,6 +394,8 @@ class IndexReader:
         if self.has_statements:
             with self._lock, _reading(self.directory / METADATA, self.directory.parent):
                 statements, speakers, top_speakers = stored_statements.counts(self._db)
+        stories = {members for members in self._stories.values()}
+        largest = sorted(stories, key=lambda members: (-len(members), members[0]))[:5]
         return IndexSummary(
             articles=len(self._articles),
             chunks=len(self._chunks),
@@ -390,6 +410,9 @@ class IndexReader:
             statements=statements,
             speakers=speakers,
             top_speakers=top_speakers,
+            clusters=len(stories),
+            clustered_articles=sum(len(members) for members in stories),
+            largest_clusters=[(self._articles[m[0]].title, len(m)) for m in largest],
         )
 
 

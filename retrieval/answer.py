@@ -217,6 +217,7 @@ def _citation(n: int, candidate: _Candidate, phrased: Phrased) -> Citation:
         end=candidate.end,
         score=round(candidate.score, 4),
         deep_url=deep_url(passage.url, text, phrased.start - offset, candidate.end - offset),
+        also_in=list(passage.also_in),
     )
 
 

@@ -7,13 +7,25 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class AlsoIn:
+    """Another article of the cited article's story cluster (a wire copy or another version)."""
+
+    source: str | None
+    date: str | None
+    url: str | None
+    article_id: str
+
+
+@dataclass(frozen=True)
 class Citation:
     """One numbered source of an answer; `quote` is `article text[start:end]` exactly.
 
     `speaker` is who said the quoted words, resolved to the article's fullest form of the name,
     when the quote is an attributed statement; otherwise None. `deep_url` is `url` with a text
     fragment that opens the article scrolled to the quote (see `retrieval.deep_links`), None
-    when `url` is not an http(s) link.
+    when `url` is not an http(s) link. `also_in` lists the other articles that tell the same
+    story (near-duplicate texts, see `index.clusters`), earliest first; they take no slot of
+    their own.
     """
 
     n: int
@@ -29,6 +41,7 @@ class Citation:
     score: float
     speaker: str | None = None
     deep_url: str | None = None
+    also_in: list[AlsoIn] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

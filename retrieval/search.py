@@ -5,7 +5,9 @@ and its BM25 score scaled to [0, 1] over the lexical pool; the fused score weigh
 `lexical_share`. On the development set this beat reciprocal-rank fusion, which throws away how
 far ahead the leaders are. Filters (sources, date range) apply before ranking in both searches;
 at most `per_article` passages of one article reach the results, so a long article cannot crowd
-out the rest.
+out the rest, and of a story told by several articles (wire copies, near-identical versions; see
+`index.clusters`) only one article's passages do: the earliest of those that rank within
+`STORY_TIE` of the story's best, with the others listed in its `also_in`.
 """
 
 from __future__ import annotations
@@ -18,9 +20,24 @@ from datetime import date
 import numpy as np
 
 from index.store import IndexReader
+from retrieval.schema import AlsoIn
 
 QueryEncoder = Callable[[str], np.ndarray]
 DenseHits = dict[int, float]  # chunk row → cosine to the question, best first
+# A story's earliest article is cited when its best passage scores within this share of the
+# story's best passage; otherwise the article holding the better passage is.
+STORY_TIE = 0.05
+
+
+def same_story(reader: IndexReader, article_id: str, other_id: str) -> bool:
+    """Whether two articles tell one story (an article tells its own)."""
+    return reader.story(article_id)[0] == reader.story(other_id)[0]
+
+
+def also_in(reader: IndexReader, article_id: str) -> tuple[AlsoIn, ...]:
+    """The other articles of `article_id`'s story, earliest first."""
+    records = (reader.article(a) for a in reader.story(article_id) if a != article_id)
+    return tuple(AlsoIn(r.source, r.date, r.url, r.id) for r in records if r is not None)
 
 
 @dataclass(frozen=True)
@@ -50,6 +67,8 @@ class Passage:
     similarity: float = 0.0  # cosine of question and passage: evidence strength for abstention
     # The whole article (shared, not copied): context a quote may need, such as who "he" is.
     article_text: str = field(default="", repr=False, compare=False)
+    # The other articles of its story (near-duplicates), earliest first.
+    also_in: tuple[AlsoIn, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -79,6 +98,7 @@ class Retriever:
         article_ids = [reader.chunk(int(c)).article_id for c in self._chunk_ids]
         articles = [reader.article(a) for a in article_ids]
         self._article_of_row = np.asarray(article_ids, dtype=object)
+        self._story_of_row = np.asarray([reader.story(a)[0] for a in article_ids], dtype=object)
         self._source_of_row = np.asarray([(a.source or "").lower() for a in articles], dtype=object)
         self._day_of_row = np.asarray(
             [date.fromisoformat(a.date).toordinal() if a.date else -1 for a in articles],
@@ -147,10 +167,13 @@ class Retriever:
         if as_of is not None and tuning.recency_boost > 0:
             fused = self._with_recency(fused, as_of, tuning)
         ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+        cited = self._cited_in_stories(ranked)
         chosen: list[tuple[int, float]] = []
         per_article: dict[str, int] = {}
         for row, score in ranked:
             article_id = self._article_of_row[row]
+            if cited.get(self._story_of_row[row], article_id) != article_id:
+                continue  # another article of the same story holds its slots
             if per_article.get(article_id, 0) >= tuning.per_article:
                 continue
             per_article[article_id] = per_article.get(article_id, 0) + 1
@@ -161,6 +184,23 @@ class Retriever:
         unknown = [row for row, _ in chosen if row not in cosines]
         cosines = cosines | dict(zip(unknown, self._cosines(query_vector, unknown), strict=True))
         return [self._passage(row, score, cosines[row]) for row, score in chosen]
+
+    def _cited_in_stories(self, ranked: list[tuple[int, float]]) -> dict[str, str]:
+        """Story → the one article whose passages may represent it, for stories with more
+        than one article among the candidates."""
+        best: dict[str, dict[str, float]] = {}
+        for row, score in ranked:
+            story, article_id = self._story_of_row[row], self._article_of_row[row]
+            if story != article_id or len(self.reader.story(article_id)) > 1:
+                best.setdefault(story, {}).setdefault(article_id, score)
+        cited = {}
+        for story, scores in best.items():
+            if len(scores) == 1:
+                continue
+            top = max(scores.values())
+            close = {a for a, score in scores.items() if score >= top - STORY_TIE * abs(top)}
+            cited[story] = next(a for a in self.reader.story(story) if a in close)
+        return cited
 
     def _fused_scores(
         self,
@@ -273,4 +313,5 @@ class Retriever:
             score=round(score, 6),
             similarity=round(similarity, 4),
             article_text=text,
+            also_in=also_in(self.reader, chunk.article_id),
         )

@@ -1,0 +1,234 @@
+"""Story clusters: articles whose texts are near-duplicates (wire copies, updated versions).
+
+The same story often reaches the archive several times — a wire copy under another headline, a
+version with its first paragraph rewritten, a paragraph dropped or a correction appended. Each
+article gets a MinHash signature over its word 5-grams (`rensa`); an LSH index over the
+signatures proposes candidate pairs, and a pair is a near-duplicate when the exact Jaccard
+similarity of its 5-gram sets is at least `THRESHOLD` both over the whole texts and over their
+first `LEAD_WORDS` words. The second test keeps apart different stories that share a long photo
+gallery or a page template appended to each (measured on the development corpus, see
+`bench/clusters.py`). Clusters are the connected groups of near-duplicate pairs.
+
+Signatures and pairs are stored in the index, so `index update` hashes only new or changed
+articles, matches them against the stored signatures and keeps the pairs between unchanged
+articles; a removed article leaves its cluster with its pairs.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from rensa import RMinHash, RMinHashLSH
+
+logger = logging.getLogger(__name__)
+
+# Raise when anything below changes, so `index update` hashes and pairs every article again.
+RULES_VERSION = 1
+SHINGLE_WORDS = 5
+PERMUTATIONS = 128
+BANDS = 32  # 32 bands of 4 rows: a pair at Jaccard 0.55 becomes a candidate with p ≈ 0.95
+SEED = 1729
+THRESHOLD = 0.55
+LEAD_WORDS = 1000
+
+TABLE = """
+CREATE TABLE story_signatures (
+    article_id TEXT PRIMARY KEY REFERENCES articles(id), signature BLOB NOT NULL
+);
+CREATE TABLE near_duplicates (
+    article_id TEXT NOT NULL, other_id TEXT NOT NULL, similarity REAL NOT NULL,
+    PRIMARY KEY (article_id, other_id)
+);
+CREATE TABLE story_clusters (
+    article_id TEXT PRIMARY KEY REFERENCES articles(id), cluster TEXT NOT NULL
+);
+CREATE INDEX story_clusters_by_cluster ON story_clusters(cluster);
+"""
+WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class ClusterTally:
+    signed: int  # articles hashed in this build (new, changed, or all when the rules changed)
+    pairs: int  # near-duplicate pairs in the index
+    clusters: int  # clusters of two or more articles
+    clustered: int  # articles in them
+
+
+def words(text: str) -> list[str]:
+    return WORD.findall(text.lower())
+
+
+def shingles(tokens: Sequence[str]) -> set[str]:
+    """The text's word 5-grams (a text shorter than that is its one shingle)."""
+    k = SHINGLE_WORDS
+    if len(tokens) <= k:
+        return {" ".join(tokens)}
+    return {" ".join(tokens[i : i + k]) for i in range(len(tokens) - k + 1)}
+
+
+def signature(text: str) -> RMinHash:
+    minhash = RMinHash(PERMUTATIONS, SEED)
+    minhash.update(list(shingles(words(text))))
+    return minhash
+
+
+def jaccard(one: set[str], other: set[str]) -> float:
+    union = len(one | other)
+    return len(one & other) / union if union else 0.0
+
+
+def similarity(text: str, other: str) -> float:
+    """The pair's exact similarity: the lower of the whole texts' and the leads' Jaccard."""
+    tokens, other_tokens = words(text), words(other)
+    whole = jaccard(shingles(tokens), shingles(other_tokens))
+    if whole < THRESHOLD:
+        return whole
+    lead = jaccard(shingles(tokens[:LEAD_WORDS]), shingles(other_tokens[:LEAD_WORDS]))
+    return min(whole, lead)
+
+
+def store_signature(db: sqlite3.Connection, article_id: str, minhash: RMinHash) -> None:
+    db.execute(
+        "INSERT INTO story_signatures VALUES (?, ?)", (article_id, bytes(minhash.__getstate__()))
+    )
+
+
+def copy_signature(db: sqlite3.Connection, article_id: str) -> bool:
+    """Copy an unchanged article's signature from the attached previous generation."""
+    cursor = db.execute(
+        "INSERT INTO story_signatures SELECT article_id, signature FROM previous.story_signatures "
+        "WHERE article_id = ?",
+        (article_id,),
+    )
+    return cursor.rowcount == 1
+
+
+def _loaded(state: bytes) -> RMinHash | None:
+    minhash = RMinHash(PERMUTATIONS, SEED)
+    try:
+        minhash.__setstate__(state)
+    except Exception:  # written by another rensa: hash the article again
+        return None
+    return minhash
+
+
+def cluster_articles(
+    db: sqlite3.Connection, fresh: Iterable[str], *, previous_attached: bool
+) -> ClusterTally:
+    """Pair the `fresh` articles (new, changed or unsigned) with every signed article, keep the
+    previous generation's pairs between the others, and write the clusters.
+
+    Every article in `articles` must have a signature row or be in `fresh`; fresh articles
+    without one are hashed here.
+    """
+    fresh = set(fresh)
+    signatures: dict[str, RMinHash] = {}
+    for article_id, state in db.execute("SELECT article_id, signature FROM story_signatures"):
+        loaded = _loaded(state)
+        if loaded is None:
+            fresh.add(article_id)
+        else:
+            signatures[article_id] = loaded
+    signed = 0
+    for article_id in sorted(fresh - signatures.keys()):
+        row = db.execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()
+        signatures[article_id] = signature(row[0])
+        db.execute("DELETE FROM story_signatures WHERE article_id = ?", (article_id,))
+        store_signature(db, article_id, signatures[article_id])
+        signed += 1
+    if previous_attached:
+        _keep_previous_pairs(db, fresh)
+    lsh = RMinHashLSH(THRESHOLD, PERMUTATIONS, BANDS)
+    keys = sorted(signatures)
+    lsh.insert_pairs([(n, signatures[key]) for n, key in enumerate(keys)])
+    texts = _TextCache(db)
+    for article_id in sorted(fresh):
+        for n in lsh.query(signatures[article_id]):
+            other = keys[n]
+            if other == article_id or (other in fresh and other < article_id):
+                continue  # itself, or a fresh pair already checked from the other side
+            score = similarity(texts[article_id], texts[other])
+            if score >= THRESHOLD:
+                pair = (min(article_id, other), max(article_id, other), round(score, 4))
+                db.execute("INSERT OR IGNORE INTO near_duplicates VALUES (?, ?, ?)", pair)
+    return _write_clusters(db, signed)
+
+
+def _keep_previous_pairs(db: sqlite3.Connection, fresh: set[str]) -> None:
+    """The previous generation's pairs whose articles are both still here and unchanged."""
+    db.execute("CREATE TEMP TABLE fresh_articles (id TEXT PRIMARY KEY)")
+    db.executemany("INSERT INTO fresh_articles VALUES (?)", ((a,) for a in fresh))
+    db.execute(
+        "INSERT INTO near_duplicates SELECT p.article_id, p.other_id, p.similarity "
+        "FROM previous.near_duplicates p "
+        "JOIN articles a ON a.id = p.article_id JOIN articles b ON b.id = p.other_id "
+        "WHERE p.article_id NOT IN fresh_articles AND p.other_id NOT IN fresh_articles"
+    )
+    db.execute("DROP TABLE fresh_articles")
+
+
+class _TextCache(dict[str, str]):
+    def __init__(self, db: sqlite3.Connection) -> None:
+        super().__init__()
+        self._db = db
+
+    def __missing__(self, article_id: str) -> str:
+        row = self._db.execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()
+        self[article_id] = row[0]
+        return row[0]
+
+
+def _write_clusters(db: sqlite3.Connection, signed: int) -> ClusterTally:
+    """Connected groups of pairs; each is named by its first member (earliest date, then the
+    longest text, then the id), which is the one cited for the story."""
+    parent: dict[str, str] = {}
+
+    def root(node: str) -> str:
+        parent.setdefault(node, node)
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    pairs = db.execute("SELECT article_id, other_id FROM near_duplicates").fetchall()
+    for one, other in pairs:
+        parent[root(one)] = root(other)
+    groups: dict[str, list[str]] = {}
+    for node in parent:
+        groups.setdefault(root(node), []).append(node)
+    rows = []
+    for members in groups.values():
+        ordered = order_members(db, members)
+        rows.extend((member, ordered[0]) for member in ordered)
+    db.executemany("INSERT INTO story_clusters VALUES (?, ?)", rows)
+    return ClusterTally(signed=signed, pairs=len(pairs), clusters=len(groups), clustered=len(rows))
+
+
+def order_members(db: sqlite3.Connection, members: Sequence[str]) -> list[str]:
+    """Members in the order they are cited: earliest date first (undated last), then the
+    longest text, then the id."""
+    marks = ",".join("?" * len(members))
+    rows = db.execute(
+        f"SELECT id, date, length(text) FROM articles WHERE id IN ({marks})", list(members)
+    ).fetchall()
+    rows.sort(key=lambda row: (row[1] is None, row[1] or "", -row[2], row[0]))
+    return [row[0] for row in rows]
+
+
+def read_clusters(db: sqlite3.Connection) -> dict[str, tuple[str, ...]]:
+    """Article id → every member of its cluster (itself included), in citing order; only
+    articles in clusters of two or more."""
+    by_cluster: dict[str, list[str]] = {}
+    for article_id, cluster in db.execute("SELECT article_id, cluster FROM story_clusters"):
+        by_cluster.setdefault(cluster, []).append(article_id)
+    members: dict[str, tuple[str, ...]] = {}
+    for group in by_cluster.values():
+        ordered = tuple(order_members(db, group))
+        for article_id in ordered:
+            members[article_id] = ordered
+    return members
