@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,6 +21,7 @@ import numpy as np
 from bot.settings import Settings
 from index.embedder import Embedder, openvino_bf16_available
 from index.errors import NewsdeskError
+from index.layout import current_generation
 from index.store import IndexReader, IndexSummary, open_index
 from index.vectors import set_threads
 from retrieval.answer import AnswerTuning, compose_answer, no_match_text
@@ -48,6 +51,7 @@ class NewsdeskService:
         self.embedder = embedder
         self.sessions = SessionStore(settings.session_ttl_s, settings.max_sessions)
         self.answer_tuning = AnswerTuning()
+        self._reload_lock = threading.Lock()  # one load at a time (admin reindex, follower)
         self._state = self._load()
         _spare_from_gc_scans()
 
@@ -280,10 +284,27 @@ class NewsdeskService:
     def summary(self) -> IndexSummary:
         return self._state.summary
 
+    @property
+    def generation(self) -> Path:
+        """The index generation being served (a folder named after when it was built)."""
+        return self._state.reader.directory
+
     def reload(self) -> None:
         """Serve the newest generation; requests already running finish on the old one."""
-        self._state = self._load()
-        _spare_from_gc_scans()
+        with self._reload_lock:
+            self._state = self._load()
+            _spare_from_gc_scans()
+
+    def refresh(self) -> bool:
+        """Serve the current generation if another one than the loaded one is current now
+        (another process built it); True when it swapped. A generation that will not load
+        raises, and the loaded one keeps serving."""
+        with self._reload_lock:
+            if current_generation(Path(self.settings.index_dir)) == self.generation:
+                return False
+            self._state = self._load()
+            _spare_from_gc_scans()
+            return True
 
 
 def _narrowed(request: dict[str, Any]) -> bool:

@@ -1,4 +1,4 @@
-"""`newsdesk index build | update | stats`."""
+"""`newsdesk index build | update | watch | stats`."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from bot.cli.support import (
     friendly_errors,
     load_settings,
 )
+from bot.cli.watch import watch
 from bot.render import terminal_safe
 from bot.service import make_embedder
 from index.build import BuildReport, build_index
@@ -85,6 +86,9 @@ def update(corpus: CorpusOption = None, index_dir: IndexDirOption = None,
            model: ModelOption = None) -> None:  # fmt: skip
     """Embed only new or changed articles and drop deleted ones (same result as a build)."""
     _run_build(corpus, index_dir, model, incremental=True)
+
+
+index_app.command("watch")(watch)
 
 
 @index_app.command("stats")

@@ -88,15 +88,18 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await state.start()
-        if companion is None:
-            yield
-            return
-        if state.service is None:
-            raise CompanionNeedsIndex(f"{companion.name} cannot start: {state.unavailable}")
-        async with companion.run(state.service):
-            logger.info("%s started", companion.name)
-            yield
-        logger.info("%s stopped", companion.name)
+        try:
+            if companion is None:
+                yield
+                return
+            if state.service is None:
+                raise CompanionNeedsIndex(f"{companion.name} cannot start: {state.unavailable}")
+            async with companion.run(state.service):
+                logger.info("%s started", companion.name)
+                yield
+            logger.info("%s stopped", companion.name)
+        finally:
+            await state.stop()
 
     app = FastAPI(
         title="newsdesk",

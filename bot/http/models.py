@@ -215,6 +215,11 @@ class SourceCount(BaseModel):
 
 class HealthOut(BaseModel):
     status: Literal["ok"]
+    generation: str | None = Field(
+        None,
+        description="The index generation being served (it changes when a new build is "
+        "swapped in); `built_at` says when it was built.",
+    )
     articles: int
     chunks: int
     model: str

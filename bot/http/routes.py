@@ -75,10 +75,12 @@ def _passage_hit(passage: Any) -> dict[str, Any]:
     }
 
 
-def _health(summary: Any, *, uptime_s: float) -> dict[str, Any]:
-    """`IndexSummary` as the /health body (the server's own paths stay private)."""
+def _health(summary: Any, *, uptime_s: float, generation: Any = None) -> dict[str, Any]:
+    """`IndexSummary` as the /health body (the server's own paths stay private: the generation
+    is named, not its folder)."""
     return {
         "status": "ok",
+        "generation": getattr(generation, "name", None),
         "articles": summary.articles,
         "chunks": summary.chunks,
         "model": summary.model,
@@ -163,8 +165,13 @@ def public_routes() -> APIRouter:
 
     @router.get("/health", response_model=HealthOut, responses=_UNAVAILABLE)
     async def health(state: State, service: Service) -> dict[str, Any]:
-        """Liveness plus what is loaded: counts, model, build time, uptime."""
-        return _health(service.summary(), uptime_s=time.monotonic() - state.started)
+        """Liveness plus what is loaded: the index generation and when it was built, counts,
+        model, uptime."""
+        return _health(
+            service.summary(),
+            uptime_s=time.monotonic() - state.started,
+            generation=getattr(service, "generation", None),
+        )
 
     return router
 

@@ -7,12 +7,14 @@ concurrent requests don't oversubscribe the CPU. Concurrent /ask calls are micro
 `service.ask_many` (bot/http/batching.py). Without an index the API still starts and answers
 503 (run `newsdesk index build`); it picks the index up once one appears. An index that cannot
 be loaded (damaged, another format) answers 503 naming the file until a rebuild replaces it;
-`newsdesk serve` refuses to start on one instead (`refuse_damaged_index`).
+`newsdesk serve` refuses to start on one instead (`refuse_damaged_index`). A new generation
+published by another process (`newsdesk index watch`) is swapped in by the `IndexFollower`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -28,6 +30,7 @@ from pydantic import SecretStr
 from bot.http.batching import AskBatcher
 from bot.http.errors import BUILD_HINT, detail_for
 from bot.http.reindex import ReindexJob
+from bot.index_follower import IndexFollower
 from bot.settings import Settings
 from index.errors import IndexNotFound, NewsdeskError
 from index.layout import current_generation
@@ -91,6 +94,8 @@ class ApiState:
         self._tried: Path | None = None  # the generation that would not load (None: no index)
         self.reload_retry_s = RELOAD_RETRY_S
         self._load_lock: asyncio.Lock | None = None
+        self.follower = IndexFollower(lambda: self.service, run_in_thread=self.run)
+        self._following: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self.started = time.monotonic()
@@ -98,6 +103,15 @@ class ApiState:
         self._load_lock = asyncio.Lock()
         if self.service is None:
             await self.load()
+        self._following = asyncio.create_task(self.follower.run(), name="newsdesk-index-follower")
+
+    async def stop(self) -> None:
+        """Stop following the index (at shutdown)."""
+        if self._following is not None:
+            self._following.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._following
+            self._following = None
 
     def _batch(self, requests: Sequence[dict[str, Any]]) -> Sequence[Any]:
         """One batch of questions. A batch of several running alone may use every core for its

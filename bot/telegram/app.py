@@ -19,6 +19,7 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder
 from telegram.request import BaseRequest, HTTPXRequest
 
+from bot.index_follower import IndexFollower
 from bot.redaction import protect
 from bot.service import NewsdeskService
 from bot.settings import Settings
@@ -125,7 +126,7 @@ def run_telegram(settings: Settings, service: NewsdeskService | None = None) -> 
     if service is None:
         service = NewsdeskService.from_settings(settings)
     try:
-        asyncio.run(_poll_until_signalled(build_application(settings, service), settings))
+        asyncio.run(_poll_until_signalled(build_application(settings, service), settings, service))
     except NetworkError as error:
         raise _unreachable(settings, error) from None
 
@@ -154,16 +155,25 @@ def _unreachable(settings: Settings, error: NetworkError) -> TelegramUnreachable
     )
 
 
-async def _poll_until_signalled(app: Application, settings: Settings) -> None:
-    """Poll until SIGINT or SIGTERM, then stop polling and the application cleanly."""
+async def _poll_until_signalled(
+    app: Application, settings: Settings, service: NewsdeskService
+) -> None:
+    """Poll until SIGINT or SIGTERM, then stop polling and the application cleanly. Meanwhile
+    a new index generation built by another process is swapped in (bot/index_follower.py)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    async with running(app):
-        logger.info("Telegram bot polling %s", settings.telegram_base_url)
-        await stop.wait()
-        logger.info("Stopping the Telegram bot")
+    following = asyncio.create_task(IndexFollower(lambda: service).run())
+    try:
+        async with running(app):
+            logger.info("Telegram bot polling %s", settings.telegram_base_url)
+            await stop.wait()
+            logger.info("Stopping the Telegram bot")
+    finally:
+        following.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await following
     logger.info("Telegram bot stopped")
 
 

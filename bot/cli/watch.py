@@ -1,0 +1,133 @@
+"""`newsdesk index watch`: keep the index up to date with the corpus folder until stopped.
+
+The loop itself is index/watching.py; this edge loads the model once, runs the incremental
+update the way `index update` does, and logs one line per update. A running `newsdesk serve`
+or `newsdesk telegram` picks each new generation up by itself (bot/index_follower.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bot.cli.support import (
+    CorpusOption,
+    IndexDirOption,
+    ModelOption,
+    friendly_errors,
+    load_settings,
+    log_service_events,
+)
+from bot.service import make_embedder
+from bot.settings import Settings
+from index.articles import SkippedInput, read_corpus
+from index.build import BuildReport, update_index
+from index.chunking import ChunkerSettings
+from index.errors import NewsdeskError
+from index.watching import WatchedUpdate, index_matches_corpus, watch_corpus
+
+logger = logging.getLogger(__name__)
+
+IntervalOption = Annotated[
+    float,
+    typer.Option("--interval", envvar="NEWSDESK_WATCH_INTERVAL", min=0.1,
+                 help="At most this many seconds between a change and the update that takes it "
+                      "in (an update starts sooner, once the folder has been quiet for a "
+                      "second)."),
+]  # fmt: skip
+
+
+def watch(
+    corpus: CorpusOption = None,
+    index_dir: IndexDirOption = None,
+    model: ModelOption = None,
+    interval: IntervalOption = 60.0,
+) -> None:
+    """Watch the corpus folder and update the index whenever files appear, change or go (one
+    log line per update), until Ctrl-C or SIGTERM. A running `serve` or `telegram` picks up
+    each new index without a restart."""
+    settings = load_settings(corpus=corpus, index_dir=index_dir, model=model)
+    log_service_events()
+    with friendly_errors(), _sigterm_interrupts():
+        try:
+            _watch(settings, interval)
+        except KeyboardInterrupt:
+            logger.info("stopped watching %s", settings.corpus)
+
+
+def _watch(settings: Settings, interval: float) -> None:
+    corpus, index_dir = Path(settings.corpus), Path(settings.index_dir)
+    read_corpus(corpus)  # a missing or unreadable corpus fails now, in one line
+    embedder = make_embedder(settings)
+    reported: set[tuple[str, str]] = set()  # skipped inputs already named, so each is named once
+    seen: set[tuple[str, str]] = set()
+
+    def note_skip(item: SkippedInput) -> None:
+        seen.add((item.origin, item.reason))
+        if (item.origin, item.reason) not in reported:
+            logger.warning("skipped %s: %s", item.origin, item.reason)
+
+    def update() -> BuildReport:
+        seen.clear()
+        report = update_index(corpus, index_dir, embedder, on_skip=note_skip)
+        reported.clear()
+        reported.update(seen)
+        return report
+
+    def needs_update() -> bool:
+        chunker = ChunkerSettings(max_tokens=embedder.max_tokens)
+        if index_matches_corpus(corpus, index_dir, embedder.model_id, chunker):
+            logger.info("the index at %s is up to date with %s", index_dir, corpus)
+            return False
+        logger.info("the index at %s is behind %s; updating it", index_dir, corpus)
+        return True
+
+    watch_corpus(
+        corpus,
+        update,
+        _log_update,
+        interval_s=interval,
+        needs_update=needs_update,
+        on_watching=lambda: logger.info(
+            "watching %s (an update at most %gs after a change)", corpus, interval
+        ),
+    )
+
+
+def _log_update(outcome: WatchedUpdate) -> None:
+    """The one line an update gets: what changed and how long it took, or why it failed."""
+    if outcome.report is not None:
+        report = outcome.report
+        line = (
+            f"index updated in {outcome.seconds:.2f}s: {report.added_articles} added, "
+            f"{report.changed_articles} changed, {report.removed_articles} removed "
+            f"({report.articles} articles, generation {report.generation})"
+        )
+        if report.skipped:
+            line += f"; {len(report.skipped)} inputs skipped"
+        logger.info("%s", line)
+        return
+    error = outcome.error
+    reason = str(error) if isinstance(error, NewsdeskError) else f"{type(error).__name__}: {error}"
+    logger.error(
+        "index update failed after %.2fs (the previous index keeps serving): %s",
+        outcome.seconds,
+        reason,
+    )
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM stops the watch as Ctrl-C does: an update in progress is abandoned (its partial
+    generation removed, the previous index still current) and the command exits 0."""
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
