@@ -48,6 +48,19 @@ def speaker_note(speakers: Iterable[str | None]) -> str:
     return f" · quoting {people}"
 
 
+def also_note(citation: Citation) -> str:
+    """' · also reported by Reuters, AP and 3 more' — the other articles of the cited story
+    (wire copies, other versions), by outlet, or '' when no other article tells it."""
+    if not citation.also_in:
+        return ""
+    sources = [other.source or "an unnamed outlet" for other in citation.also_in]
+    named = list(dict.fromkeys(sources))[:2]
+    more = sum(1 for source in sources if source not in named)
+    if more:
+        return f" · also reported by {', '.join(named)} and {more} more"
+    return " · also reported by " + " and ".join(named)
+
+
 def by_article(citations: Iterable[Citation]) -> list[tuple[str, Citation, str]]:
     """('[1, 3]', first citation, speaker note) per cited article, in order of first use: an
     article quoted twice is listed once, naming everyone quoted from it."""
@@ -76,7 +89,8 @@ def render_text(answer: Answer, *, quotes: bool = False) -> str:
         )
         for marker, citation, quoting in listed:
             title = citation.title or "Untitled"
-            lines.append(f"{marker} {title} — {source_label(citation)}{quoting}")
+            also = also_note(citation)
+            lines.append(f"{marker} {title} — {source_label(citation)}{quoting}{also}")
             if citation.url:
                 lines.append(f"    {citation.url}")
             if quotes:
@@ -116,7 +130,7 @@ def source_line_html(
     with the quote below; `quoting` is the speaker note (by default the citation's own)."""
     marker = marker or f"[{citation.n}]"
     quoting = speaker_note([citation.speaker]) if quoting is None else quoting
-    label = html.escape(source_label(citation) + quoting)
+    label = html.escape(source_label(citation) + quoting + also_note(citation))
     line = f"{marker} {_linked_title(citation)} — {label}"
     if quote and citation.quote.strip():
         line += f"\n<i>“{html.escape(citation.quote.strip())}”</i>"

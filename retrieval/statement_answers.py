@@ -31,7 +31,7 @@ from retrieval.answerability import Focus
 from retrieval.dates import human_date
 from retrieval.deep_links import deep_url
 from retrieval.schema import Answer, Citation
-from retrieval.search import Passage, also_in, same_story
+from retrieval.search import STORY_TIE, Passage, also_in, same_story
 from retrieval.speech_questions import SpeechQuestion
 
 PRONOUNS = word_set("he she they it i we you him her them")
@@ -346,7 +346,7 @@ def _distinct_sentences(
     """The best statements, each said once: not the same sentence twice, and not one from
     another article of a story already quoted (a wire copy repeats its statements)."""
     best = scored[0]
-    chosen = [best]
+    chosen = [_earliest_telling(best, scored, reader)]
     for candidate in scored[1:]:
         if len(chosen) >= tuning.max_statements:
             break
@@ -361,8 +361,19 @@ def _distinct_sentences(
             for c in chosen
         ):
             continue
-        chosen.append(candidate)
+        chosen.append(_earliest_telling(candidate, scored, reader))
     return chosen
+
+
+def _earliest_telling(candidate: _Scored, scored: list[_Scored], reader: IndexReader) -> _Scored:
+    """The candidate, or the statement of an earlier article of its story that scores within
+    STORY_TIE of it: a story is cited from its first report, as search results do."""
+    story = reader.story(candidate.statement.article_id)
+    if len(story) == 1:
+        return candidate
+    floor = candidate.score - STORY_TIE * abs(candidate.score)
+    close = [c for c in scored if c.statement.article_id in story and c.score >= floor]
+    return min(close, key=lambda c: story.index(c.statement.article_id))
 
 
 def _same_sentence(one: StoredStatement, other: StoredStatement) -> bool:

@@ -71,6 +71,18 @@ function passageWithQuote(citation) {
   return block;
 }
 
+function alsoReported(citation) {
+  // "also reported by Reuters, AP and 3 more": the other articles of the same story.
+  const others = citation.also_in || [];
+  if (!others.length) return null;
+  const sources = others.map((other) => other.source || "an unnamed outlet");
+  const named = [...new Set(sources)].slice(0, 2);
+  const more = sources.filter((source) => !named.includes(source)).length;
+  return more
+    ? `also reported by ${named.join(", ")} and ${more} more`
+    : `also reported by ${named.join(" and ")}`;
+}
+
 function sourceCard(citation, id) {
   // The link opens the article at the quoted sentence (a text fragment) when there is one.
   const link = citation.deep_url || citation.url;
@@ -81,7 +93,12 @@ function sourceCard(citation, id) {
     : document.createTextNode(title);
   // Whose words the quote is, when it is an attributed statement (a text node like the rest).
   const speaker = (citation.speaker || "").trim();
-  const meta = [citation.source, citation.date, speaker ? `quoting ${speaker}` : null]
+  const meta = [
+    citation.source,
+    citation.date,
+    speaker ? `quoting ${speaker}` : null,
+    alsoReported(citation),
+  ]
     .filter(Boolean)
     .join(" · ");
   const card = el(
