@@ -93,8 +93,8 @@ index_app.command("watch")(watch)
 
 @index_app.command("stats")
 def stats(index_dir: IndexDirOption = None, as_json: JsonOption = False) -> None:
-    """Articles, chunks, statements and speakers, sources, date range, model, size on disk,
-    build time, skipped inputs."""
+    """Articles, chunks, statements and speakers, story clusters and the largest ones, sources,
+    date range, model, size on disk, build time, skipped inputs."""
     settings = load_settings(index_dir=index_dir)
     with friendly_errors():
         reader = open_index(settings.index_dir)
@@ -109,6 +109,18 @@ def stats(index_dir: IndexDirOption = None, as_json: JsonOption = False) -> None
     console.print(terminal_safe(_stats_text(summary, skipped)), highlight=False, markup=False)
 
 
+def _clusters_text(summary: IndexSummary) -> str:
+    """'2 stories told by several articles (7 articles); largest: Title (5), Title (2)'."""
+    if not summary.clusters:
+        return "none (no two articles tell the same story)"
+    largest = "; ".join(f"{title} ({size})" for title, size in summary.largest_clusters[:3])
+    stories = "1 story" if summary.clusters == 1 else f"{summary.clusters} stories"
+    return (
+        f"{stories} told by several articles "
+        f"({_count(summary.clustered_articles, 'article')}); largest: {largest}"
+    )
+
+
 def _stats_text(summary: IndexSummary, skipped: list[tuple[str, str]]) -> str:
     sources = ", ".join(f"{name} ({count})" for name, count in summary.sources[:8]) or "—"
     speakers = ", ".join(f"{name} ({count})" for name, count in summary.top_speakers[:5])
@@ -118,6 +130,7 @@ def _stats_text(summary: IndexSummary, skipped: list[tuple[str, str]]) -> str:
         f"Chunks      {summary.chunks}",
         f"Statements  {summary.statements} by {_count(summary.speakers, 'speaker')}"
         + (f" (most: {speakers})" if speakers else ""),
+        f"Clusters    {_clusters_text(summary)}",
         f"Sources     {sources}",
         f"Dates       {summary.first_date or '?'} – {summary.last_date or '?'}",
         f"Model       {summary.model}",

@@ -95,6 +95,13 @@ class SearchQuery(_DateRange):
     )
 
 
+class AlsoInOut(BaseModel):
+    source: str | None
+    date: str | None
+    url: str | None
+    article_id: str
+
+
 class CitationOut(BaseModel):
     n: int = Field(description="The number used in the answer's [n] marker.")
     article_id: str
@@ -116,6 +123,11 @@ class CitationOut(BaseModel):
         default=None,
         description="`url` with a text fragment (#:~:text=…) that opens the article scrolled to "
         "the quote in browsers that support text fragments; null when `url` is not http(s).",
+    )
+    also_in: list[AlsoInOut] = Field(
+        default_factory=list,
+        description="Other articles telling the same story (wire copies, other versions of a "
+        "near-identical text), earliest first; they are not cited separately.",
     )
 
 
