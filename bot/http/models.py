@@ -205,6 +205,10 @@ class SearchHit(BaseModel):
     url: str | None
     start: int = Field(description="Offset of the passage in the article text.")
     end: int
+    also_in: list[AlsoInOut] = Field(
+        default_factory=list,
+        description="Other articles telling the same story, earliest first (not listed again).",
+    )
 
 
 class SearchOut(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from dataclasses import asdict
 from datetime import date
 from functools import partial
 from typing import TYPE_CHECKING, Annotated, Any
@@ -72,6 +73,7 @@ def _passage_hit(passage: Any) -> dict[str, Any]:
         "url": passage.url,
         "start": passage.start,
         "end": passage.end,
+        "also_in": [asdict(other) for other in passage.also_in],
     }
 
 
