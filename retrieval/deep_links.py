@@ -29,8 +29,11 @@ _WORD = re.compile(r"\S+")
 _BLOCK_BREAK = re.compile(r"\n[^\S\n]*\n")  # a blank line: a paragraph on the page
 # Within one term, words are apart by whitespace holding at most one line break: the browser
 # matches a term inside one block, never across paragraphs.
-_TERM_GAP = r"(?:[^\S\n]+|[^\S\n]*\n[^\S\n]*)"
+_TERM_GAP = re.compile(r"[^\S\n]*(?:\n[^\S\n]*)?")
+_OTHER_SPACE = re.compile(r"[^\S \n]")  # whitespace but a space or a line break
+_OTHER_ASCII_SPACE = "\t\r\x0b\x0c\x1c\x1d\x1e\x1f"
 _LEADING_SPACE = re.compile(r"\s*")
+_NOWHERE = (-1, -1)  # what `_match_end` says when the directive cannot match at all
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,8 @@ def _plain_directive(text: str, words: list[tuple[int, int]]) -> TextDirective:
     after_start = words[EDGE_WORDS - 1][1]
     for n in range(EDGE_WORDS, len(words) - EDGE_WORDS + 1):
         end_term = joined(words[-n:])
-        found = _find(text, end_term, after_start, start_bounded=True, end_bounded=True)
+        own = words[-n][0]  # an earlier match of the end term would start before its own
+        found = _find(text, end_term, after_start, start_bounded=True, end_bounded=True, last=own)
         if found is not None and found[1] == words[-1][1]:
             return TextDirective(start_term, end_term)
     return TextDirective(joined(words))
@@ -207,7 +211,7 @@ def find_text(text: str, directive: TextDirective) -> tuple[int, int] | None:
             search_from = match[0] + 1
         found = _match_end(text, directive, match)
         if found is not None:
-            return found if found[0] >= 0 else None
+            return None if found == _NOWHERE else found
     return None
 
 
@@ -215,9 +219,9 @@ def _match_end(
     text: str, directive: TextDirective, match: tuple[int, int]
 ) -> tuple[int, int] | None:
     """The match with its end term and suffix checked: the range, None to try the next start
-    match, or (-1, -1) when no later start match can succeed either."""
+    match, or `_NOWHERE` when no later start match can succeed either."""
     end_from = match[1]
-    while end_from < len(text):
+    while True:
         end = match[1]
         if directive.end is not None:
             end_match = _find(
@@ -228,40 +232,116 @@ def _match_end(
                 end_bounded=directive.suffix is None,
             )
             if end_match is None:
-                return (-1, -1)
+                return _NOWHERE
             end = end_match[1]
         if directive.suffix is None:
             return (match[0], end)
         at = _LEADING_SPACE.match(text, end).end()
         suffix = _find(text, directive.suffix, at, start_bounded=False, end_bounded=True)
         if suffix is None:
-            return (-1, -1)
+            return _NOWHERE
         if suffix[0] == at:
             return (match[0], end)
         if directive.end is None:
             return None
-        end_from = end
-    return None if directive.end is None else (-1, -1)
+        end_from = end  # the next end term's match, which lies further on
 
 
 def _find(
-    text: str, term: str, at: int, *, start_bounded: bool, end_bounded: bool, anchored: bool = False
+    text: str,
+    term: str,
+    at: int,
+    *,
+    start_bounded: bool,
+    end_bounded: bool,
+    anchored: bool = False,
+    last: int | None = None,
 ) -> tuple[int, int] | None:
-    """The first match of `term` in `text` from `at` (only at `at` when `anchored`)."""
-    pattern = _term_pattern(term, start_bounded, end_bounded)
-    found = pattern.match(text, at) if anchored else pattern.search(text, at)
-    return found.span() if found else None
+    """The first match of `term` in `text` from `at` (only at `at` when `anchored`, starting
+    no later than `last` when given), as the browser matches: case-insensitive, any whitespace
+    (within one paragraph) between words."""
+    words = _fold(term).split()
+    if not words:
+        return None
+    page = _page(text)
+    needle = " ".join(words)
+    position = at
+    while True:
+        if anchored:
+            found = position if page.folded.startswith(words[0], position) else -1
+        else:
+            # In a regular text every gap inside a term is one space: look for the term whole.
+            looked_for = needle if page.regular else words[0]
+            stop = len(text) if last is None else last + len(looked_for)
+            found = page.folded.find(looked_for, position, stop)
+        if found < 0:
+            return None
+        end = _words_end(page, found, words)
+        if (
+            end is not None
+            and (not start_bounded or _word_boundary(text, found))
+            and (not end_bounded or _word_boundary(text, end))
+        ):
+            return found, end
+        if anchored:
+            return None
+        position = found + 1
 
 
-@lru_cache(maxsize=1024)
-def _term_pattern(term: str, start_bounded: bool, end_bounded: bool) -> re.Pattern[str]:
-    words = term.split()
-    body = _TERM_GAP.join(map(re.escape, words)) if words else re.escape(term)
-    if start_bounded and words and _is_word_char(words[0][0]):
-        body = r"(?<!\w)" + body
-    if end_bounded and words and _is_word_char(words[-1][-1]):
-        body += r"(?!\w)"
-    return re.compile(body, re.IGNORECASE)
+@dataclass(frozen=True)
+class _Page:
+    folded: str  # the article lower-cased, character for character
+    regular: bool  # words apart by one space, paragraphs by blank lines: nothing else
+
+
+@lru_cache(maxsize=16)
+def _page(text: str) -> _Page:
+    """The article as searched; kept for the few texts an answer cites, each searched often."""
+    return _Page(_fold(text), _regular(text))
+
+
+def _regular(text: str) -> bool:
+    """Whether words are apart by one space and paragraphs by one blank line, and nothing else
+    (most articles): then a term matches only as its words joined by single spaces."""
+    if "  " in text or text.count("\n") != 2 * text.count("\n\n"):
+        return False
+    if text.isascii():  # a few scans in C, rather than a regular expression over every char
+        return not any(space in text for space in _OTHER_ASCII_SPACE)
+    return _OTHER_SPACE.search(text) is None
+
+
+def _words_end(page: _Page, at: int, words: list[str]) -> int | None:
+    """Where `words` end when they stand at `at`, apart by whitespace within one paragraph."""
+    if page.regular:
+        needle = " ".join(words)
+        return at + len(needle) if page.folded.startswith(needle, at) else None
+    position = at
+    for n, word in enumerate(words):
+        if n:
+            gap = _TERM_GAP.match(page.folded, position).end()
+            if gap == position:  # words need whitespace between them
+                return None
+            position = gap
+        if not page.folded.startswith(word, position):
+            return None
+        position += len(word)
+    return position
+
+
+def _fold(text: str) -> str:
+    """`text` lower-cased without changing its length (a letter whose lower case is longer,
+    such as İ, stays as it is), so offsets into it are offsets into `text`."""
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
+def _word_boundary(text: str, at: int) -> bool:
+    """Whether `at` is not inside a word: not between two letters, digits or underscores."""
+    return (
+        at <= 0 or at >= len(text) or not (_is_word_char(text[at - 1]) and _is_word_char(text[at]))
+    )
 
 
 def _is_word_char(char: str) -> bool:

@@ -91,6 +91,7 @@ def test_json_is_the_one_answer_schema() -> None:
         "end",
         "score",
         "speaker",
+        "deep_url",
     }
 
 
