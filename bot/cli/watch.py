@@ -110,7 +110,8 @@ def _log_update(outcome: WatchedUpdate) -> None:
             f"({report.articles} articles, generation {report.generation})"
         )
         if report.skipped:
-            line += f"; {len(report.skipped)} inputs skipped"
+            skipped = len(report.skipped)
+            line += f"; {skipped} input{'' if skipped == 1 else 's'} skipped"
         logger.info("%s", line)
         return
     error = outcome.error

@@ -1,206 +1,43 @@
 """`newsdesk index watch` beside `newsdesk serve`, both as a user starts them: an article dropped
 into the watched folder becomes answerable over HTTP within the interval plus the update's time,
-while clients keep asking and not one request fails; SIGTERM stops both with status 0.
+while clients keep asking and not one request fails; SIGTERM stops both with status 0. And
+`newsdesk telegram` answers from an index another process updated, without a restart.
 
 The slow variant drops several articles in a row and prints the figures the issue asks for:
-seconds from drop to answerable, and failed requests during the swaps (target 0)."""
+seconds from drop to answerable, and failed requests during the swaps (target 0);
+bench/watch_swap.py measures the same over the development corpus."""
 
 from __future__ import annotations
 
-import re
 import shutil
-import threading
-import time
-from collections import Counter
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.cli.process import RunningCommand, free_port, healthy, running_newsdesk, user_env
+from tests.cli.process import run_newsdesk, running_newsdesk, user_env
+from tests.cli.swap import STORIES, Askers, drop_and_wait, serve_and_watch, stop_cleanly
+from tests.telegram_standin import StandInServer
 
 INTERVAL_S = 1.0
 FOLLOW_S = 1.0  # how often serve looks for a new generation (bot/index_follower.py)
 SLACK_S = 5.0  # a busy two-core machine: process scheduling, the reload itself
 SEED = "What did Blinken say about a multinational force?"
-UPDATED = re.compile(r"index updated in ([\d.]+)s: (\d+) added.*generation (gen-[\w-]+)")
 
 
-@dataclass(frozen=True)
-class Story:
-    file: str
-    title: str
-    text: str
-    question: str
-
-
-STORIES = [
-    Story(
-        "lighthouse.txt",
-        "Lighthouse keeper retires after 41 years",
-        "2024-03-08 (Harbour Gazette) - Marta Oyelaran, the last lighthouse keeper on the north "
-        "cape, retired on Friday after 41 years, handing the light over to an automatic lamp.",
-        "When did the lighthouse keeper Marta Oyelaran retire?",
-    ),
-    Story(
-        "glacier.txt",
-        "Glacier museum opens in Tromvik",
-        "2024-03-09 (Valley Times) - A museum about the Tromvik glacier opened on Saturday, "
-        "showing ice cores drilled by the geologist Ingrid Halvorsrud over three decades.",
-        "What does the Tromvik glacier museum show?",
-    ),
-    Story(
-        "orchestra.txt",
-        "Youth orchestra wins the Lindqvist prize",
-        "2024-03-10 (Hill Post) - The Kestrel Youth Orchestra won the Lindqvist prize on Sunday "
-        "for its recording of a symphony by the composer Tove Marsalek.",
-        "Which prize did the Kestrel Youth Orchestra win?",
-    ),
-    Story(
-        "bakery.txt",
-        "Bakery cooperative buys the old mill",
-        "2024-03-11 (Harbour Gazette) - A bakery cooperative led by Dario Vukelic bought the old "
-        "flour mill on Monday and plans to grind its own rye there from the autumn.",
-        "Who leads the bakery cooperative that bought the old mill?",
-    ),
-    Story(
-        "tramline.txt",
-        "Tram line to the airport approved",
-        "2024-03-12 (Valley Times) - The regional council approved a tram line to Orsby airport "
-        "on Tuesday; the transport director Selma Quarshie said building starts in June.",
-        "When does building of the tram line to Orsby airport start?",
-    ),
-]
-
-
-@dataclass
-class Askers:
-    """Client threads asking questions over HTTP without pause, counting every response."""
-
-    base_url: str
-    questions: list[str]
-    statuses: Counter[int | str] = field(default_factory=Counter)
-    cited: dict[str, list[str]] = field(default_factory=dict)  # question → titles last cited
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def ask_forever(self, offset: int) -> None:
-        with httpx.Client(base_url=self.base_url, timeout=60) as client:
-            n = offset
-            while not self._stop.is_set():
-                question = self.questions[n % len(self.questions)]
-                n += 1
-                try:
-                    response = client.post("/ask", json={"question": question})
-                except httpx.HTTPError as error:
-                    with self._lock:
-                        self.statuses[type(error).__name__] += 1
-                    continue
-                with self._lock:
-                    self.statuses[response.status_code] += 1
-                    if response.status_code == 200:
-                        citations = response.json()["citations"]
-                        self.cited[question] = [citation["title"] for citation in citations]
-
-    def answered(self, story: Story) -> bool:
-        with self._lock:
-            return story.title in self.cited.get(story.question, [])
-
-    def failed(self) -> int:
-        with self._lock:
-            return sum(count for status, count in self.statuses.items() if status != 200)
-
-    def total(self) -> int:
-        with self._lock:
-            return sum(self.statuses.values())
-
-    @contextmanager
-    def running(self, threads: int = 2) -> Iterator[Askers]:
-        workers = [
-            threading.Thread(target=self.ask_forever, args=(n,), daemon=True)
-            for n in range(threads)
-        ]
-        for worker in workers:
-            worker.start()
-        try:
-            yield self
-        finally:
-            self._stop.set()
-            for worker in workers:
-                worker.join(60)
-
-
-@dataclass(frozen=True)
-class Swap:
-    seconds_to_answerable: float
-    update_seconds: float
-    generation: str
-    failed: int
-    requests: int
-
-
-def drop_and_wait(
-    story: Story, corpus: Path, askers: Askers, watcher: RunningCommand, base_url: str
-) -> Swap:
-    """Write `story` into the watched folder; wait until the HTTP clients get it cited."""
-    updates_before = len(UPDATED.findall(watcher.stderr()))
-    failed_before, requests_before = askers.failed(), askers.total()
-    assert not askers.answered(story)
-    dropped = time.monotonic()
-    (corpus / story.file).write_text(f"Title: {story.title}\n{story.text}\n", encoding="utf-8")
-    watcher.wait_until(lambda: askers.answered(story), timeout=60)
-    answerable = time.monotonic() - dropped
-    seconds, added, generation = UPDATED.findall(watcher.stderr())[updates_before]
-    assert added == "1"
-    assert httpx.get(f"{base_url}/health", timeout=30).json()["generation"] == generation
-    return Swap(
-        answerable,
-        float(seconds),
-        generation,
-        askers.failed() - failed_before,
-        askers.total() - requests_before,
-    )
-
-
-@contextmanager
-def serve_and_watch(
-    newsroom_corpus: Path, newsroom_index: Path, model_cache: Path, tmp_path: Path
-) -> Iterator[tuple[Path, str, RunningCommand, RunningCommand]]:
-    """A copy of the newsroom corpus and index, `serve` over it and `index watch` on it."""
-    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
-    shutil.copytree(newsroom_corpus, corpus)
-    shutil.copytree(newsroom_index, index_dir, symlinks=True)
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    env = user_env(index_dir=index_dir, cache_dir=model_cache, port=port, corpus=corpus)
-    with ExitStack() as stack:
-        server = stack.enter_context(running_newsdesk("serve", env=env, log_dir=tmp_path))
-        watcher = stack.enter_context(
-            running_newsdesk(
-                "index", "watch", "--interval", str(INTERVAL_S), env=env, log_dir=tmp_path
-            )
-        )
-        server.wait_until(lambda: healthy(base_url))
-        watcher.wait_until(lambda: "up to date" in watcher.stderr())
-        yield corpus, base_url, server, watcher
-
-
-def stop_cleanly(*commands: RunningCommand) -> None:
-    for command in commands:
-        status, stderr = command.terminate(), command.stderr()
-        assert status == 0, stderr
-        assert "Traceback" not in stderr and "ERROR" not in stderr, stderr
+def copies(corpus: Path, index_dir: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """Writable copies of a corpus and its index."""
+    shutil.copytree(corpus, tmp_path / "corpus")
+    shutil.copytree(index_dir, tmp_path / "index", symlinks=True)
+    return tmp_path / "corpus", tmp_path / "index"
 
 
 def test_a_dropped_article_is_answerable_while_questions_keep_coming(
     newsroom_corpus: Path, newsroom_index: Path, model_cache: Path, tmp_path: Path
 ) -> None:
     story = STORIES[0]
-    with serve_and_watch(newsroom_corpus, newsroom_index, model_cache, tmp_path) as (
-        corpus,
+    corpus, index_dir = copies(newsroom_corpus, newsroom_index, tmp_path)
+    with serve_and_watch(corpus, index_dir, model_cache, tmp_path, INTERVAL_S) as (
         base_url,
         server,
         watcher,
@@ -224,8 +61,8 @@ def test_a_dropped_article_is_answerable_while_questions_keep_coming(
 def test_drop_to_answerable_and_failed_requests_over_several_swaps(
     newsroom_corpus: Path, newsroom_index: Path, model_cache: Path, tmp_path: Path
 ) -> None:
-    with serve_and_watch(newsroom_corpus, newsroom_index, model_cache, tmp_path) as (
-        corpus,
+    corpus, index_dir = copies(newsroom_corpus, newsroom_index, tmp_path)
+    with serve_and_watch(corpus, index_dir, model_cache, tmp_path, INTERVAL_S) as (
         base_url,
         server,
         watcher,
@@ -248,3 +85,35 @@ def test_drop_to_answerable_and_failed_requests_over_several_swaps(
     assert askers.failed() == 0, askers.statuses
     for swap in swaps:
         assert swap.seconds_to_answerable <= INTERVAL_S + swap.update_seconds + FOLLOW_S + SLACK_S
+
+
+def test_the_telegram_bot_answers_from_an_index_updated_by_another_process(
+    built_index: Path, corpus_copy: Path, model_cache: Path, tmp_path: Path
+) -> None:
+    story = STORIES[0]
+    index_dir = tmp_path / "index"
+    shutil.copytree(built_index, index_dir, symlinks=True)
+    with StandInServer() as server:
+        api = server.api
+        env = user_env(
+            index_dir=index_dir,
+            corpus=corpus_copy,
+            cache_dir=model_cache,
+            telegram_token=api.token,
+            telegram_base_url=server.base_url,
+        )
+        with running_newsdesk("telegram", env=env, log_dir=tmp_path) as bot:
+            bot.wait_until(lambda: api.polls_waiting() > 0)
+            api.push(api.user_message(4242, story.question))
+            bot.wait_until(lambda: len(api.sent(4242)) == 1, timeout=60)
+            (corpus_copy / story.file).write_text(f"Title: {story.title}\n{story.text}\n")
+            updated = run_newsdesk("index", "update", env=env)
+            assert updated.returncode == 0, updated.stderr
+            bot.wait_until(lambda: "now serving index generation" in bot.stderr(), timeout=60)
+            api.push(api.user_message(4242, story.question))
+            bot.wait_until(lambda: len(api.sent(4242)) == 2, timeout=60)
+            before, after = (message.text for message in api.sent(4242))
+            status, stderr = bot.terminate(), bot.stderr()
+
+    assert story.title not in before and story.title in after
+    assert status == 0 and "Traceback" not in stderr, stderr
