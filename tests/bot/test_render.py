@@ -171,6 +171,21 @@ def test_telegram_answer_has_markers_then_linked_numbered_sources() -> None:
     assert '<a href="https://www.bloomberg.com/news/articles/2023-11-03/blinken">' in message
 
 
+def test_telegram_links_the_quoted_sentence_and_the_terminal_the_article() -> None:
+    url = "https://www.bloomberg.com/news/articles/2023-11-03/blinken"
+    deep = url + "#:~:text=He%20declined%20to%20comment,on%20a%20multinational%20force."
+    linked = answer(citations=[citation(deep_url=deep)])
+
+    one = citation_html(citation(deep_url=deep))
+    for message in (*render_telegram(linked), sources_html(linked), one):
+        assert f'<a href="{deep}">' in message
+    shown = render_text(linked)
+    assert f"    {url}\n" in shown + "\n" and "#:~:" not in shown
+    # a deep link that is not http(s) is never linked; the article's own link stands in
+    unsafe = citation_html(citation(deep_url="javascript:alert(1)"))
+    assert f'<a href="{url}">' in unsafe and "javascript" not in unsafe
+
+
 def test_abstention_renders_plainly_without_sources() -> None:
     abstained = answer("I couldn't find that in the articles I have.", abstained=True, citations=[])
     [message] = render_telegram(abstained)
