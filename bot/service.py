@@ -26,7 +26,8 @@ from index.store import IndexReader, IndexSummary, open_index
 from index.vectors import set_threads
 from retrieval.answer import AnswerTuning, compose_answer, no_match_text
 from retrieval.conversation import Conversation, SessionStore, Turn
-from retrieval.schema import Answer
+from retrieval.coverage import coverage, coverage_text, coverage_topic
+from retrieval.schema import Answer, Coverage
 from retrieval.search import DenseHits, Passage, Retriever, SearchFilters
 from retrieval.speech_questions import SpeechQuestion, speech_question
 from retrieval.statement_answers import answer_speech, noting_no_statement, with_speakers
@@ -161,6 +162,10 @@ class NewsdeskService:
         filters = filters or SearchFilters()
         query, rewritten = rewrite or conversation.query_for(question)
         state = state or self._state
+        if (topic := coverage_topic(question)) is not None:
+            found = coverage(topic, state.retriever, filters)
+            text = coverage_text(found)
+            return Answer(text, False, query=question, session_id=conversation.id, coverage=found)
         as_of = as_of or date.today()
         asked = speech_question(query)
         if asked is not None and query_vector is None:
@@ -255,6 +260,10 @@ class NewsdeskService:
         return self._state.retriever.search(
             query, k, filters or SearchFilters(), as_of=as_of or date.today()
         )
+
+    def coverage(self, topic: str, filters: SearchFilters | None = None) -> Coverage:
+        """How many articles (and stories) mention `topic`, by outlet and month."""
+        return coverage(topic, self._state.retriever, filters)
 
     def reset_session(self, session_id: str) -> bool:
         return self.sessions.drop(session_id)

@@ -130,6 +130,14 @@ class LexicalIndex:
             if token in self.vocabulary
         }
 
+    def rows_with(self, token: str) -> np.ndarray:
+        """The rows (chunk positions, as in `chunk_ids`) whose text holds `token`."""
+        column = self.vocabulary.get(token)
+        if column is None:
+            return np.empty(0, dtype=np.int32)
+        start, end = self._weights.indptr[column], self._weights.indptr[column + 1]
+        return self._weights.indices[start:end]
+
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk (row order of `chunk_ids`) for `query`."""
         scores = np.zeros(len(self.chunk_ids), dtype=np.float32)

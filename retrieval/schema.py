@@ -64,6 +64,21 @@ ABSTAIN_REASONS = (
 
 
 @dataclass(frozen=True)
+class Coverage:
+    """What the archive holds on `topic`. `by_source` and `by_month` ("2022-09") count
+    articles, most first and in calendar order; `stories` counts near-duplicates once."""
+
+    topic: str
+    articles: int
+    stories: int
+    first_date: str | None = None
+    last_date: str | None = None
+    by_source: list[tuple[str, int]] = field(default_factory=list)
+    by_month: list[tuple[str, int]] = field(default_factory=list)
+    headlines: list[Headline] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class Answer:
     """`abstain_reason` (one of ABSTAIN_REASONS) and `closest` are set only on abstentions."""
 
@@ -75,6 +90,7 @@ class Answer:
     session_id: str | None = None
     abstain_reason: str | None = None
     closest: list[Headline] = field(default_factory=list)
+    coverage: Coverage | None = None  # set for "What do you have on X?"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -127,6 +127,10 @@ class Retriever:
             return lambda _chunk_id: True
         return lambda chunk_id: bool(mask[self._row_of(chunk_id)])
 
+    def articles_of_rows(self, rows: np.ndarray) -> np.ndarray:
+        """The article id of each chunk row (rows as in the lexical index)."""
+        return self._article_of_row[rows]
+
     def _row_of(self, chunk_id: int) -> int:
         return int(self._rows_by_id[np.searchsorted(self._sorted_ids, chunk_id)])
 

@@ -1,4 +1,4 @@
-"""The `newsdesk` command: index, ask, chat, eval, serve, telegram."""
+"""The `newsdesk` command: index, ask, coverage, chat, eval, serve, telegram."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from bot.cli.support import (
 from bot.render import render_text, terminal_safe
 from bot.service import NewsdeskService
 from index.stored_statements import StoredStatement
+from retrieval.coverage import coverage_text
 from retrieval.schema import Answer
 from retrieval.search import SearchFilters
 
@@ -113,6 +114,28 @@ def ask(
         typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
         console.print(render_text(answer), highlight=False, markup=False, soft_wrap=True)
+
+
+@app.command()
+def coverage(
+    topic: Annotated[str, typer.Argument(help="What to count articles on, in quotes.")],
+    source: SourceOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    as_json: JsonOption = False,
+    index_dir: IndexDirOption = None,
+) -> None:
+    """How many articles mention a topic, by outlet and month, with the top headlines."""
+    if not topic.strip():
+        fail("the topic is empty.")
+    filters = _filters(source, since, until)
+    service = _service(index_dir)
+    with friendly_errors():
+        found = service.coverage(topic.strip(), filters)
+    if as_json:
+        typer.echo(json.dumps(asdict(found), ensure_ascii=False, indent=2))
+    else:
+        console.print(coverage_text(found), highlight=False, markup=False, soft_wrap=True)
 
 
 CHAT_HELP = "Ask anything. Follow-ups use the conversation. Commands: more, /sources, /reset, quit."

@@ -156,6 +156,32 @@ class HeadlineOut(BaseModel):
     date: str | None
 
 
+class CoverageQuery(_DateRange):
+    """Query-string parameters of `GET /coverage`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    q: str = Field(
+        min_length=1, max_length=300, pattern=NOT_BLANK, description="What to count articles on."
+    )
+    source: list[SourceName] | None = Field(
+        None, max_length=20, description="Only these outlets; repeat the parameter for several."
+    )
+
+
+class CoverageOut(BaseModel):
+    """What the archive holds on a topic: articles that mention every word of it."""
+
+    topic: str
+    articles: int
+    stories: int = Field(description="Articles counted once per story (near-duplicates merged).")
+    first_date: str | None
+    last_date: str | None
+    by_source: list[tuple[str, int]] = Field(description="[outlet, articles], most first.")
+    by_month: list[tuple[str, int]] = Field(description='["2022-09", articles], oldest first.')
+    headlines: list[HeadlineOut] = Field(description="Up to three, most relevant first.")
+
+
 class AnswerOut(BaseModel):
     """The one answer schema, shared with `newsdesk ask --json` and Telegram."""
 
@@ -192,6 +218,9 @@ class AnswerOut(BaseModel):
         default_factory=list,
         description="On an abstention, up to two articles the archive holds about what was "
         "asked (sharing its focus); empty otherwise.",
+    )
+    coverage: CoverageOut | None = Field(
+        None, description='For "What do you have on X?": what the archive holds on X.'
     )
 
 

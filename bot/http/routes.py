@@ -1,5 +1,5 @@
-"""The API's routes: the public ones (/ask, /search, /articles, /sessions, /health) and the
-admin ones (/admin/reindex), mounted only when an admin token is set."""
+"""The API's routes: the public ones (/ask, /search, /coverage, /articles, /sessions, /health)
+and the admin ones (/admin/reindex), mounted only when an admin token is set."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from bot.http.models import (
     AnswerOut,
     ArticleOut,
     AskRequest,
+    CoverageOut,
+    CoverageQuery,
     HealthOut,
     Problem,
     ReindexStatus,
@@ -126,6 +128,17 @@ def public_routes() -> APIRouter:
             as_of=params.as_of,
         )
         return {"results": [_passage_hit(p) for p in passages]}
+
+    @router.get("/coverage", response_model=CoverageOut, responses=_UNAVAILABLE)
+    async def coverage(
+        params: Annotated[CoverageQuery, Query()], state: State, service: Service
+    ) -> dict[str, Any]:
+        """How many articles (and stories) mention a topic, by outlet and by month, with the
+        first and last date and the most relevant headlines."""
+        found = await state.run(
+            service.coverage, params.q, _filters(params.source, params.since, params.until)
+        )
+        return asdict(found)
 
     @router.get(
         "/articles/{article_id:path}",

@@ -59,6 +59,7 @@ MAX_QUESTION_CHARS = 1000
 EXAMPLE_QUESTION = "What did Blinken say about a multinational force?"
 COMMANDS = (
     ("ask", "Ask a question: /ask <question> (or just type it)"),
+    ("coverage", "What I have on a topic: /coverage <topic>"),
     ("more", "More passages for the last question"),
     ("sources", "Full sources of the last answer"),
     ("filter", "Filter by source or date: /filter source=Reuters since=2023-01-01"),
@@ -100,6 +101,7 @@ class NewsdeskBot:
             ("start", self.start),
             ("help", self.help),
             ("ask", self.ask),
+            ("coverage", self.coverage),
             ("more", self.more),
             ("sources", self.sources),
             ("filter", self.filter),
@@ -171,6 +173,14 @@ class NewsdeskBot:
             await self._reply(update, [f"Ask like this: /ask {_esc(self.example_question)}"])
             return
         await self._answer_question(update, question)
+
+    async def coverage(self, update: Update, context: Context) -> None:
+        """/coverage <topic>: how many articles mention it, by outlet and month."""
+        topic = _command_argument(update)
+        if not topic:
+            await self._reply(update, ["Ask like this: /coverage Liz Truss"])
+            return
+        await self._answer_question(update, f"What do you have on {topic}?")
 
     async def question(self, update: Update, context: Context) -> None:
         """Any plain text message is a question."""

@@ -163,7 +163,7 @@ function renderAnswer(node, answer) {
     node.append(el("p", { class: "rewritten muted", text: `Searched for: ${answer.rewritten_query}` }));
   }
   if (cards.size) node.append(sources);
-  if (!answer.abstained && answer.session_id) {
+  if (!answer.abstained && !answer.coverage && answer.session_id) {
     const more = el("button", { type: "button", text: "More from the articles" });
     more.addEventListener("click", () => {
       more.remove();

@@ -129,6 +129,23 @@ def test_search_filters_narrow_the_results(client: TestClient) -> None:
     assert all(r["source"] == "Bloomberg" for r in both.json()["results"])
 
 
+def test_coverage_counts_the_articles_that_mention_a_topic(client: TestClient) -> None:
+    response = client.get("/coverage", params={"q": "multinational force"})
+    assert response.status_code == 200
+    found = response.json()
+    assert (found["articles"], found["stories"]) == (1, 1)
+    assert found["by_source"] == [["Bloomberg", 1]]
+    assert found["first_date"] == found["last_date"] == "2023-11-03"
+    assert found["headlines"][0]["source"] == "Bloomberg"
+    asked = ask(client, "What do you have on the multinational force?")
+    assert asked["coverage"]["articles"] == 1 and asked["answer"].startswith("1 article mentions")
+    nothing = client.get("/coverage", params={"q": "Norwegian salmon"}).json()
+    assert (nothing["articles"], nothing["headlines"]) == (0, [])
+    for bad in ({"q": " "}, {"q": "Gaza", "since": "2023-12-01", "until": "2023-11-01"}):
+        refused = client.get("/coverage", params=bad)
+        assert refused.status_code == 422 and refused.json()["detail"]
+
+
 def test_unknown_article_is_404(client: TestClient) -> None:
     response = client.get("/articles/no-such-article")
     assert response.status_code == 404

@@ -451,3 +451,18 @@ def test_start_up_without_a_token_is_refused(service: NewsdeskService, tmp_path:
         build_application(settings, service)
     with pytest.raises(TelegramNotConfigured):
         run_telegram(settings)  # refuses before trying to load the (missing) index
+
+
+def test_coverage_says_what_the_articles_hold_on_a_topic(service: NewsdeskService) -> None:
+    async def scenario() -> None:
+        async with BotHarness(service) as bot:
+            chat = new_chat_id()
+            [reply] = await bot.say(chat, "/coverage multinational force")
+            assert reply.text.startswith("1 article mentions multinational force, 3 Nov 2023.")
+            assert "By outlet: Bloomberg 1." in reply.text
+            assert not any(data.startswith("more:") for _, data in reply.buttons)
+            [usage] = await bot.say(chat, "/coverage")
+            assert usage.text == "Ask like this: /coverage Liz Truss"
+            assert_all_accepted(bot)
+
+    run(scenario())
