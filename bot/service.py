@@ -63,8 +63,12 @@ class NewsdeskService:
         set_threads(embedder.threads)
         return cls(settings, embedder)
 
-    def _load(self) -> _Loaded:
+    def _load(self, previous: _Loaded | None = None) -> _Loaded:
+        """Open the current generation; a reload lends it the `previous` one's trained search
+        lists (seconds saved on a large index, see `VectorIndex.prepare_fast_search`)."""
         reader = open_index(self.settings.index_dir, self.embedder.model_id)
+        if previous is not None:
+            reader.vectors.prepare_fast_search(like=previous.reader.vectors)
         retriever = Retriever(reader, self.embedder.encode_query)
         return _Loaded(reader, retriever, reader.summary())
 
@@ -301,7 +305,7 @@ class NewsdeskService:
     def reload(self) -> None:
         """Serve the newest generation; requests already running finish on the old one."""
         with self._reload_lock:
-            self._state = self._load()
+            self._state = self._load(self._state)
             _spare_from_gc_scans()
 
     def refresh(self) -> bool:
@@ -311,7 +315,7 @@ class NewsdeskService:
         with self._reload_lock:
             if current_generation(Path(self.settings.index_dir)) == self.generation:
                 return False
-            self._state = self._load()
+            self._state = self._load(self._state)
             _spare_from_gc_scans()
             return True
 

@@ -83,10 +83,15 @@ class VectorIndex:
             return np.empty((0, self.dimension), dtype=np.float32)
         return self._index.reconstruct_batch(keys)
 
-    def prepare_fast_search(self, min_vectors: int = FAST_SEARCH_MIN_VECTORS) -> None:
+    def prepare_fast_search(
+        self, min_vectors: int = FAST_SEARCH_MIN_VECTORS, like: VectorIndex | None = None
+    ) -> None:
         """Build the in-memory inverted-file probe when the index is large enough to need it.
 
-        About √n lists, an eighth of them probed per search (at least 16).
+        About √n lists, an eighth of them probed per search (at least 16). `like`, an index
+        this one updates (the generation served before it), lends its trained lists when their
+        number is within a tenth of what this one needs: training is most of the cost (2 of 3 s
+        on the development index), and a few changed articles barely move the centroids.
         """
         total = len(self)
         if total < min_vectors or self._probe is not None:
@@ -94,14 +99,28 @@ class VectorIndex:
         lists = max(16, int(np.sqrt(total)))
         ids = self.ids()
         vectors = self.vectors(ids)
-        inverted = faiss.IndexIVFFlat(
-            faiss.IndexFlatIP(self.dimension), self.dimension, lists, faiss.METRIC_INNER_PRODUCT
-        )
-        inverted.train(vectors)
-        inverted.nprobe = max(16, lists // 8)
-        probe = faiss.IndexIDMap2(inverted)
+        probe = like._trained_probe(lists, self.dimension) if like is not None else None
+        if probe is None:
+            inverted = faiss.IndexIVFFlat(
+                faiss.IndexFlatIP(self.dimension), self.dimension, lists, faiss.METRIC_INNER_PRODUCT
+            )
+            inverted.train(vectors)
+            inverted.nprobe = max(16, lists // 8)
+            probe = faiss.IndexIDMap2(inverted)
         probe.add_with_ids(vectors, ids)
         self._probe = probe
+
+    def _trained_probe(self, lists: int, dimension: int) -> faiss.Index | None:
+        """An empty copy of this index's probe (its trained lists, no vectors), if it has one
+        of about `lists` lists in `dimension` dimensions."""
+        if self._probe is None or self.dimension != dimension:
+            return None
+        inverted = faiss.extract_index_ivf(self._probe)
+        if abs(inverted.nlist - lists) > lists / 10:
+            return None
+        probe = faiss.clone_index(self._probe)
+        probe.reset()
+        return probe
 
     def search(
         self, queries: np.ndarray, k: int, allowed_ids: np.ndarray | None = None

@@ -46,3 +46,37 @@ def test_small_indexes_keep_the_full_scan() -> None:
     index.prepare_fast_search()
     scores, found = index.search(vectors[:5], 3)
     assert (found[:, 0] == ids[:5]).all() and np.allclose(scores[:, 0], 1.0, atol=1e-5)
+
+
+def test_an_updated_index_borrows_the_trained_lists_of_the_one_it_replaces() -> None:
+    """A reload after an update skips training: the new vectors are found as the old ones are,
+    and the previous index keeps its own probe whole."""
+    before, ids, vectors = random_index(4000)
+    before.prepare_fast_search(min_vectors=1000)
+    after, _, _ = random_index(4000)
+    rng = np.random.default_rng(3)
+    new = vectors[:40] + 0.1 * rng.standard_normal(vectors[:40].shape)
+    new = (new / np.linalg.norm(new, axis=1, keepdims=True)).astype(np.float32)
+    new_ids = np.arange(1, 41, dtype=np.int64)
+    after.add(new_ids, new)
+
+    after.prepare_fast_search(min_vectors=1000, like=before)
+
+    assert after._probe is not None and after._probe.ntotal == 4040
+    assert before._probe is not None and before._probe.ntotal == 4000
+    _, found = after.search(new, 1)
+    assert (found[:, 0] == new_ids).all()
+    _, exact = after.search(vectors[:50], 10, allowed_ids=np.concatenate([ids, new_ids]))
+    _, fast = after.search(vectors[:50], 10)
+    overlap = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(fast, exact, strict=True)])
+    assert overlap >= 0.9
+
+
+def test_an_index_grown_far_past_the_lists_it_was_trained_with_is_trained_anew() -> None:
+    small, _, _ = random_index(1500)
+    small.prepare_fast_search(min_vectors=1000)
+    large, _, _ = random_index(6000)
+    large.prepare_fast_search(min_vectors=1000, like=small)
+    assert large._probe is not None
+    assert large._trained_probe(int(np.sqrt(6000)), 32) is not None  # its own √n lists
+    assert small._trained_probe(int(np.sqrt(6000)), 32) is None  # 38 lists, not 77
