@@ -105,9 +105,13 @@ def text_directive(article_text: str, start: int, end: int) -> TextDirective | N
         return None
     target = (words[0][0], words[-1][1])
     plain = _plain_directive(article_text, words)
-    for directive in _disambiguated(plain, article_text, target):
-        if find_text(article_text, directive) == target:
-            return directive
+    # A range that starts at an earlier, alike sentence runs on to the quote's end; the whole
+    # quote as one term cannot, so it is the next try when context alone does not tell them apart.
+    whole = TextDirective(" ".join(article_text[a:b] for a, b in words))
+    for base in dict.fromkeys((plain, whole)):
+        for directive in _disambiguated(base, article_text, target):
+            if find_text(article_text, directive) == target:
+                return directive
     return plain
 
 

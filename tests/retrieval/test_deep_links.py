@@ -156,6 +156,20 @@ def test_end_words_said_inside_a_long_quote_are_lengthened_until_they_end_it() -
     assert find_text(text, directive) == quote
 
 
+def test_a_long_quote_whose_start_and_context_repeat_goes_whole() -> None:
+    text = (
+        "The report said prices rose in March and fell in April across the region.\n\n"
+        "The report said prices rose in March as analysts expected, a rise that surprised few."
+    )
+    quote = span(text, "prices rose in March as analysts expected, a rise that surprised few.")
+
+    directive = text_directive(text, *quote)
+
+    # as a range it would run from the first paragraph's "prices rose in March" to this end
+    assert directive == TextDirective(text[quote[0] : quote[1]])
+    assert find_text(text, directive) == quote
+
+
 def test_the_same_words_in_the_same_place_twice_are_told_apart_by_what_follows() -> None:
     text = (
         "Officials said the deal was done on Monday.\n\n"
