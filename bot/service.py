@@ -31,6 +31,12 @@ from retrieval.schema import Answer, Coverage
 from retrieval.search import DenseHits, Passage, Retriever, SearchFilters
 from retrieval.speech_questions import SpeechQuestion, speech_question
 from retrieval.statement_answers import answer_speech, noting_no_statement, with_speakers
+from retrieval.timeline import (
+    TimelineQuestion,
+    answer_timeline,
+    bounded_filters,
+    timeline_question,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -170,6 +176,8 @@ class NewsdeskService:
             found = coverage(topic, state.retriever, filters)
             text = coverage_text(found)
             return Answer(text, False, query=question, session_id=conversation.id, coverage=found)
+        if (events := timeline_question(question, as_of or _archive_day(state))) is not None:
+            return self._timeline(question, events, conversation, filters, as_of)
         as_of = as_of or date.today()
         asked = speech_question(query)
         if asked is not None and query_vector is None:
@@ -202,6 +210,38 @@ class NewsdeskService:
         conversation.add(Turn(question, query, k, filters, as_of, answer, shown=len(passages)))
         return answer
 
+    def timeline(
+        self,
+        question: str,
+        *,
+        session_id: str | None = None,
+        filters: SearchFilters | None = None,
+        as_of: date | None = None,
+    ) -> Answer:
+        """The dated events about `question`'s topic, earliest first, one line per day; the
+        question may be a bare topic ("the Uvalde shooting") or worded as a timeline."""
+        events = timeline_question(question, as_of or _archive_day(self._state))
+        events = events or TimelineQuestion(question.strip())
+        conversation = self.sessions.get(session_id)
+        return self._timeline(question, events, conversation, filters or SearchFilters(), as_of)
+
+    def _timeline(
+        self,
+        question: str,
+        events: TimelineQuestion,
+        conversation: Conversation,
+        filters: SearchFilters,
+        as_of: date | None,
+    ) -> Answer:
+        state = self._state
+        answer = answer_timeline(events, state.retriever, filters, state.summary)
+        answer = replace(answer, query=question, session_id=conversation.id)
+        shown = len(answer.citations)
+        bounded = bounded_filters(filters, events)
+        turn = Turn(question, events.topic, shown, bounded, as_of or date.today(), answer, shown)
+        conversation.add(turn)
+        return answer
+
     def _ordinary_answer(
         self,
         query: str,
@@ -232,6 +272,11 @@ class NewsdeskService:
         last = conversation.last
         if last is None:
             raise SessionNotFound("Ask a question first; there is nothing to continue.")
+        if last.answer.timeline is not None:  # the next lines of the timeline
+            answer = answer_timeline(TimelineQuestion(last.query), self.retriever, last.filters,
+                                     self.summary(), offset=last.shown)  # fmt: skip
+            last.shown += len(answer.citations)
+            return replace(answer, query=last.question, session_id=conversation.id)
         state = self._state
         passages = state.retriever.search(
             last.query, last.k, last.filters, offset=last.shown, as_of=last.as_of
@@ -318,6 +363,12 @@ class NewsdeskService:
             self._state = self._load(self._state)
             _spare_from_gc_scans()
             return True
+
+
+def _archive_day(state: _Loaded) -> date:
+    """The day "since March" counts back from: the archive's last day, or today if earlier."""
+    last = state.summary.last_date
+    return min(date.fromisoformat(last), date.today()) if last else date.today()
 
 
 def _narrowed(request: dict[str, Any]) -> bool:

@@ -79,6 +79,27 @@ class Coverage:
 
 
 @dataclass(frozen=True)
+class TimelineEvent:
+    """One dated line of a timeline: what happened on `date`, in the words of citation `n`
+    (`sentence` is that citation's quote) as `source` reported it."""
+
+    n: int
+    date: str
+    source: str | None
+    sentence: str
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The lines of a timeline shown now, earliest first: `offset` lines came before them and
+    `more` lines follow (what "more" shows next)."""
+
+    events: list[TimelineEvent] = field(default_factory=list)
+    offset: int = 0
+    more: int = 0
+
+
+@dataclass(frozen=True)
 class Answer:
     """`abstain_reason` (one of ABSTAIN_REASONS) and `closest` are set only on abstentions."""
 
@@ -91,6 +112,7 @@ class Answer:
     abstain_reason: str | None = None
     closest: list[Headline] = field(default_factory=list)
     coverage: Coverage | None = None  # set for "What do you have on X?"
+    timeline: Timeline | None = None  # set for "Timeline of X", "How did X unfold?"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
