@@ -105,3 +105,17 @@ def test_an_index_without_clusters_serves_and_update_adds_them(tmp_path: Path, e
     report = update_index(corpus, old, embedder)
     assert (report.embedded_chunks, report.clusters) == (0, 2)
     assert stories_of(old)["barrier-ap"] == STORIES["barrier"]
+
+
+def test_a_shared_photo_gallery_does_not_make_two_stories_one():
+    gallery = " ".join(
+        f"Fans celebrate goal number {n} in the stadium on Saturday. Photographer {n}/Getty Images"
+        for n in range(60)
+    )
+    first = "The final preview: two heavyweights meet on Sunday in a long-awaited match.\n"
+    second = "An upset in the group stage stunned the favourites on Tuesday night.\n"
+    assert similarity(first + gallery, second + gallery) < THRESHOLD / 4
+    captions = "\n".join(
+        f"Photos: The war A building burns. Hide Caption {n} of 90" for n in range(90)
+    )
+    assert similarity(first + captions, second + captions) < THRESHOLD / 4

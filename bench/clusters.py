@@ -1,0 +1,239 @@
+"""Story clusters on the development corpus: library speed, thresholds, hand-labelled pairs.
+
+Usage:
+    .venv/bin/python bench/clusters.py compare   # datasketch against rensa, MinHash and LSH
+    .venv/bin/python bench/clusters.py sweep     # pairs and labelled precision/recall by threshold
+    .venv/bin/python bench/clusters.py sample    # (re)write bench/data/cluster_pairs.jsonl
+    .venv/bin/python bench/clusters.py show      # the sampled pairs' texts, for labelling
+    .venv/bin/python bench/clusters.py score     # precision and recall of the chosen rule
+
+`sample` takes every pair the index clusters (`index.clusters`: exact Jaccard of word 5-grams,
+photo galleries left out, >= THRESHOLD) and the NEAR_PAIRS non-clustered candidate pairs nearest
+below the threshold, and keeps the labels already in the file (`whole` is the Jaccard with the
+galleries left in, for comparison). A label says
+whether the two articles are the same story told from the same copy (one text republished,
+updated or edited: `same: true`) or different stories (`same: false`), judged by reading both.
+Skips (exit 0) when the development corpus is absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from rensa import RMinHash, RMinHashLSH  # noqa: E402
+
+from index import clusters  # noqa: E402
+from index.articles import Article, read_corpus  # noqa: E402
+
+DEV_CORPUS = REPO.parent / "shared" / "data" / "realtimeqa-2022" / "corpus.jsonl.gz"
+LABELS = REPO / "bench" / "data" / "cluster_pairs.jsonl"
+NEAR_PAIRS = 110  # non-clustered pairs sampled below the threshold
+
+
+def load(corpus: Path) -> list[Article]:
+    return list(read_corpus(corpus))
+
+
+def candidate_pairs(articles: list[Article], bands: int = 64) -> set[tuple[int, int]]:
+    """Pairs a loose LSH (64 bands of 2 rows: Jaccard 0.2 → p ≈ 0.93) proposes."""
+    signatures = [clusters.signature(a.text) for a in articles]
+    lsh = RMinHashLSH(0.2, clusters.PERMUTATIONS, bands)
+    lsh.insert_pairs(list(enumerate(signatures)))
+    pairs = set()
+    for i, minhash in enumerate(signatures):
+        pairs.update((min(i, j), max(i, j)) for j in lsh.query(minhash) if j != i)
+    return pairs
+
+
+def scored_pairs(articles: list[Article]) -> list[dict[str, object]]:
+    """Every loose candidate pair with its exact Jaccard, galleries left out and left in."""
+    story = [clusters.shingles(clusters.words(a.text)) for a in articles]
+    raw = [clusters.shingles(clusters.WORD.findall(a.text.lower())) for a in articles]
+    rows = []
+    for i, j in sorted(candidate_pairs(articles)):
+        rows.append({
+            "a": articles[i].id, "b": articles[j].id,
+            "story": round(clusters.jaccard(story[i], story[j]), 4),
+            "whole": round(clusters.jaccard(raw[i], raw[j]), 4),
+        })  # fmt: skip
+    return rows
+
+
+def pair_row(a: Article, b: Article) -> dict[str, object]:
+    raw = [clusters.shingles(clusters.WORD.findall(x.text.lower())) for x in (a, b)]
+    return {
+        "a": a.id,
+        "b": b.id,
+        "story": round(clusters.similarity(a.text, b.text), 4),
+        "whole": round(clusters.jaccard(*raw), 4),
+    }
+
+
+def clustered(row: dict[str, object], threshold: float = clusters.THRESHOLD) -> bool:
+    return row["story"] >= threshold  # type: ignore[operator]
+
+
+def compare(articles: list[Article]) -> None:
+    texts = [list(clusters.shingles(clusters.words(a.text))) for a in articles]
+    print(f"{len(articles)} articles, {sum(map(len, texts)) / len(texts):.0f} shingles each")
+    started = time.perf_counter()
+    for text in texts:
+        minhash = RMinHash(clusters.PERMUTATIONS, clusters.SEED)
+        minhash.update(text)
+    rensa_s = time.perf_counter() - started
+    signatures = [clusters.signature(a.text) for a in articles]
+    started = time.perf_counter()
+    lsh = RMinHashLSH(clusters.THRESHOLD, clusters.PERMUTATIONS, clusters.BANDS)
+    lsh.insert_pairs(list(enumerate(signatures)))
+    found = sum(len(lsh.query(m)) - 1 for m in signatures)
+    rensa_lsh = time.perf_counter() - started
+    print(f"rensa 0.5      MinHash {rensa_s:.2f} s, LSH insert+query all {rensa_lsh:.3f} s "
+          f"({found // 2} candidate pairs)")  # fmt: skip
+    try:
+        from datasketch import MinHash, MinHashLSH
+    except ImportError:
+        print("datasketch     not installed (pip install datasketch to compare)")
+        return
+    started = time.perf_counter()
+    sketches = []
+    for text in texts:
+        minhash = MinHash(num_perm=clusters.PERMUTATIONS, seed=1)
+        minhash.update_batch([s.encode() for s in text])
+        sketches.append(minhash)
+    datasketch_s = time.perf_counter() - started
+    started = time.perf_counter()
+    index = MinHashLSH(num_perm=clusters.PERMUTATIONS, params=(clusters.BANDS, 4))
+    for n, minhash in enumerate(sketches):
+        index.insert(n, minhash)
+    found = sum(len(index.query(m)) - 1 for m in sketches)
+    datasketch_lsh = time.perf_counter() - started
+    print(f"datasketch 2.0 MinHash {datasketch_s:.2f} s, LSH insert+query all "
+          f"{datasketch_lsh:.3f} s ({found // 2} candidate pairs)")  # fmt: skip
+    started = time.perf_counter()
+    for article in articles:
+        clusters.shingles(clusters.words(article.text))
+    print(f"shingling alone (both)   {time.perf_counter() - started:.2f} s")
+    print(f"MinHash speed-up of rensa {datasketch_s / rensa_s:.0f}x")
+
+
+def lsh_recall(articles: list[Article], rows: list[dict[str, object]]) -> None:
+    """How many of the exact clustered pairs the index's own LSH (BANDS × 4 rows) proposes."""
+    position = {a.id: n for n, a in enumerate(articles)}
+    signatures = [clusters.signature(a.text) for a in articles]
+    lsh = RMinHashLSH(clusters.THRESHOLD, clusters.PERMUTATIONS, clusters.BANDS)
+    lsh.insert_pairs(list(enumerate(signatures)))
+    wanted = [r for r in rows if clustered(r)]
+    hit = sum(position[str(r["b"])] in lsh.query(signatures[position[str(r["a"])]]) for r in wanted)
+    print(f"LSH ({clusters.BANDS} bands × 4 rows) proposes {hit} of the {len(wanted)} pairs "
+          f"at or above {clusters.THRESHOLD}")  # fmt: skip
+
+
+def read_labels() -> dict[tuple[str, str], dict[str, object]]:
+    if not LABELS.exists():
+        return {}
+    records = [json.loads(line) for line in LABELS.read_text().splitlines() if line.strip()]
+    return {(r["a"], r["b"]): r for r in records}
+
+
+def sample(articles: list[Article], rows: list[dict[str, object]]) -> None:
+    by_id = {a.id: a for a in articles}
+    labels = read_labels()
+    inside = [r for r in rows if clustered(r)]
+    outside = sorted((r for r in rows if not clustered(r)), key=lambda r: -r["story"])  # type: ignore[operator]
+    chosen = inside + outside[:NEAR_PAIRS]
+    taken = {(r["a"], r["b"]) for r in chosen}
+    for a, b in labels.keys() - taken:  # labelled before: kept, with today's scores
+        chosen.append(pair_row(by_id[a], by_id[b]))
+    LABELS.parent.mkdir(parents=True, exist_ok=True)
+    with LABELS.open("w") as out:
+        for row in chosen:
+            a, b = by_id[str(row["a"])], by_id[str(row["b"])]
+            old = labels.get((a.id, b.id), {})
+            record = row | {
+                "clustered": clustered(row),
+                "titles": [a.title, b.title],
+                "dates": [a.date, b.date],
+                "same": old.get("same"),
+                "note": old.get("note", ""),
+            }
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    print(f"wrote {len(chosen)} pairs ({len(inside)} clustered) to {LABELS}")
+
+
+def show(articles: list[Article], width: int = 600) -> None:
+    by_id = {a.id: a for a in articles}
+    for n, record in enumerate(read_labels().values()):
+        a, b = by_id[str(record["a"])], by_id[str(record["b"])]
+        print(f"#{n} story {record['story']} whole {record['whole']} "
+              f"clustered {record['clustered']} same {record['same']}")  # fmt: skip
+        for article in (a, b):
+            print(f"  [{article.source} {article.date}] {article.title}")
+            print("   ", " ".join(article.text.split())[:width])
+        print()
+
+
+def score(rows: list[dict[str, object]] | None = None) -> None:
+    labels = list(read_labels().values())
+    if any(r["same"] is None for r in labels):
+        print(f"{sum(r['same'] is None for r in labels)} pairs are not labelled yet")
+    labelled = [r for r in labels if r["same"] is not None]
+    for threshold in (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7):
+        taken = [r for r in labelled if clustered(r, threshold)]
+        true = sum(bool(r["same"]) for r in taken)
+        same = sum(bool(r["same"]) for r in labelled)
+        precision = true / len(taken) if taken else 1.0
+        recall = true / same if same else 1.0
+        mark = "  <- chosen" if threshold == clusters.THRESHOLD else ""
+        print(f"threshold {threshold:.2f}: {len(taken):3d} clustered, precision {precision:.3f}, "
+              f"recall {recall:.3f} (of {same} labelled same){mark}")  # fmt: skip
+    with_galleries = [r for r in labelled if r["whole"] >= clusters.THRESHOLD]  # type: ignore[operator]
+    true = sum(bool(r["same"]) for r in with_galleries)
+    print(f"galleries left in, at {clusters.THRESHOLD}: {len(with_galleries)} clustered, "
+          f"precision {true / max(len(with_galleries), 1):.3f}")  # fmt: skip
+    inside = sum(bool(r["clustered"]) for r in labelled)
+    print(f"labelled pairs: {len(labelled)} ({inside} clustered, "
+          f"{len(labelled) - inside} near the threshold, not clustered)")  # fmt: skip
+
+
+def sweep(articles: list[Article], rows: list[dict[str, object]]) -> None:
+    print(f"{len(rows)} loose candidate pairs among {len(articles)} articles")
+    bins = Counter(int(r["story"] * 20) / 20 for r in rows)  # type: ignore[operator]
+    for low in sorted(bins):
+        if low >= 0.2:
+            print(f"  Jaccard in [{low:.2f}, {low + 0.05:.2f}): {bins[low]}")
+    lsh_recall(articles, rows)
+    score(rows)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["compare", "sweep", "sample", "show", "score"])
+    parser.add_argument("--corpus", type=Path, default=DEV_CORPUS)
+    args = parser.parse_args()
+    if args.command == "score":
+        score()
+        return 0
+    if not args.corpus.exists():
+        print(f"skipped: development corpus not found at {args.corpus}")
+        return 0
+    articles = load(args.corpus)
+    if args.command == "compare":
+        compare(articles)
+    elif args.command == "show":
+        show(articles)
+    else:
+        rows = scored_pairs(articles)
+        (sample if args.command == "sample" else sweep)(articles, rows)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
