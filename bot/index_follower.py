@@ -11,6 +11,7 @@ load is logged once and the loaded one keeps serving until a newer one appears.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -63,6 +64,7 @@ class IndexFollower:
             return False
         if current in (service.generation, self._refused):
             return False
+        started = time.perf_counter()
         try:
             swapped = await self._run_in_thread(service.refresh)
         except Exception as error:  # a damaged generation must not stop the serving one
@@ -79,10 +81,11 @@ class IndexFollower:
         if swapped:
             summary = service.summary()
             logger.info(
-                "now serving index generation %s (built %s, %d articles)",
+                "now serving index generation %s (built %s, %d articles; loaded in %.2fs)",
                 service.generation.name,
                 summary.built_at,
                 summary.articles,
+                time.perf_counter() - started,
             )
         return bool(swapped)
 
