@@ -24,6 +24,7 @@ from urllib.parse import unquote, urlsplit
 SHORT_QUOTE_WORDS = 8  # a quote of at most this many words goes whole: `text=quote`
 EDGE_WORDS = 4  # words in the start and end terms of a longer quote: `text=start,end`
 MAX_CONTEXT_WORDS = 6  # most words of prefix or suffix tried before giving up on uniqueness
+_CONTEXT_WINDOW = 600  # characters read either side of a quote for its context words
 
 _WORD = re.compile(r"\S+")
 _BLOCK_BREAK = re.compile(r"\n[^\S\n]*\n")  # a blank line: a paragraph on the page
@@ -157,25 +158,30 @@ def _with(
 
 def _context_before(text: str, at: int) -> list[str]:
     """Up to `MAX_CONTEXT_WORDS` words right before `at` within its paragraph, or, when it
-    opens one, the last words of the paragraph before."""
-    block_start = max((m.end() for m in _BLOCK_BREAK.finditer(text, 0, at)), default=0)
-    words = _WORD.findall(text, block_start, at)
-    if not words and block_start > 0:
-        previous = text[:block_start].rstrip()
-        breaks = list(_BLOCK_BREAK.finditer(previous))
-        words = _WORD.findall(previous, breaks[-1].end() if breaks else 0)
+    opens one, the last words of the paragraph before (read from a window, not the article)."""
+    window_start = max(0, at - _CONTEXT_WINDOW)
+    paragraphs = _BLOCK_BREAK.split(text[window_start:at])
+    words = paragraphs[-1].split()
+    if not words and len(paragraphs) > 1:
+        words = paragraphs[-2].split()
+        cut = len(paragraphs) == 2 and window_start > 0 and not text[window_start - 1].isspace()
+    else:
+        cut = len(paragraphs) == 1 and window_start > 0 and not text[window_start - 1].isspace()
+    if cut:  # the window began inside a word
+        words = words[1:]
     return words[-MAX_CONTEXT_WORDS:]
 
 
 def _context_after(text: str, at: int) -> list[str]:
     """Up to `MAX_CONTEXT_WORDS` words right after `at` within its paragraph, or, when it
-    closes one, the first words of the paragraph after."""
-    block_break = _BLOCK_BREAK.search(text, at)
-    words = _WORD.findall(text, at, block_break.start() if block_break else len(text))
-    if not words and block_break is not None:
-        following = _BLOCK_BREAK.search(text, block_break.end())
-        stop = following.start() if following else len(text)
-        words = _WORD.findall(text, block_break.end(), stop)
+    closes one, the first words of the paragraph after (read from a window, not the article)."""
+    window_end = min(len(text), at + _CONTEXT_WINDOW)
+    paragraphs = _BLOCK_BREAK.split(text[at:window_end])
+    words, last = paragraphs[0].split(), 0
+    if not words and len(paragraphs) > 1:
+        words, last = paragraphs[1].split(), 1
+    if last == len(paragraphs) - 1 and window_end < len(text) and not text[window_end].isspace():
+        words = words[:-1]  # the window ended inside a word
     return words[:MAX_CONTEXT_WORDS]
 
 
