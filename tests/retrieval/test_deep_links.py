@@ -185,7 +185,20 @@ def test_the_same_words_in_the_same_place_twice_are_told_apart_by_what_follows()
     assert find_text(text, directive) == quote
 
 
-VOCABULARY = ["the", "The", "deal", "was", "done,", "said", "–", "Zürich", "“no”", "&", "on"]
+VOCABULARY = [
+    "the",
+    "The",
+    "deal",
+    "was",
+    "done,",
+    "said",
+    "–",
+    "Zürich",
+    "“no”",
+    "&",
+    "on",
+    "x" * 300,
+]
 
 
 @given(
