@@ -76,10 +76,20 @@ def by_article(citations: Iterable[Citation]) -> list[tuple[str, Citation, str]]
     ]
 
 
+def timeline_note(answer: Answer) -> str:
+    """ "5 more dates follow." under a timeline that has more lines than it shows, else ""."""
+    more = answer.timeline.more if answer.timeline is not None else 0
+    if not more:
+        return ""
+    return f"{more} more {'date follows' if more == 1 else 'dates follow'}."
+
+
 def render_text(answer: Answer, *, quotes: bool = False) -> str:
     """A readable answer for a terminal: the answer, then numbered sources with their links
     (each article once), or with `quotes` every citation with the sentence quoted from it."""
     lines = [answer.answer.strip()]
+    if note := timeline_note(answer):
+        lines.append(note)
     if answer.citations:
         lines += ["", "Sources:"]
         listed = (
@@ -140,6 +150,8 @@ def source_line_html(
 def answer_html(answer: Answer, *, note: str | None = None) -> str:
     """One Telegram HTML document: answer sentences with [n] markers, then numbered sources."""
     blocks = [html.escape(answer.answer.strip() or "(no answer)")]
+    if more := timeline_note(answer):
+        blocks.append(html.escape(more))
     if note:
         blocks.append(f"<i>{html.escape(note)}</i>")
     if answer.citations and not answer.abstained:

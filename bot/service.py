@@ -217,13 +217,16 @@ class NewsdeskService:
         session_id: str | None = None,
         filters: SearchFilters | None = None,
         as_of: date | None = None,
+        offset: int = 0,
     ) -> Answer:
-        """The dated events about `question`'s topic, earliest first, one line per day; the
-        question may be a bare topic ("the Uvalde shooting") or worded as a timeline."""
+        """The dated events about `question`'s topic, earliest first, one line per day, from
+        line `offset` on; the question may be a bare topic ("the Uvalde shooting") or worded as
+        a timeline."""
         events = timeline_question(question, as_of or _archive_day(self._state))
         events = events or TimelineQuestion(question.strip())
         conversation = self.sessions.get(session_id)
-        return self._timeline(question, events, conversation, filters or SearchFilters(), as_of)
+        filters = filters or SearchFilters()
+        return self._timeline(question, events, conversation, filters, as_of, offset)
 
     def _timeline(
         self,
@@ -232,11 +235,12 @@ class NewsdeskService:
         conversation: Conversation,
         filters: SearchFilters,
         as_of: date | None,
+        offset: int = 0,
     ) -> Answer:
         state = self._state
-        answer = answer_timeline(events, state.retriever, filters, state.summary)
+        answer = answer_timeline(events, state.retriever, filters, state.summary, offset=offset)
         answer = replace(answer, query=question, session_id=conversation.id)
-        shown = len(answer.citations)
+        shown = offset + len(answer.citations)
         bounded = bounded_filters(filters, events)
         turn = Turn(question, events.topic, shown, bounded, as_of or date.today(), answer, shown)
         conversation.add(turn)

@@ -101,3 +101,22 @@ def corpus_copy(tmp_path: Path) -> Path:
     target = tmp_path / "corpus"
     shutil.copytree(SEED_CORPUS, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def timeline_index(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path:
+    """An index of one story told over many days (tests/timeline_corpus.py), read-only."""
+    from index.build import build_index
+    from tests.timeline_corpus import write_timeline_corpus
+
+    root = tmp_path_factory.mktemp("timeline")
+    build_index(write_timeline_corpus(root / "corpus"), root / "index", embedder)
+    return root / "index"
+
+
+@pytest.fixture(scope="session")
+def timeline_service(timeline_index: Path, embedder):
+    """A NewsdeskService over `timeline_index`, sharing the session's model."""
+    from bot.service import NewsdeskService
+
+    return NewsdeskService(settings_for(timeline_index), embedder)

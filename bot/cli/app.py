@@ -1,4 +1,4 @@
-"""The `newsdesk` command: index, ask, coverage, chat, eval, serve, telegram."""
+"""The `newsdesk` command: index, ask, coverage, timeline, chat, eval, serve, telegram."""
 
 from __future__ import annotations
 
@@ -136,6 +136,35 @@ def coverage(
         typer.echo(json.dumps(asdict(found), ensure_ascii=False, indent=2))
     else:
         console.print(coverage_text(found), highlight=False, markup=False, soft_wrap=True)
+
+
+@app.command()
+def timeline(
+    topic: Annotated[str, typer.Argument(help="The story, in quotes (or a question about it).")],
+    source: SourceOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    offset: Annotated[
+        int, typer.Option("--offset", min=0, help="Skip this many lines (the next page).")
+    ] = 0,
+    as_json: JsonOption = False,
+    index_dir: IndexDirOption = None,
+    model: ModelOption = None,
+) -> None:
+    """How a story unfolded: its dated events, one cited line per day, earliest first."""
+    if not topic.strip():
+        fail("the topic is empty.")
+    filters = _filters(source, since, until)
+    service = _service(index_dir, model)
+    with friendly_errors():
+        answer = service.timeline(topic, filters=filters, offset=offset)
+    if as_json:
+        typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        return
+    console.print(render_text(answer), highlight=False, markup=False, soft_wrap=True)
+    if answer.timeline is not None and answer.timeline.more:
+        next_page = offset + len(answer.timeline.events)
+        console.print(f"(--offset {next_page} shows the next ones)", highlight=False, markup=False)
 
 
 CHAT_HELP = "Ask anything. Follow-ups use the conversation. Commands: more, /sources, /reset, quit."

@@ -182,6 +182,36 @@ class CoverageOut(BaseModel):
     headlines: list[HeadlineOut] = Field(description="Up to three, most relevant first.")
 
 
+class TimelineQuery(_DateRange):
+    """Query-string parameters of `GET /timeline`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    q: str = Field(
+        min_length=1,
+        max_length=300,
+        pattern=NOT_BLANK,
+        description="The story to trace (a topic, or a question such as 'How did X unfold?').",
+    )
+    source: list[SourceName] | None = Field(
+        None, max_length=20, description="Only these outlets; repeat the parameter for several."
+    )
+    offset: int = Field(0, ge=0, le=10_000, description="Skip this many lines (the next page).")
+
+
+class TimelineEventOut(BaseModel):
+    n: int = Field(description="The citation that quotes this line's sentence.")
+    date: str
+    source: str | None
+    sentence: str = Field(description="What happened that day: citation n's quote.")
+
+
+class TimelineOut(BaseModel):
+    events: list[TimelineEventOut] = Field(description="One per day, earliest first.")
+    offset: int = Field(0, description="Lines before these (shown on earlier pages).")
+    more: int = Field(0, description="Lines after these: what `more` (or a larger offset) shows.")
+
+
 class AnswerOut(BaseModel):
     """The one answer schema, shared with `newsdesk ask --json` and Telegram."""
 
@@ -221,6 +251,11 @@ class AnswerOut(BaseModel):
     )
     coverage: CoverageOut | None = Field(
         None, description='For "What do you have on X?": what the archive holds on X.'
+    )
+    timeline: TimelineOut | None = Field(
+        None,
+        description='For "Timeline of X", "How did X unfold?" and GET /timeline: the dated '
+        "lines, each quoting a citation; null otherwise.",
     )
 
 

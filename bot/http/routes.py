@@ -1,5 +1,5 @@
-"""The API's routes: the public ones (/ask, /search, /coverage, /articles, /sessions, /health)
-and the admin ones (/admin/reindex), mounted only when an admin token is set."""
+"""The API's routes: the public ones (/ask, /search, /coverage, /timeline, /articles, /sessions,
+/health) and the admin ones (/admin/reindex), mounted only when an admin token is set."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from bot.http.models import (
     ReindexStatus,
     SearchOut,
     SearchQuery,
+    TimelineQuery,
 )
 from bot.http.reindex import reindex_isolated
 from bot.http.state import ApiState
@@ -139,6 +140,21 @@ def public_routes() -> APIRouter:
             service.coverage, params.q, _filters(params.source, params.since, params.until)
         )
         return asdict(found)
+
+    @router.get("/timeline", response_model=AnswerOut, responses=_UNAVAILABLE)
+    async def timeline(
+        params: Annotated[TimelineQuery, Query()], state: State, service: Service
+    ) -> dict[str, Any]:
+        """How a story unfolded: its dated events, one cited line per day, earliest first, at
+        most twelve from `offset` on (`timeline.more` says how many follow)."""
+        answer = await state.run(
+            service.timeline,
+            params.q,
+            filters=_filters(params.source, params.since, params.until),
+            as_of=params.as_of,
+            offset=params.offset,
+        )
+        return answer.to_dict()
 
     @router.get(
         "/articles/{article_id:path}",

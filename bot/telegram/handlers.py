@@ -13,6 +13,7 @@ import logging
 import math
 import os
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, TypeVar
 
 from telegram import BotCommand, Update
@@ -32,6 +33,7 @@ from telegram.ext import (
 from bot.render import citation_html, render_telegram, sources_html, split_html
 from bot.service import NewsdeskService, SessionNotFound
 from bot.settings import Settings
+from bot.telegram import timeline as timeline_command
 from bot.telegram.chat import (
     ASOF_USAGE,
     FILTER_USAGE,
@@ -60,6 +62,7 @@ EXAMPLE_QUESTION = "What did Blinken say about a multinational force?"
 COMMANDS = (
     ("ask", "Ask a question: /ask <question> (or just type it)"),
     ("coverage", "What I have on a topic: /coverage <topic>"),
+    timeline_command.COMMAND,
     ("more", "More passages for the last question"),
     ("sources", "Full sources of the last answer"),
     ("filter", "Filter by source or date: /filter source=Reuters since=2023-01-01"),
@@ -102,6 +105,7 @@ class NewsdeskBot:
             ("help", self.help),
             ("ask", self.ask),
             ("coverage", self.coverage),
+            ("timeline", partial(timeline_command.timeline, self)),
             ("more", self.more),
             ("sources", self.sources),
             ("filter", self.filter),

@@ -77,6 +77,8 @@ def test_json_is_the_one_answer_schema() -> None:
         "session_id",
         "abstain_reason",
         "closest",
+        "coverage",
+        "timeline",
     }
     assert set(data["citations"][0]) == {
         "n",

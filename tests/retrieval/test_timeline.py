@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from bot.service import NewsdeskService
 from retrieval.search import SearchFilters
 from retrieval.timeline import TimelineQuestion, timeline_question
-from tests.conftest import service_over
 from tests.timeline_corpus import BACKGROUND, EVENTS, LATER, PREVIEW, timeline_articles
 
 ARCHIVE_END = date(2024, 3, 29)
@@ -69,9 +67,9 @@ def test_a_month_without_a_year_is_the_latest_one_before_the_reference_day() -> 
     assert asked == TimelineQuestion("the bridge", since=date(2023, 11, 1))
 
 
-@pytest.fixture(scope="module")
-def story(tmp_path_factory: pytest.TempPathFactory, embedder) -> NewsdeskService:
-    return service_over(tmp_path_factory.mktemp("timeline"), timeline_articles(), embedder)
+@pytest.fixture
+def story(timeline_service: NewsdeskService) -> NewsdeskService:
+    return timeline_service
 
 
 def test_timeline_is_one_cited_event_per_day_in_date_order(story: NewsdeskService) -> None:
@@ -120,7 +118,7 @@ def test_since_and_until_bound_the_timeline(story: NewsdeskService) -> None:
     assert all(e.date >= "2024-03-20" for e in worded.timeline.events)
 
 
-def test_a_timeline_of_nothing_held_abstains(story: NewsdeskService, tmp_path: Path) -> None:
+def test_a_timeline_of_nothing_held_abstains(story: NewsdeskService) -> None:
     answer = story.timeline("the Mars colony referendum")
     assert answer.abstained and answer.timeline is None and answer.citations == []
     assert "the Mars colony referendum" in answer.answer
