@@ -34,7 +34,7 @@ from index.stored_statements import RULES_VERSION
 logger = logging.getLogger(__name__)
 
 QUIET_S = 1.0  # how long the folder must be still before an update starts
-WAKE_S = 1.0  # how often the loop wakes without changes, to run a retry that is due
+WAKE_S = 0.5  # how often the loop wakes without changes, to run a retry that is due
 
 
 @dataclass(frozen=True)
@@ -54,17 +54,21 @@ Update = Callable[[], BuildReport]
 class CorpusFilter(DefaultFilter):
     """The changes the corpus reader would see: hidden names (editors' swap files, rsync's
     temporary copies) are left out as the reader leaves them out; for a corpus that is one
-    file, only that file."""
+    file, only that file. An index kept inside the corpus folder is left out too, or each
+    update would set off the next."""
 
-    def __init__(self, corpus: Path) -> None:
+    def __init__(self, corpus: Path, index_dir: Path | None = None) -> None:
         super().__init__()
         self.corpus = corpus
         self.folder = corpus if corpus.is_dir() else corpus.parent
+        self.index_dir = index_dir
 
     def __call__(self, change: Change, path: str) -> bool:
         changed = Path(path)
         if self.corpus != self.folder:
             return changed == self.corpus
+        if self.index_dir is not None and changed.is_relative_to(self.index_dir):
+            return False
         try:
             parts = changed.relative_to(self.folder).parts
         except ValueError:
@@ -82,16 +86,18 @@ def watch_corpus(
     needs_update: Callable[[], bool] | None = None,
     on_watching: Callable[[], None] | None = None,
     stop: threading.Event | None = None,
+    index_dir: Path | None = None,
 ) -> None:
     """Watch `corpus` and call `update()` when it changes, until KeyboardInterrupt (or until
     `stop` is set, for a watch run in a thread).
 
     Once the watch is in place (changes are being collected), `on_watching` is called, then
     `needs_update` (default: always) says whether to update at once because the corpus
-    changed since the index was built. Each update's outcome goes to `on_update`.
+    changed since the index was built. Each update's outcome goes to `on_update`. Changes
+    under `index_dir` (an index kept inside the corpus folder) are not the corpus's.
     """
     corpus = corpus.resolve()
-    watch_filter = CorpusFilter(corpus)
+    watch_filter = CorpusFilter(corpus, index_dir.resolve() if index_dir is not None else None)
     step_ms = max(1, round(min(quiet_s, interval_s) * 1000))
     pending: str | None = None
     changed = 0

@@ -94,6 +94,7 @@ def _watch(settings: Settings, interval: float) -> None:
         _log_update,
         interval_s=interval,
         needs_update=needs_update,
+        index_dir=index_dir,
         on_watching=lambda: logger.info(
             "watching %s (an update at most %gs after a change)", corpus, interval
         ),

@@ -48,7 +48,9 @@ class Watch:
 
 
 @contextmanager
-def watching(corpus: Path, update, *, needs_update=lambda: False) -> Iterator[Watch]:
+def watching(
+    corpus: Path, update, *, needs_update=lambda: False, index_dir: Path | None = None
+) -> Iterator[Watch]:
     watch = Watch()
 
     def counted() -> BuildReport:
@@ -65,6 +67,7 @@ def watching(corpus: Path, update, *, needs_update=lambda: False) -> Iterator[Wa
             "needs_update": needs_update,
             "on_watching": watch.watching.set,
             "stop": stop,
+            "index_dir": index_dir,
         },
         daemon=True,
     )
@@ -187,3 +190,13 @@ def test_a_corpus_that_is_one_file_is_watched_alone(tmp_path: Path) -> None:
         assert watch.none_within(QUIET_S * 3)
         corpus.write_text("The second version.")
         assert watch.next().changes >= 1
+
+
+def test_an_index_kept_inside_the_corpus_folder_sets_off_no_update(tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    with watching(tmp_path, report, index_dir=index_dir) as watch:
+        (index_dir / "gen-1").mkdir(parents=True)
+        (index_dir / "gen-1" / "manifest.json").write_text("{}")
+        assert watch.none_within(QUIET_S * 3)
+        (tmp_path / "story.txt").write_text("A story.")
+        assert watch.next().changes == 1
