@@ -138,6 +138,49 @@ function answerText(answer, cards) {
   return paragraph;
 }
 
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+function humanDate(iso) {
+  // "2024-03-04" → "4 Mar 2024", read from the string itself (no time zone can shift the day).
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso || "");
+  return match ? `${Number(match[3])} ${MONTHS[Number(match[2]) - 1]} ${match[1]}` : iso || "";
+}
+
+function citeButton(label, card) {
+  const button = el("button", {
+    type: "button",
+    class: "cite",
+    "aria-expanded": "false",
+    "aria-controls": card.id,
+    title: "Show the source",
+    text: label,
+  });
+  button.addEventListener("click", () => toggleSource(button, card));
+  return button;
+}
+
+function timelineList(answer, cards) {
+  // A timeline is drawn as a vertical list, earliest first: each day's date and outlet above
+  // the sentence that says what happened, its [n] opening the source like any citation.
+  const list = el("ol", { class: "timeline", "aria-label": "Timeline" });
+  for (const event of answer.timeline.events) {
+    const card = cards.get(String(event.n));
+    const head = el(
+      "div",
+      { class: "event-head" },
+      el("time", { class: "event-date", datetime: event.date, text: humanDate(event.date) }),
+      event.source ? el("span", { class: "event-source", text: event.source }) : null,
+    );
+    const body = el("p", { class: "event-text" }, event.sentence, " ");
+    if (card) body.append(citeButton(`[${event.n}]`, card));
+    list.append(el("li", { class: "event" }, head, body));
+  }
+  const more = answer.timeline.more;
+  const follows = more === 1 ? "1 more date follows." : `${more} more dates follow.`;
+  const note = more ? el("p", { class: "timeline-more muted", text: follows }) : null;
+  return el("div", {}, list, note);
+}
+
 function toggleSource(button, card) {
   const show = card.hidden;
   card.hidden = !show;
@@ -158,7 +201,8 @@ function renderAnswer(node, answer) {
     cards.set(String(citation.n), card);
     sources.append(card);
   }
-  node.append(answerText(answer, cards));
+  const timeline = answer.timeline && answer.timeline.events.length ? answer.timeline : null;
+  node.append(timeline ? timelineList(answer, cards) : answerText(answer, cards));
   if (answer.rewritten_query && answer.rewritten_query !== answer.query) {
     node.append(el("p", { class: "rewritten muted", text: `Searched for: ${answer.rewritten_query}` }));
   }
