@@ -129,7 +129,7 @@ def reindex_isolated(
     """An incremental update of the index, built in a child process; then the service serves
     the new generation."""
     report = update_in_subprocess(settings, on_progress)
-    service.reload()
+    service.refresh()  # unless the index follower has swapped it in already
     return report
 
 
