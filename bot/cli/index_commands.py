@@ -65,6 +65,9 @@ def _report_line(report: BuildReport, index_dir: object) -> str:
             f"; {report.added_articles} added, {report.changed_articles} changed, "
             f"{report.removed_articles} removed"
         )
+    if report.clusters:
+        stories = "1 story" if report.clusters == 1 else f"{report.clusters} stories"
+        line += f"; {stories} told by several articles"
     if report.skipped:
         line += f"; {_count(len(report.skipped), 'input')} skipped (see warnings)"
     return line + "."

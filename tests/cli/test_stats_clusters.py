@@ -17,6 +17,7 @@ def test_stats_report_the_story_clusters(tmp_path: Path, model_cache: Path) -> N
     env = user_env(index_dir=index_dir, corpus=corpus, cache_dir=model_cache)
     built = run_newsdesk("index", "build", env=env)
     assert built.returncode == 0, built.stderr
+    assert "; 2 stories told by several articles." in " ".join(built.stdout.split())
 
     plain = run_newsdesk("index", "stats", env=env)
     assert plain.returncode == 0, plain.stderr
