@@ -94,6 +94,7 @@ def test_json_is_the_one_answer_schema() -> None:
         "score",
         "speaker",
         "deep_url",
+        "also_in",
     }
 
 

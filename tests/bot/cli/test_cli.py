@@ -84,7 +84,7 @@ def test_ask_prints_cited_answer_and_json(cli, built_index: Path):
     }  # fmt: skip
     assert set(answer["citations"][0]) == {
         "n", "article_id", "title", "source", "date", "url", "passage", "quote", "start", "end",
-        "score", "speaker", "deep_url",
+        "score", "speaker", "deep_url", "also_in",
     }  # fmt: skip
 
 
