@@ -4,6 +4,7 @@ an article dropped into the watched folder, timed until the clients get it cited
 
 from __future__ import annotations
 
+import datetime
 import re
 import threading
 import time
@@ -22,46 +23,70 @@ UPDATED = re.compile(r"index updated in ([\d.]+)s: (\d+) added.*generation (gen-
 
 @dataclass(frozen=True)
 class Story:
-    file: str
+    file: str  # .txt, or .rss: a feed with this one entry
     title: str
-    text: str
+    outlet: str
+    day: str
+    body: str
     question: str
+
+    def content(self) -> str:
+        if self.file.endswith(".rss"):
+            day = datetime.date.fromisoformat(self.day)
+            published = day.strftime("%a, %d %b %Y 09:00:00 +0000")
+            return (
+                f'<?xml version="1.0"?><rss version="2.0"><channel><title>{self.outlet}</title>'
+                f"<item><title>{self.title}</title><link>https://news.example.org/{self.file}</link>"
+                f"<pubDate>{published}</pubDate><description>{self.body}</description></item>"
+                "</channel></rss>\n"
+            )
+        return f"Title: {self.title}\n{self.day} ({self.outlet}) - {self.body}\n"
 
 
 STORIES = [
     Story(
         "lighthouse.txt",
         "Lighthouse keeper retires after 41 years",
-        "2024-03-08 (Harbour Gazette) - Marta Oyelaran, the last lighthouse keeper on the north "
-        "cape, retired on Friday after 41 years, handing the light over to an automatic lamp.",
+        "Harbour Gazette",
+        "2024-03-08",
+        "Marta Oyelaran, the last lighthouse keeper on the north cape, retired on Friday after "
+        "41 years, handing the light over to an automatic lamp.",
         "When did the lighthouse keeper Marta Oyelaran retire?",
     ),
     Story(
         "glacier.txt",
         "Glacier museum opens in Tromvik",
-        "2024-03-09 (Valley Times) - A museum about the Tromvik glacier opened on Saturday, "
-        "showing ice cores drilled by the geologist Ingrid Halvorsrud over three decades.",
+        "Valley Times",
+        "2024-03-09",
+        "A museum about the Tromvik glacier opened on Saturday, showing ice cores drilled by the "
+        "geologist Ingrid Halvorsrud over three decades.",
         "What does the Tromvik glacier museum show?",
     ),
     Story(
-        "orchestra.txt",
+        "hill-post.rss",
         "Youth orchestra wins the Lindqvist prize",
-        "2024-03-10 (Hill Post) - The Kestrel Youth Orchestra won the Lindqvist prize on Sunday "
-        "for its recording of a symphony by the composer Tove Marsalek.",
+        "Hill Post",
+        "2024-03-10",
+        "The Kestrel Youth Orchestra won the Lindqvist prize on Sunday for its recording of a "
+        "symphony by the composer Tove Marsalek.",
         "Which prize did the Kestrel Youth Orchestra win?",
     ),
     Story(
         "bakery.txt",
         "Bakery cooperative buys the old mill",
-        "2024-03-11 (Harbour Gazette) - A bakery cooperative led by Dario Vukelic bought the old "
-        "flour mill on Monday and plans to grind its own rye there from the autumn.",
+        "Harbour Gazette",
+        "2024-03-11",
+        "A bakery cooperative led by Dario Vukelic bought the old flour mill on Monday and plans "
+        "to grind its own rye there from the autumn.",
         "Who leads the bakery cooperative that bought the old mill?",
     ),
     Story(
         "tramline.txt",
         "Tram line to the airport approved",
-        "2024-03-12 (Valley Times) - The regional council approved a tram line to Orsby airport "
-        "on Tuesday; the transport director Selma Quarshie said building starts in June.",
+        "Valley Times",
+        "2024-03-12",
+        "The regional council approved a tram line to Orsby airport on Tuesday; the transport "
+        "director Selma Quarshie said building starts in June.",
         "When does building of the tram line to Orsby airport start?",
     ),
 ]
@@ -146,7 +171,7 @@ def drop_and_wait(
     failed_before, requests_before = askers.failed(), askers.total()
     assert not askers.answered(story)
     dropped = time.monotonic()
-    (corpus / story.file).write_text(f"Title: {story.title}\n{story.text}\n", encoding="utf-8")
+    (corpus / story.file).write_text(story.content(), encoding="utf-8")
     watcher.wait_until(lambda: askers.answered(story), timeout=timeout)
     answerable = time.monotonic() - dropped
     seconds, added, generation = UPDATED.findall(watcher.stderr())[updates_before]

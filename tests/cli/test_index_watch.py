@@ -70,8 +70,11 @@ def test_drop_to_answerable_and_failed_requests_over_several_swaps(
         askers = Askers(base_url, [story.question for story in STORIES])
         with askers.running(threads=4):
             watcher.wait_until(lambda: askers.total() >= 10)
+            (corpus / "broken.rss").write_text(STORIES[2].content()[:120])  # cut short
+            watcher.wait_until(lambda: "1 input skipped" in watcher.stderr())
             swaps = [drop_and_wait(s, corpus, askers, watcher, base_url) for s in STORIES]
         stop_cleanly(watcher, server)
+        log = watcher.stderr()
 
     print(f"\nindex watch --interval {INTERVAL_S:g} + serve, {len(swaps)} articles dropped:")
     for story, swap in zip(STORIES, swaps, strict=True):
@@ -83,6 +86,8 @@ def test_drop_to_answerable_and_failed_requests_over_several_swaps(
     worst = max(s.seconds_to_answerable for s in swaps)
     print(f"  worst {worst:.2f}s; failed requests {askers.failed()} of {askers.total()} (target 0)")
     assert askers.failed() == 0, askers.statuses
+    assert log.count("skipped broken.rss: malformed feed") == 1  # named once, not per update
+    assert log.count("index updated in") == len(STORIES) + 1
     for swap in swaps:
         assert swap.seconds_to_answerable <= INTERVAL_S + swap.update_seconds + FOLLOW_S + SLACK_S
 
@@ -106,7 +111,7 @@ def test_the_telegram_bot_answers_from_an_index_updated_by_another_process(
             bot.wait_until(lambda: api.polls_waiting() > 0)
             api.push(api.user_message(4242, story.question))
             bot.wait_until(lambda: len(api.sent(4242)) == 1, timeout=60)
-            (corpus_copy / story.file).write_text(f"Title: {story.title}\n{story.text}\n")
+            (corpus_copy / story.file).write_text(story.content())
             updated = run_newsdesk("index", "update", env=env)
             assert updated.returncode == 0, updated.stderr
             bot.wait_until(lambda: "now serving index generation" in bot.stderr(), timeout=60)
