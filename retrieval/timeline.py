@@ -72,7 +72,13 @@ HAPPENED = re.compile(
     re.I,
 )
 
-PAST_FORM = re.compile(r"\b[a-z]{3,}ed\b")
+# A verb in the past: "-ed" but not as an adjective after a determiner ("the uncrewed rocket"),
+# an irregular past, or a perfect ("has become").
+PAST_FORM = re.compile(
+    r"(?<!\ba )(?<!\ban )(?<!\bthe )(?<!\bits )(?<!\bhis )(?<!\bher )(?<!\btheir )"
+    r"(?<!\bThe )(?<!\bbe )\b[a-z]{3,}ed\b"
+)
+PERFECT = re.compile(r"\b(?:has|have|had)\s+(?:\w+ly\s+)?(?:been|become|\w+ed|\w+en)\b")
 IRREGULAR_PAST = re.compile(
     r"\b(?:was|were|took|made|went|came|got|gave|saw|became|began|fell|rose|hit|led|left|met|"
     r"ran|sold|bought|brought|held|kept|paid|shot|spent|stood|struck|sent|broke|chose|drew|"
@@ -97,13 +103,19 @@ YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
 QUOTATION = re.compile(r"[“\"](?:\S+\s+){4,}")
 # Not a report at all: an embedded post, a line introducing a list, a note about the story.
 NOT_REPORT = re.compile(
-    r"pic\.twitter\.com|\(@\w+\)|:\s*$|\bA version of this (?:story|article)\b|\bnewsletter\b"
+    r"^(?:Turn to|Tune in|Watch|Follow|Sign up|Click|Subscribe)\b|pic\.twitter\.com|\(@\w+\)"
+    r"|:\s*$|\bA version of this (?:story|article)\b|\bnewsletter\b"
     r"|\bThis (?:story|article) (?:has been|was) updated\b|\b\d{1,2}:\d\d\s*$",
     re.I,
 )
 WORDS = re.compile(r"[\w’'-]+")
 # Opens on what came before it ("She said …", "But the …"): unclear read on its own.
 LEANS_ON_CONTEXT = re.compile(r"\W*(?:He|She|It|They|This|That|These|Those|But|And|Yet|So)\b")
+# Opens with a condition, a contrast or what led up to it: the news, if any, is elsewhere.
+ASIDE = re.compile(
+    r"\W*(?:If|While|Although|Though|Even (?:before|as|if|though)|Having|As|Before|Unlike"
+    r"|Despite)\b"
+)
 ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*\s*$")
 ANY_OUTCOME = OutcomeQuestion(kinds=tuple(STATED))
 # Words that frame a topic rather than name it ("the Kessler Bridge saga"): reports of it
@@ -133,12 +145,14 @@ class TimelineTuning:
     past_weight: float = 0.3  # a verb in the past tense
     lede_weight: float = 0.4  # one of the article's first two sentences
     when_weight: float = 0.15  # names the day ("on Tuesday", "yesterday")
-    preview_penalty: float = 0.8  # looks ahead (will, expected to); with no past tense: no line
+    preview_penalty: float = 0.8  # looks ahead (will, expected to); without a past: no line
     background_penalty: float = 0.5  # looks back (has been, for years, in an earlier year)
-    quotation_penalty: float = 0.4  # quotes someone's words at length
+    quotation_penalty: float = 0.7  # quotes someone's words at length
     fragment_penalty: float = 0.3  # opens with "She", "It", "But" or has no full stop (a heading)
+    aside_penalty: float = 0.3  # opens with a condition or a contrast ("If …", "While …")
     similarity_weight: float = 0.5  # the passage's closeness to the topic, within a day
     min_sentence_coverage: float = 0.3  # share of the topic's words a line's sentence holds
+    min_line_score: float = 1.0  # a day whose best sentence scores less gets no line
     repeat_overlap: float = 0.6  # word overlap that makes a sentence a repeat of an earlier line
 
 
@@ -278,9 +292,9 @@ def _sentences(passage: Passage, weights: dict[str, float], tuning: TimelineTuni
         score = coverage + tuning.similarity_weight * passage.similarity
         signal = ANY_OUTCOME.signal(quote)
         reported = SPECULATES.sub(" ", quote)  # "is expected to" is no past tense
-        past = bool(IRREGULAR_PAST.search(reported) or PAST_FORM.search(reported))
-        if signal < 0 and not past:
-            continue  # only looks ahead: a preview, not an event
+        past = any(p.search(reported) for p in (IRREGULAR_PAST, PAST_FORM, PERFECT))
+        if signal <= 0 and not past:
+            continue  # nothing happened in it: a preview, or the present ("opens at 2 pm")
         if signal > 0:
             score += tuning.stated_weight * signal
         elif signal < 0:
@@ -297,7 +311,10 @@ def _sentences(passage: Passage, weights: dict[str, float], tuning: TimelineTuni
             score -= tuning.quotation_penalty
         if LEANS_ON_CONTEXT.match(quote) or not ENDS_SENTENCE.search(quote):
             score -= tuning.fragment_penalty
-        lines.append(_Line(passage.date or "", passage, start, end, score))
+        if ASIDE.match(quote):
+            score -= tuning.aside_penalty
+        if score >= tuning.min_line_score:
+            lines.append(_Line(passage.date or "", passage, start, end, score))
     return lines
 
 
