@@ -31,12 +31,8 @@ from retrieval.schema import Answer, Coverage
 from retrieval.search import DenseHits, Passage, Retriever, SearchFilters
 from retrieval.speech_questions import SpeechQuestion, speech_question
 from retrieval.statement_answers import answer_speech, noting_no_statement, with_speakers
-from retrieval.timeline import (
-    TimelineQuestion,
-    answer_timeline,
-    bounded_filters,
-    timeline_question,
-)
+from retrieval.timeline import answer_timeline, bounded_filters
+from retrieval.timeline_wording import TimelineQuestion, timeline_question
 
 logger = logging.getLogger(__name__)
 
@@ -177,7 +173,7 @@ class NewsdeskService:
             text = coverage_text(found)
             return Answer(text, False, query=question, session_id=conversation.id, coverage=found)
         if (events := timeline_question(question, as_of or _archive_day(state))) is not None:
-            return self._timeline(question, events, conversation, filters, as_of)
+            return self._timeline(question, events, conversation, filters, as_of, state=state)
         as_of = as_of or date.today()
         asked = speech_question(query)
         if asked is not None and query_vector is None:
@@ -236,8 +232,9 @@ class NewsdeskService:
         filters: SearchFilters,
         as_of: date | None,
         offset: int = 0,
+        state: _Loaded | None = None,
     ) -> Answer:
-        state = self._state
+        state = state or self._state
         answer = answer_timeline(events, state.retriever, filters, state.summary, offset=offset)
         answer = replace(answer, query=question, session_id=conversation.id)
         shown = offset + len(answer.citations)

@@ -8,7 +8,7 @@ import pytest
 
 from bot.service import NewsdeskService
 from retrieval.search import SearchFilters
-from retrieval.timeline import TimelineQuestion, timeline_question
+from retrieval.timeline_wording import TimelineQuestion, timeline_question
 from tests.timeline_corpus import BACKGROUND, EVENTS, LATER, PREVIEW, timeline_articles
 
 ARCHIVE_END = date(2024, 3, 29)
