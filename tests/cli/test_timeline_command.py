@@ -42,3 +42,18 @@ def test_a_bad_date_or_an_empty_topic_is_one_line(timeline_index: Path, model_ca
     assert (empty.returncode, empty.stderr.strip()) == (1, "Error: the topic is empty.")
     assert bad_date.returncode == 1
     assert bad_date.stderr.strip() == "Error: --since must be a date like 2023-11-03, not 'March'."
+
+
+def test_chat_answers_a_timeline_question_and_more_pages_on(
+    timeline_index: Path, model_cache: Path
+) -> None:
+    env = user_env(index_dir=timeline_index, cache_dir=model_cache)
+    typed = "How did the Kessler Bridge saga unfold?\nmore\nquit\n"
+    done = run_newsdesk("chat", env=env, input=typed, timeout=60)
+
+    assert done.returncode == 0, done.stderr
+    first, more, _ = done.stdout.split("> ")[1:]
+    assert first.startswith(f"4 Mar 2024 — {EVENTS['2024-03-04']} (Westmere Herald) [1]")
+    assert "2 more dates follow." in first
+    assert more.startswith(f"28 Mar 2024 — {LATER[-2][1]} (Daily Courier) [1]")
+    assert f"29 Mar 2024 — {LATER[-1][1]} (Daily Courier) [2]" in more
