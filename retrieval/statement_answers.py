@@ -49,8 +49,10 @@ DIRECT_VERBS = word_set(
 WORD = re.compile(r"[A-Za-z][\w’'-]*")
 ACRONYM = re.compile(r"[A-Z]{2,6}")
 LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
-MIN_TOPIC_FOCUS = 0.5  # share of the topic's rare words an answer about it must hold
-MIN_ARTICLE_FOCUS = 0.3  # … that the article of a statement on the topic must hold
+# Share of the topic's rare words that an answer about it, and the article of a statement on
+# it, must hold: "What did Biden say about the Tour de France?" is not answered from an article
+# that mentions France once.
+MIN_TOPIC_FOCUS = 0.5
 MAX_VERB_GAP = 40  # "told CNN on Tuesday that": what may stand between a verb and its content
 
 
@@ -169,7 +171,7 @@ def said_answer(
     scored = []
     for statement, cosine in statements:
         text = reader.text(statement.article_id)
-        if topic.weights and topic.share_in(text) < MIN_ARTICLE_FOCUS:
+        if topic.weights and topic.share_in(text) < MIN_TOPIC_FOCUS:
             continue  # X said something, in an article not about the rare words of the topic
         coverage = coverage_of(
             text[statement.content_start : statement.content_end],

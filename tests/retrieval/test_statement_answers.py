@@ -114,6 +114,12 @@ def test_no_statement_by_the_person_on_the_topic_is_an_abstention_that_says_so(p
     )
 
 
+def test_a_statement_from_an_article_holding_little_of_the_topic_is_no_answer(powell):
+    # Powell's article mentions Washington, but nothing of hiring or traders.
+    answer = powell.ask("What did Powell say about hiring and traders in Washington?")
+    assert answer.abstained and answer.abstain_reason == "no_statement_by_speaker"
+
+
 def test_a_body_asked_about_by_its_acronym_is_found_under_its_full_name(powell):
     answer = powell.ask("What did the WHO say about the Marburg outbreak?")
     assert answer.citations[0].speaker == "World Health Organization"
