@@ -49,10 +49,11 @@ DIRECT_VERBS = word_set(
 WORD = re.compile(r"[A-Za-z][\w’'-]*")
 ACRONYM = re.compile(r"[A-Z]{2,6}")
 LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
-# Share of the topic's rare words that an answer about it, and the article of a statement on
-# it, must hold: "What did Biden say about the Tour de France?" is not answered from an article
-# that mentions France once.
+# Share of the topic's rare words that an answer about it, and the paragraphs around a statement
+# on it, must hold: "What did Biden say about the Tour de France?" is not answered from an
+# article that mentions France once, nor from a round-up whose other story is about it.
 MIN_TOPIC_FOCUS = 0.5
+TOPIC_REACH = 1500  # characters either side of a statement's sentence: a few paragraphs
 MAX_VERB_GAP = 40  # "told CNN on Tuesday that": what may stand between a verb and its content
 
 
@@ -171,8 +172,11 @@ def said_answer(
     scored = []
     for statement, cosine in statements:
         text = reader.text(statement.article_id)
-        if topic.weights and topic.share_in(text) < MIN_TOPIC_FOCUS:
-            continue  # X said something, in an article not about the rare words of the topic
+        near = text[
+            max(0, statement.sentence_start - TOPIC_REACH) : statement.sentence_end + TOPIC_REACH
+        ]
+        if topic.weights and topic.share_in(near) < MIN_TOPIC_FOCUS:
+            continue  # X said something, but not where the article is about the topic
         coverage = coverage_of(
             text[statement.content_start : statement.content_end],
             text[statement.sentence_start : statement.sentence_end],

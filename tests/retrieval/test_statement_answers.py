@@ -6,6 +6,8 @@ analyst and the person asked about all speak of the same topic.
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from retrieval.schema import Answer
@@ -165,3 +167,23 @@ def test_what_someone_called_a_thing_quotes_the_words_they_used(tmp_path, embedd
     assert "“brutal act of war.”" in first.quote
     assert first.speaker == "Ann Keller"  # the hyphenated title is no part of the name
     assert_citations_are_exact(answer, service)
+
+
+def test_a_round_up_whose_other_story_holds_the_topic_gives_no_statement_on_it(tmp_path, embedder):
+    filler = " ".join(f"Committee member {n} spoke about the budget at length." for n in range(40))
+    round_up = {
+        "id": "round-up",
+        "title": "The day in brief",
+        "source": "Evening Post",
+        "date": "2024-03-08",
+        "text": "Jerome Powell said the central bank would wait for more data before it moves. "
+        f"{filler}\n\nIn other news, health officials said the Marburg outbreak in the region "
+        "was contained after 42 days without a new case.",
+    }
+    service = service_over(tmp_path, [round_up, ABOUT_POWELL[3]], embedder)
+
+    assert service.ask("What did Powell say about the central bank?").citations[0].speaker == (
+        "Jerome Powell"
+    )
+    answer = service.ask("What did Powell say about the Marburg outbreak?", as_of=date(2024, 3, 8))
+    assert answer.abstained and answer.abstain_reason == "no_statement_by_speaker"
