@@ -158,31 +158,37 @@ def _with(
 
 def _context_before(text: str, at: int) -> list[str]:
     """Up to `MAX_CONTEXT_WORDS` words right before `at` within its paragraph, or, when it
-    opens one, the last words of the paragraph before (read from a window, not the article)."""
-    window_start = max(0, at - _CONTEXT_WINDOW)
-    paragraphs = _BLOCK_BREAK.split(text[window_start:at])
-    words = paragraphs[-1].split()
-    if not words and len(paragraphs) > 1:
-        words = paragraphs[-2].split()
-        cut = len(paragraphs) == 2 and window_start > 0 and not text[window_start - 1].isspace()
-    else:
-        cut = len(paragraphs) == 1 and window_start > 0 and not text[window_start - 1].isspace()
-    if cut:  # the window began inside a word
-        words = words[1:]
-    return words[-MAX_CONTEXT_WORDS:]
+    opens one, the last words of the paragraph before (read from a window that grows only
+    while it holds too few words, not from the start of the article)."""
+    size = _CONTEXT_WINDOW
+    while True:
+        window_start = max(0, at - size)
+        paragraphs = _BLOCK_BREAK.split(text[window_start:at])
+        used = 1 if paragraphs[-1].split() or len(paragraphs) == 1 else 2
+        words = paragraphs[-used].split()
+        whole = window_start == 0 or len(paragraphs) > used
+        if not whole and not text[window_start - 1].isspace():
+            words = words[1:]  # the window began inside a word
+        if whole or len(words) >= MAX_CONTEXT_WORDS:
+            return words[-MAX_CONTEXT_WORDS:]
+        size *= 4
 
 
 def _context_after(text: str, at: int) -> list[str]:
     """Up to `MAX_CONTEXT_WORDS` words right after `at` within its paragraph, or, when it
-    closes one, the first words of the paragraph after (read from a window, not the article)."""
-    window_end = min(len(text), at + _CONTEXT_WINDOW)
-    paragraphs = _BLOCK_BREAK.split(text[at:window_end])
-    words, last = paragraphs[0].split(), 0
-    if not words and len(paragraphs) > 1:
-        words, last = paragraphs[1].split(), 1
-    if last == len(paragraphs) - 1 and window_end < len(text) and not text[window_end].isspace():
-        words = words[:-1]  # the window ended inside a word
-    return words[:MAX_CONTEXT_WORDS]
+    closes one, the first words of the paragraph after (read from a growing window too)."""
+    size = _CONTEXT_WINDOW
+    while True:
+        window_end = min(len(text), at + size)
+        paragraphs = _BLOCK_BREAK.split(text[at:window_end])
+        used = 0 if paragraphs[0].split() or len(paragraphs) == 1 else 1
+        words = paragraphs[used].split()
+        whole = window_end == len(text) or len(paragraphs) > used + 1
+        if not whole and not text[window_end].isspace():
+            words = words[:-1]  # the window ended inside a word
+        if whole or len(words) >= MAX_CONTEXT_WORDS:
+            return words[:MAX_CONTEXT_WORDS]
+        size *= 4
 
 
 def find_text(text: str, directive: TextDirective) -> tuple[int, int] | None:
