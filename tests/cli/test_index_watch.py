@@ -122,3 +122,20 @@ def test_the_telegram_bot_answers_from_an_index_updated_by_another_process(
 
     assert story.title not in before and story.title in after
     assert status == 0 and "Traceback" not in stderr, stderr
+
+
+def test_sigterm_during_an_update_leaves_no_partial_generation(
+    newsroom_corpus: Path, model_cache: Path, tmp_path: Path
+) -> None:
+    """Without an index the watch builds one at start; stopped while it builds, it exits 0 and
+    whatever it had written is removed (the build may also have finished by then)."""
+    index_dir = tmp_path / "index"
+    env = user_env(index_dir=index_dir, cache_dir=model_cache, corpus=newsroom_corpus)
+    with running_newsdesk("index", "watch", env=env, log_dir=tmp_path) as watcher:
+        watcher.wait_until(lambda: "updating it" in watcher.stderr())
+        watcher.wait_until(lambda: any(index_dir.glob("gen-*")), timeout=60)
+        status, stderr = watcher.terminate(), watcher.stderr()
+
+    assert status == 0, stderr
+    assert "Traceback" not in stderr and "stopped watching" in stderr
+    assert not list(index_dir.glob("*.partial"))
