@@ -80,7 +80,7 @@ def test_ask_prints_cited_answer_and_json(cli, built_index: Path):
     answer = json.loads(as_json.stdout)
     assert set(answer) == {
         "answer", "abstained", "citations", "query", "rewritten_query", "session_id",
-        "abstain_reason", "closest",
+        "abstain_reason", "closest", "coverage", "timeline",
     }  # fmt: skip
     assert set(answer["citations"][0]) == {
         "n", "article_id", "title", "source", "date", "url", "passage", "quote", "start", "end",
