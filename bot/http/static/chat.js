@@ -207,7 +207,8 @@ function renderAnswer(node, answer) {
     node.append(el("p", { class: "rewritten muted", text: `Searched for: ${answer.rewritten_query}` }));
   }
   if (cards.size) node.append(sources);
-  if (!answer.abstained && !answer.coverage && answer.session_id) {
+  const lastPage = timeline !== null && !timeline.more; // a timeline with nothing to follow
+  if (!answer.abstained && !answer.coverage && !lastPage && answer.session_id) {
     const more = el("button", { type: "button", text: "More from the articles" });
     more.addEventListener("click", () => {
       more.remove();

@@ -21,9 +21,8 @@ from tests.timeline_corpus import EVENTS, LATER
 # Tall enough that the whole timeline shows without scrolling; phone width.
 VIEWPORT = {"width": 400, "height": 2600}
 ACCENT = (0x1F, 0x5F, 0xBF)  # --accent in the light scheme: the dot of each day
-DOT_ROWS = (
-    """async ([data, left, right]) => {
-  // The rows of the screenshot where the dot colour shows between `left` and `right`.
+DOT_ROWS = """async ([data, left, right, colour]) => {
+  // The rows of the screenshot where `colour` shows between `left` and `right`.
   const image = new Image();
   image.src = "data:image/png;base64," + data;
   await image.decode();
@@ -37,14 +36,12 @@ DOT_ROWS = (
   for (let y = 0; y < image.height; y++) {
     for (let x = left; x < right; x++) {
       const at = 4 * (y * image.width + x);
-      const [r, g, b] = [pixels[at], pixels[at + 1], pixels[at + 2]];
-      if (Math.abs(r - %d) + Math.abs(g - %d) + Math.abs(b - %d) < 24) { rows.push(y); break; }
+      const distance = [0, 1, 2].reduce((sum, i) => sum + Math.abs(pixels[at + i] - colour[i]), 0);
+      if (distance < 24) { rows.push(y); break; }
     }
   }
   return rows;
 }"""
-    % ACCENT
-)  # noqa: UP031 (a JavaScript body full of braces)
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +62,7 @@ def dot_rows(browser: Browser, png: bytes, left: int, right: int) -> list[int]:
     """Decode the screenshot in a blank page of the same browser and find the dots' rows."""
     page = browser.new_page()
     try:
-        return page.evaluate(DOT_ROWS, [base64.b64encode(png).decode(), left, right])
+        return page.evaluate(DOT_ROWS, [base64.b64encode(png).decode(), left, right, ACCENT])
     finally:
         page.close()
 
