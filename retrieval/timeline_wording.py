@@ -48,7 +48,7 @@ ASKS = (
     # "What are the key events in X?"
     re.compile(
         r"^\s*what\s+(?:are|were)\s+the\s+(?:key\s+|main\s+|major\s+)?(?:events|developments|"
-        rf"milestones)\s+(?:of|in|on|around)\s+(?P<topic>.+?){END}",
+        rf"milestones|moments|turning points)\s+(?:of|in|on|around)\s+(?P<topic>.+?){END}",
         re.I,
     ),
 )

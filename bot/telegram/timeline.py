@@ -1,8 +1,9 @@
 """Telegram's /timeline: how a story unfolded, one dated and cited line per day.
 
-The command only words the request as a timeline question ("Timeline of X"), which the service
-answers as one (see `retrieval.timeline`); the chat's filters, rate limit, "More" button and
-/sources then work as for any answer.
+The command only words the request as a timeline question ("Timeline of X", unless it is one
+already: "/timeline How did X unfold?"), which the service answers as one (see
+`retrieval.timeline`); the chat's filters, rate limit, "More" button and /sources then work as
+for any answer.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from typing import TYPE_CHECKING
 
 from telegram import Update
 from telegram.ext import ContextTypes
+
+from retrieval.timeline_wording import timeline_question
 
 if TYPE_CHECKING:
     from bot.telegram.handlers import NewsdeskBot
@@ -26,4 +29,5 @@ async def timeline(bot: NewsdeskBot, update: Update, context: ContextTypes.DEFAU
     if not topic:
         await bot._reply(update, [USAGE])
         return
-    await bot._answer_question(update, f"Timeline of {topic}")
+    asked = topic if timeline_question(topic) else f"Timeline of {topic}"
+    await bot._answer_question(update, asked)

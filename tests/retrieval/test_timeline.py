@@ -25,6 +25,7 @@ ARCHIVE_END = date(2024, 3, 29)
         ("How has the Sri Lanka crisis developed?", TimelineQuestion("the Sri Lanka crisis")),
         ("How did the Depp trial play out?", TimelineQuestion("the Depp trial")),
         ("What are the key events in the Depp trial?", TimelineQuestion("the Depp trial")),
+        ("What were the turning points of the war?", TimelineQuestion("the war")),
         (
             "What happened with Kessler Bridge since March?",
             TimelineQuestion("Kessler Bridge", since=date(2024, 3, 1)),

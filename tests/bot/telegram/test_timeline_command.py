@@ -30,6 +30,9 @@ def test_timeline_command_sends_dated_lines_and_more_pages_on(
             assert usage.text.startswith("Ask like this: /timeline ")
             [worded] = await bot.say(chat, "How did the Kessler Bridge saga unfold?")
             assert worded.text.startswith("4 Mar 2024 — A barge struck")
+            asked = "/timeline What happened to Kessler Bridge since March 20?"
+            [as_asked] = await bot.say(chat, asked)
+            assert as_asked.text.startswith("20 Mar 2024 — Crews cut")
             assert bot.api.failures() == []
 
     run(scenario())
