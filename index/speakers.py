@@ -134,7 +134,7 @@ ACRONYM_AFTER = re.compile(r"\s*\([A-Z][A-Za-z.&-]{1,9}\)\s*$")
 HEADING = re.compile(r"\b[A-Z]{4,} [A-Z]{4,}\b")
 QUANTIFIERS = word_set(
     "two three four five six seven eight nine ten several some many multiple other few a an "
-    "the both all most at least"
+    "the both all most at least another"
 )
 FAMILIAR = re.compile(
     r"(?:people|sources|officials|persons|individuals)\s+(?:familiar with|close to|briefed on|"
@@ -281,6 +281,12 @@ def _described(words: list[str], text: str) -> tuple[str, str, str] | None:
         return "owned", owner, body
     while len(words) > 1 and (lowered[0] in QUANTIFIERS or lowered[0].isdigit()):
         words, lowered = words[1:], lowered[1:]
+    if (  # an unnamed source: "a senior administration official", "a state department source"
+        2 <= len(words) <= 4
+        and lowered[-1] in ANAPHORS
+        and all(w.islower() and _modifier(w) for w in words[:-1])
+    ):
+        return "group", " ".join(lowered), ""
     familiar = FAMILIAR.fullmatch(" ".join(lowered))
     if familiar:
         return "group", " ".join(words), ""

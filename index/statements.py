@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 
 from index.according import ACCORDING, according_to
 from index.chunking import split_sentences
@@ -86,6 +87,8 @@ CLAUSE = re.compile(
 )
 THAT = re.compile(r"^[^,;“”\"]{0,80}?\bthat\s+")
 CONJOINED = re.compile(rf",?\s+(?:and|but)\s+{AUX}(?P<verb>{SPEECH_VERBS})\b\s*(?:that\s+)?")
+# Where a clause of its own begins: ", though another official said …", "; officials said …".
+CLAUSE_START = re.compile(r"[,;]?\s+(?:though|although|but|while|whereas)\s+|[,;]\s+")
 PARTICIPLE = re.compile(
     r",\s+(?P<verb>saying|adding|arguing|noting|insisting|warning|explaining|claiming|stressing)"
     r"\s+(?:that\s+)?|,?\s+(?:but|and)\s+(?:also\s+)?(?P<said>said|says)\s+(?:that\s+)?"
@@ -102,8 +105,30 @@ def extract_statements(
     used = [f.attribution for f in found]
     found += _reported(text, sentences, quotes, used)
     found += _participles(text, sentences, quotes, found)
+    found = _ending_before_others(text, found)
     found.sort(key=lambda f: (f.at, f.start))
     return Resolver(text, sentences).resolve(found)
+
+
+def _ending_before_others(text: str, found: list[Found]) -> list[Found]:
+    """Reported content ends where another speaker's clause begins: in "The official said the
+    package could pass this week, though another official said the timing isn't locked down",
+    the first statement is only about this week."""
+    ended = []
+    for statement in found:
+        after = max(statement.start, statement.attribution[1])
+        inner = [  # a later speaker's attribution inside the content
+            other.attribution[0]
+            for other in found
+            if other is not statement and after < other.attribution[0] < statement.end
+        ]
+        if statement.kind == "reported" and inner:
+            breaks = [m.start() for m in CLAUSE_START.finditer(text, statement.start, min(inner))]
+            if breaks and breaks[-1] > statement.start:
+                start, end = trim(text, statement.start, breaks[-1])
+                statement = replace(statement, start=start, end=end)
+        ended.append(statement)
+    return ended
 
 
 def _reported(

@@ -22,8 +22,9 @@ from index.statements import extract_statements
 # Raise when the extraction rules change, so `index update` finds statements again.
 # 2: keys without doubled letters; 3: titles, departments, first person; 4: groups, bodies named
 # by description, when and where it was said, called/described, who added, according to inside;
-# 5: hyphenated titles ("Secretary-General"), "called it a “…”"
-RULES_VERSION = 5
+# 5: hyphenated titles ("Secretary-General"), "called it a “…”"; 6: unnamed officials, and
+# content that ends where another speaker's clause begins
+RULES_VERSION = 6
 
 TABLE = """
 CREATE TABLE statements (
