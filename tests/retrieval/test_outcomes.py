@@ -302,3 +302,39 @@ def test_as_of_between_the_reports_gives_the_figure_known_that_day(outcomes_serv
     first = answer.citations[0]
     assert first.date == "2023-02-07" and "5,000" in first.quote
     assert "up from" not in answer.answer
+
+
+HARBOR_CUP_PREVIEWS = [
+    "Who will win the Harbor Cup final? The Gulls and the Pelicans will meet in the Harbor Cup "
+    f"final on Sunday, and {detail}"
+    for detail in (
+        "the Gulls are favourites to win the Harbor Cup final.",
+        "tickets for the Harbor Cup final sold out in an hour.",
+        "the Pelicans hope to win their first Harbor Cup final.",
+        "fans expect the Harbor Cup final to be close.",
+        "bookmakers give the Gulls the edge in the Harbor Cup final.",
+        "the Harbor Cup final could go to penalties, coaches say.",
+    )
+]
+
+
+def test_an_outcome_reported_below_many_previews_is_still_found(tmp_path, embedder):
+    from tests.conftest import service_over
+
+    previews = [
+        {"id": f"preview-{n}", "title": f"Harbor Cup final preview {n}", "source": "Sports Desk",
+         "date": f"2024-05-0{n + 1}", "text": text}
+        for n, text in enumerate(HARBOR_CUP_PREVIEWS)
+    ]  # fmt: skip
+    report = {
+        "id": "report", "title": "Pelicans lift the trophy", "source": "Wire Service",
+        "date": "2024-05-12",
+        "text": "The Pelicans beat the Gulls 3-1 in the Harbor Cup final on Sunday. "
+        "Their captain scored twice in the second half.",
+    }  # fmt: skip
+    service = service_over(tmp_path, [*previews, report], embedder)
+
+    answer = service.ask("Who won the Harbor Cup final?", as_of=date(2024, 5, 20))
+
+    assert answer.citations[0].article_id == "report"
+    assert "The Pelicans beat the Gulls" in answer.answer.split("[1]")[0]
