@@ -199,7 +199,11 @@ def compose_answer(
 
 
 def _citation(n: int, candidate: _Candidate, phrased: Phrased) -> Citation:
-    passage = candidate.passage
+    return passage_citation(n, candidate.passage, phrased.start, candidate.end, candidate.score)
+
+
+def passage_citation(n: int, passage: Passage, start: int, end: int, score: float) -> Citation:
+    """Citation `n` of `text[start:end]` (article offsets) inside `passage`."""
     # A passage built without its article (in a test) still links, judged by its own text.
     text, offset = (
         (passage.article_text, 0) if passage.article_text else (passage.text, passage.start)
@@ -212,11 +216,11 @@ def _citation(n: int, candidate: _Candidate, phrased: Phrased) -> Citation:
         date=passage.date,
         url=passage.url,
         passage=passage.text,
-        quote=passage.text[phrased.start - passage.start : candidate.end - passage.start],
-        start=phrased.start,
-        end=candidate.end,
-        score=round(candidate.score, 4),
-        deep_url=deep_url(passage.url, text, phrased.start - offset, candidate.end - offset),
+        quote=passage.text[start - passage.start : end - passage.start],
+        start=start,
+        end=end,
+        score=round(score, 4),
+        deep_url=deep_url(passage.url, text, start - offset, end - offset),
         also_in=list(passage.also_in),
     )
 

@@ -17,9 +17,8 @@ from dataclasses import dataclass, replace
 
 from index.lexical import LexicalIndex, tokenize
 from index.store import IndexSummary
-from retrieval.answer import abstention_held, no_match_text
+from retrieval.answer import abstention_held, no_match_text, passage_citation
 from retrieval.dates import human_date
-from retrieval.deep_links import deep_url
 from retrieval.outcomes import SPECULATES, STATED, OutcomeQuestion
 from retrieval.schema import Answer, Citation, Timeline, TimelineEvent
 from retrieval.search import Passage, Retriever, SearchFilters
@@ -250,35 +249,13 @@ def timeline_page(
     shown = list(lines[offset : offset + page])
     citations, events, text = [], [], []
     for n, line in enumerate(shown, start=1):
-        citations.append(_citation(n, line))
+        citations.append(passage_citation(n, line.passage, line.start, line.end, line.score))
         events.append(TimelineEvent(n=n, date=line.day, source=line.passage.source,
                                     sentence=line.quote.strip()))  # fmt: skip
         outlet = f" ({line.passage.source})" if line.passage.source else ""
         text.append(f"{human_date(line.day)} — {line.quote.strip()}{outlet} [{n}]")
     more = max(0, len(lines) - offset - len(shown))
     return "\n".join(text), citations, Timeline(events=events, offset=offset, more=more)
-
-
-def _citation(n: int, line: _Line) -> Citation:
-    passage = line.passage
-    text, offset = (
-        (passage.article_text, 0) if passage.article_text else (passage.text, passage.start)
-    )
-    return Citation(
-        n=n,
-        article_id=passage.article_id,
-        title=passage.title,
-        source=passage.source,
-        date=passage.date,
-        url=passage.url,
-        passage=passage.text,
-        quote=line.quote,
-        start=line.start,
-        end=line.end,
-        score=round(line.score, 4),
-        deep_url=deep_url(passage.url, text, line.start - offset, line.end - offset),
-        also_in=list(passage.also_in),
-    )
 
 
 def answer_timeline(

@@ -124,16 +124,7 @@ function answerText(answer, cards) {
       paragraph.append(part);
       continue;
     }
-    const button = el("button", {
-      type: "button",
-      class: "cite",
-      "aria-expanded": "false",
-      "aria-controls": card.id,
-      title: "Show the source",
-      text: part,
-    });
-    button.addEventListener("click", () => toggleSource(button, card));
-    paragraph.append(button);
+    paragraph.append(citeButton(part, card));
   }
   return paragraph;
 }
