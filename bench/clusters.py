@@ -3,6 +3,7 @@
 Usage:
     .venv/bin/python bench/clusters.py compare   # datasketch against rensa, MinHash and LSH
     .venv/bin/python bench/clusters.py sweep     # pairs and labelled precision/recall by threshold
+    .venv/bin/python bench/clusters.py params    # shingle size and permutations, on the labels
     .venv/bin/python bench/clusters.py sample    # (re)write bench/data/cluster_pairs.jsonl
     .venv/bin/python bench/clusters.py show      # the sampled pairs' texts, for labelling
     .venv/bin/python bench/clusters.py score     # precision and recall of the chosen rule
@@ -203,6 +204,44 @@ def score(rows: list[dict[str, object]] | None = None) -> None:
           f"{len(labelled) - inside} near the threshold, not clustered)")  # fmt: skip
 
 
+def params(articles: list[Article]) -> None:
+    """Shingle sizes by the best recall at precision >= 0.95 on the labelled pairs, and how
+    many permutations (in bands of 4 rows) the LSH needs to propose every clustered pair."""
+    by_id = {a.id: a for a in articles}
+    labelled = [r for r in read_labels().values() if r["same"] is not None]
+    same = sum(bool(r["same"]) for r in labelled)
+    chosen = clusters.SHINGLE_WORDS
+    for size in (3, 4, 5, 7, 9):
+        clusters.SHINGLE_WORDS = size
+        scores = [clusters.similarity(by_id[r["a"]].text, by_id[r["b"]].text) for r in labelled]
+        best = (0.0, 0.0, 0.0)
+        for threshold in (t / 100 for t in range(30, 91, 5)):
+            taken = [r for r, score in zip(labelled, scores, strict=True) if score >= threshold]
+            true = sum(bool(r["same"]) for r in taken)
+            precision = true / len(taken) if taken else 1.0
+            if precision >= 0.95 and true / same > best[2]:
+                best = (threshold, precision, true / same)
+        print(f"{size}-word shingles: best recall at precision >= 0.95 is {best[2]:.3f} "
+              f"(threshold {best[0]:.2f}, precision {best[1]:.3f})")  # fmt: skip
+    clusters.SHINGLE_WORDS = chosen
+    wanted = [r for r in labelled if r["story"] >= clusters.THRESHOLD]  # type: ignore[operator]
+    for permutations in (64, 128, 256):
+        started = time.perf_counter()
+        signatures = {}
+        for article in articles:
+            minhash = RMinHash(permutations, clusters.SEED)
+            minhash.update(list(clusters.shingles(clusters.words(article.text))))
+            signatures[article.id] = minhash
+        keys = list(signatures)
+        lsh = RMinHashLSH(clusters.THRESHOLD, permutations, permutations // 4)
+        lsh.insert_pairs([(n, signatures[key]) for n, key in enumerate(keys)])
+        seconds = time.perf_counter() - started
+        found = sum(keys.index(str(r["b"])) in lsh.query(signatures[str(r["a"])]) for r in wanted)
+        print(f"{permutations} permutations ({permutations // 4} bands of 4 rows): "
+              f"{found} of {len(wanted)} clustered pairs proposed; {seconds:.1f} s "
+              f"with shingling")  # fmt: skip
+
+
 def sweep(articles: list[Article], rows: list[dict[str, object]]) -> None:
     print(f"{len(rows)} loose candidate pairs among {len(articles)} articles")
     bins = Counter(int(r["story"] * 20) / 20 for r in rows)  # type: ignore[operator]
@@ -215,7 +254,9 @@ def sweep(articles: list[Article], rows: list[dict[str, object]]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["compare", "sweep", "sample", "show", "score"])
+    parser.add_argument(
+        "command", choices=["compare", "sweep", "params", "sample", "show", "score"]
+    )
     parser.add_argument("--corpus", type=Path, default=DEV_CORPUS)
     args = parser.parse_args()
     if args.command == "score":
@@ -227,6 +268,8 @@ def main() -> int:
     articles = load(args.corpus)
     if args.command == "compare":
         compare(articles)
+    elif args.command == "params":
+        params(articles)
     elif args.command == "show":
         show(articles)
     else:
