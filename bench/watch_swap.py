@@ -20,6 +20,7 @@ Without them it indexes corpus/ and tests/data/newsroom/ in a temporary folder (
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import subprocess
 import sys
@@ -100,6 +101,7 @@ def main() -> int:
                 ]
             statuses = [command.terminate(60) for command in (watcher, server)]
             stderr = watcher.stderr() + server.stderr()
+            loads = [float(s) for s in re.findall(r"loaded in ([\d.]+)s", server.stderr())]
 
     print(f"index watch --interval {args.interval:g} + serve, {args.clients} clients asking:")
     slow = 0
@@ -111,6 +113,7 @@ def main() -> int:
             f"(update {swap.update_seconds:.2f}s, bound {bound:.1f}s); "
             f"{swap.failed} failed of {swap.requests} requests meanwhile"
         )
+    print(f"serve loaded each new generation in {', '.join(f'{s:.2f}s' for s in loads)}")
     times = sorted(swap.seconds_to_answerable for swap in swaps)
     print(
         f"drop to answerable: median {times[len(times) // 2]:.2f}s, worst {times[-1]:.2f}s; "

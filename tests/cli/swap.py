@@ -191,7 +191,7 @@ def serve_and_watch(
     corpus: Path, index_dir: Path, model_cache: Path, log_dir: Path, interval_s: float
 ) -> Iterator[tuple[str, RunningCommand, RunningCommand]]:
     """`newsdesk serve` over `index_dir` and `newsdesk index watch` on `corpus` (an index of
-    it, so no update at start): its URL and both commands, once both are ready."""
+    it): its URL and both commands, once both are ready and the index is up to date."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = user_env(index_dir=index_dir, cache_dir=model_cache, port=port, corpus=corpus)
@@ -203,7 +203,7 @@ def serve_and_watch(
             )  # fmt: skip
         )
         server.wait_until(lambda: healthy(base_url), timeout=300)
-        watcher.wait_until(lambda: "up to date" in watcher.stderr(), timeout=300)
+        watcher.wait_until(lambda: _current(watcher.stderr()), timeout=600)
         yield base_url, server, watcher
 
 
@@ -212,3 +212,8 @@ def stop_cleanly(*commands: RunningCommand) -> None:
         status, stderr = command.terminate(), command.stderr()
         assert status == 0, stderr
         assert "Traceback" not in stderr and "ERROR" not in stderr, stderr
+
+
+def _current(log: str) -> bool:
+    """The watch found the index up to date, or has brought it up to date."""
+    return "up to date" in log or UPDATED.search(log) is not None
