@@ -19,10 +19,12 @@ from typing import Any
 import numpy as np
 
 from bot.settings import Settings
+from index.backend import IndexBackend
 from index.embedder import Embedder, openvino_bf16_available
 from index.errors import NewsdeskError
 from index.layout import current_generation
-from index.store import IndexReader, IndexSummary, open_index
+from index.local_backend import LocalBackend
+from index.store import IndexSummary
 from index.vectors import set_threads
 from retrieval.answer import AnswerTuning, compose_answer, no_match_text
 from retrieval.conversation import Conversation, SessionStore, Turn
@@ -48,7 +50,7 @@ class SessionNotFound(NewsdeskError):
 
 @dataclass(frozen=True)
 class _Loaded:
-    reader: IndexReader
+    reader: IndexBackend
     retriever: Retriever
     summary: IndexSummary
 
@@ -73,9 +75,9 @@ class NewsdeskService:
     def _load(self, previous: _Loaded | None = None) -> _Loaded:
         """Open the current generation; a reload lends it the `previous` one's trained search
         lists (seconds saved on a large index, see `VectorIndex.prepare_fast_search`)."""
-        reader = open_index(self.settings.index_dir, self.embedder.model_id)
+        reader = LocalBackend.open(self.settings.index_dir, self.embedder.model_id)
         if previous is not None:
-            reader.vectors.prepare_fast_search(like=previous.reader.vectors)
+            reader.prepare(like=previous.reader)
         retriever = Retriever(reader, self.embedder.encode_query)
         return _Loaded(reader, retriever, reader.summary())
 

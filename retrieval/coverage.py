@@ -90,21 +90,8 @@ def coverage_text(found: Coverage) -> str:
 def _articles_mentioning(topic: str, retriever: Retriever, filters: SearchFilters) -> set[str]:
     """The articles holding every term of `topic` somewhere in their text; none when a term
     is one the archive never uses."""
-    terms = set(tokenize([topic])[0])
-    lexical = retriever.reader.lexical
-    if not terms or not terms <= lexical.vocabulary.keys():
-        return set()
-    allowed = retriever.allowed_rows(filters)
-    found: set[str] | None = None
-    for term in sorted(terms, key=lambda t: -lexical.idf([t])[t]):  # rarest first: small sets
-        rows = lexical.rows_with(term)
-        if allowed is not None:
-            rows = rows[allowed[rows]]
-        articles = set(retriever.articles_of_rows(rows))
-        found = articles if found is None else found & articles
-        if not found:
-            return set()
-    return found or set()
+    terms = sorted(set(tokenize([topic])[0]))
+    return retriever.reader.articles_with_all(terms, filters)
 
 
 def _headlines(

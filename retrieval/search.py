@@ -19,36 +19,25 @@ from datetime import date
 
 import numpy as np
 
-from index.store import IndexReader
+from index.backend import Hits, IndexBackend, SearchFilters
 from retrieval.schema import AlsoIn
 
 QueryEncoder = Callable[[str], np.ndarray]
-DenseHits = dict[int, float]  # chunk row → cosine to the question, best first
+DenseHits = Hits  # chunk id → cosine to the question, best first
 # A story's earliest article is cited when its best passage scores within this share of the
 # story's best passage; otherwise the article holding the better passage is.
 STORY_TIE = 0.05
 
 
-def same_story(reader: IndexReader, article_id: str, other_id: str) -> bool:
+def same_story(reader: IndexBackend, article_id: str, other_id: str) -> bool:
     """Whether two articles tell one story (an article tells its own)."""
     return reader.story(article_id)[0] == reader.story(other_id)[0]
 
 
-def also_in(reader: IndexReader, article_id: str) -> tuple[AlsoIn, ...]:
+def also_in(reader: IndexBackend, article_id: str) -> tuple[AlsoIn, ...]:
     """The other articles of `article_id`'s story, earliest first."""
     records = (reader.article(a) for a in reader.story(article_id) if a != article_id)
     return tuple(AlsoIn(r.source, r.date, r.url, r.id) for r in records if r is not None)
-
-
-@dataclass(frozen=True)
-class SearchFilters:
-    sources: tuple[str, ...] = ()
-    since: date | None = None
-    until: date | None = None
-
-    @property
-    def active(self) -> bool:
-        return bool(self.sources) or self.since is not None or self.until is not None
 
 
 @dataclass(frozen=True)
@@ -84,60 +73,25 @@ class SearchTuning:
 
 
 class Retriever:
+    """Hybrid search over any `IndexBackend`: the backend finds each search's candidates within
+    the filters; fusion, recency and the per-article and per-story caps happen here."""
+
     def __init__(
-        self, reader: IndexReader, encode_query: QueryEncoder, tuning: SearchTuning | None = None
+        self, reader: IndexBackend, encode_query: QueryEncoder, tuning: SearchTuning | None = None
     ) -> None:
         self.reader = reader
         self.encode_query = encode_query
-        reader.vectors.prepare_fast_search()
-        reader.lexical.prepare_scoring()
+        reader.prepare()
         self.tuning = tuning or SearchTuning()
-        self._chunk_ids = reader.lexical.chunk_ids
-        self._rows_by_id = np.argsort(self._chunk_ids, kind="stable")  # chunk ids are sparse
-        self._sorted_ids = self._chunk_ids[self._rows_by_id]
-        article_ids = [reader.chunk(int(c)).article_id for c in self._chunk_ids]
-        articles = [reader.article(a) for a in article_ids]
-        self._article_of_row = np.asarray(article_ids, dtype=object)
-        self._story_of_row = np.asarray([reader.story(a)[0] for a in article_ids], dtype=object)
-        self._source_of_row = np.asarray([(a.source or "").lower() for a in articles], dtype=object)
-        self._day_of_row = np.asarray(
-            [date.fromisoformat(a.date).toordinal() if a.date else -1 for a in articles],
-            dtype=np.int64,
-        )
-
-    def allowed_rows(self, filters: SearchFilters) -> np.ndarray | None:
-        """Boolean mask over chunk rows, or None when nothing is filtered."""
-        if not filters.active:
-            return None
-        mask = np.ones(len(self._chunk_ids), dtype=bool)
-        if filters.sources:
-            wanted = {s.strip().lower() for s in filters.sources}
-            mask &= np.fromiter((s in wanted for s in self._source_of_row), bool, len(mask))
-        if filters.since is not None:
-            mask &= self._day_of_row >= filters.since.toordinal()
-        if filters.until is not None:
-            mask &= (self._day_of_row >= 0) & (self._day_of_row <= filters.until.toordinal())
-        return mask
 
     def chunk_filter(self, filters: SearchFilters) -> Callable[[int], bool]:
         """Whether a chunk (by id) passes `filters`: the test searches apply, for callers that
         find chunks another way (the statements of a speaker)."""
-        mask = self.allowed_rows(filters)
-        if mask is None:
-            return lambda _chunk_id: True
-        return lambda chunk_id: bool(mask[self._row_of(chunk_id)])
-
-    def articles_of_rows(self, rows: np.ndarray) -> np.ndarray:
-        """The article id of each chunk row (rows as in the lexical index)."""
-        return self._article_of_row[rows]
-
-    def _row_of(self, chunk_id: int) -> int:
-        return int(self._rows_by_id[np.searchsorted(self._sorted_ids, chunk_id)])
+        return self.reader.chunk_filter(filters)
 
     def matches_any(self, filters: SearchFilters) -> bool:
         """Whether any passage passes `filters` (when none does, say so rather than abstain)."""
-        mask = self.allowed_rows(filters)
-        return mask is None or bool(mask.any())
+        return not filters.active or self.reader.matches_any(filters)
 
     def search(
         self,
@@ -159,44 +113,45 @@ class Retriever:
         `dense_hits` from `dense_hits_many`.
         """
         tuning = tuning or self.tuning
-        mask = self.allowed_rows(filters or SearchFilters())
-        if mask is not None and not mask.any():
+        filters = filters or SearchFilters()
+        if not self.matches_any(filters):
             return []
         pool = self.pool_size(k, offset, tuning)
         if query_vector is None and tuning.mode != "lexical":
             query_vector = self.encode_query(query)
-        if mask is not None or dense_hits is None or len(dense_hits) < pool:
+        if filters.active or dense_hits is None or len(dense_hits) < pool:
             dense_hits = None
-        fused, cosines = self._fused_scores(query, query_vector, pool, mask, tuning, dense_hits)
+        fused, cosines = self._fused_scores(query, query_vector, pool, filters, tuning, dense_hits)
         if as_of is not None and tuning.recency_boost > 0:
             fused = self._with_recency(fused, as_of, tuning)
         ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
         cited = self._cited_in_stories(ranked)
         chosen: list[tuple[int, float]] = []
         per_article: dict[str, int] = {}
-        for row, score in ranked:
-            article_id = self._article_of_row[row]
-            if cited.get(self._story_of_row[row], article_id) != article_id:
+        for chunk_id, score in ranked:
+            article_id = self.reader.chunk(chunk_id).article_id
+            if cited.get(self.reader.story(article_id)[0], article_id) != article_id:
                 continue  # another article of the same story holds its slots
             if per_article.get(article_id, 0) >= tuning.per_article:
                 continue
             per_article[article_id] = per_article.get(article_id, 0) + 1
-            chosen.append((row, score))
+            chosen.append((chunk_id, score))
             if len(chosen) >= offset + k:
                 break
         chosen = chosen[offset:]
-        unknown = [row for row, _ in chosen if row not in cosines]
+        unknown = [chunk_id for chunk_id, _ in chosen if chunk_id not in cosines]
         cosines = cosines | dict(zip(unknown, self._cosines(query_vector, unknown), strict=True))
-        return [self._passage(row, score, cosines[row]) for row, score in chosen]
+        return [self._passage(chunk_id, score, cosines[chunk_id]) for chunk_id, score in chosen]
 
     def _cited_in_stories(self, ranked: list[tuple[int, float]]) -> dict[str, str]:
         """Story → the one article whose passages may represent it, for stories with more
         than one article among the candidates."""
         best: dict[str, dict[str, float]] = {}
-        for row, score in ranked:
-            story, article_id = self._story_of_row[row], self._article_of_row[row]
-            if story != article_id or len(self.reader.story(article_id)) > 1:
-                best.setdefault(story, {}).setdefault(article_id, score)
+        for chunk_id, score in ranked:
+            article_id = self.reader.chunk(chunk_id).article_id
+            members = self.reader.story(article_id)
+            if len(members) > 1:
+                best.setdefault(members[0], {}).setdefault(article_id, score)
         cited = {}
         for story, scores in best.items():
             if len(scores) == 1:
@@ -211,60 +166,66 @@ class Retriever:
         query: str,
         query_vector: np.ndarray | None,
         pool: int,
-        mask: np.ndarray | None,
+        filters: SearchFilters,
         tuning: SearchTuning,
         dense_hits: DenseHits | None,
     ) -> tuple[dict[int, float], DenseHits]:
-        """Candidate row → score (BM25 alone, cosine alone, or their weighted sum in hybrid),
+        """Candidate chunk → score (BM25 alone, cosine alone, or their weighted sum in hybrid),
         and the cosines to the question already computed on the way."""
+        wants_dense = tuning.mode in ("hybrid", "dense")
         dense: DenseHits = {}
-        if tuning.mode in ("hybrid", "dense"):
-            dense = (
-                dict(itertools.islice(dense_hits.items(), pool))
-                if dense_hits is not None
-                else self._dense_rows(query_vector, pool, mask)
-            )
         if tuning.mode == "dense":
+            if dense_hits is not None:
+                dense = dict(itertools.islice(dense_hits.items(), pool))
+            else:
+                dense = self.reader.dense_search(query_vector, pool, filters)[0]
             return dense, dense
-        bm25 = self.reader.lexical.scores(query)
-        if mask is not None:
-            bm25 = np.where(mask, bm25, 0.0)
-        lexical = self._lexical_rows(bm25, pool)
+        if dense_hits is not None:
+            dense = dict(itertools.islice(dense_hits.items(), pool))
+            lexical = self.reader.search_both(query, None, pool, filters)[1]
+        else:
+            vector = query_vector if wants_dense else None
+            dense, lexical = self.reader.search_both(query, vector, pool, filters)
         if tuning.mode == "lexical":
-            return {row: float(bm25[row]) for row in lexical}, {}
-        rows = list(dict.fromkeys([*dense, *lexical]))
-        lexical_only = [row for row in lexical if row not in dense]
+            return dict(lexical), {}
+        chunk_ids = list(dict.fromkeys([*dense, *lexical]))
+        lexical_only = [c for c in lexical if c not in dense]
         cosines = dense | dict(
             zip(lexical_only, self._cosines(query_vector, lexical_only), strict=True)
         )
         if lexical:
-            low, high = float(bm25[lexical[-1]]), float(bm25[lexical[0]])
-            scaled = np.clip((bm25[rows] - low) / max(high - low, 1e-9), 0.0, 1.0)
+            bm25 = np.asarray([lexical.get(c, 0.0) for c in chunk_ids], dtype=np.float32)
+            low, high = min(lexical.values()), max(lexical.values())
+            scaled = np.clip((bm25 - low) / max(high - low, 1e-9), 0.0, 1.0)
         else:
-            scaled = np.zeros(len(rows))
+            scaled = np.zeros(len(chunk_ids))
         share = tuning.lexical_share
         fused = {
-            row: share * float(lexical_score) + (1 - share) * cosines[row]
-            for row, lexical_score in zip(rows, scaled, strict=True)
+            chunk_id: share * float(lexical_score) + (1 - share) * cosines[chunk_id]
+            for chunk_id, lexical_score in zip(chunk_ids, scaled, strict=True)
         }
         return fused, cosines
 
-    def _cosines(self, query_vector: np.ndarray | None, rows: list[int]) -> list[float]:
-        if query_vector is None or not rows:
-            return [0.0] * len(rows)
-        vectors = self.reader.vectors.vectors(int(self._chunk_ids[row]) for row in rows)
+    def _cosines(self, query_vector: np.ndarray | None, chunk_ids: list[int]) -> list[float]:
+        if query_vector is None or not chunk_ids:
+            return [0.0] * len(chunk_ids)
+        vectors = self.reader.chunk_vectors(chunk_ids)
         return [float(x) for x in vectors @ query_vector.reshape(-1)]
 
     def _with_recency(
         self, fused: dict[int, float], as_of: date, tuning: SearchTuning
     ) -> dict[int, float]:
-        rows = np.fromiter(fused.keys(), dtype=np.int64, count=len(fused))
+        chunk_ids = list(fused)
         scores = np.fromiter(fused.values(), dtype=np.float64, count=len(fused))
-        days = self._day_of_row[rows]
+        days = np.fromiter(map(self._day_of, chunk_ids), dtype=np.int64, count=len(fused))
         distance = np.abs(as_of.toordinal() - days) / tuning.recency_half_life_days
         closeness = np.where(days >= 0, 0.5**distance, 0.0)
         boosted = np.where(scores > 0, scores * (1 + tuning.recency_boost * closeness), scores)
-        return dict(zip(rows.tolist(), boosted.tolist(), strict=True))
+        return dict(zip(chunk_ids, boosted.tolist(), strict=True))
+
+    def _day_of(self, chunk_id: int) -> int:
+        article = self.reader.article(self.reader.chunk(chunk_id).article_id)
+        return date.fromisoformat(article.date).toordinal() if article and article.date else -1
 
     def pool_size(self, k: int, offset: int = 0, tuning: SearchTuning | None = None) -> int:
         """Candidates taken from each search for a request of `k` results after `offset`."""
@@ -274,33 +235,10 @@ class Retriever:
         """Unfiltered dense candidates of many questions from one search call: a full scan
         reads every stored vector once per call, so a batch costs little more than one question.
         """
-        scores, ids = self.reader.vectors.search(query_vectors, pool)
-        return [self._hits(s, i) for s, i in zip(scores, ids, strict=True)]
+        return self.reader.dense_search(query_vectors, pool)
 
-    def _dense_rows(
-        self, query_vector: np.ndarray, pool: int, mask: np.ndarray | None
-    ) -> DenseHits:
-        allowed = self._chunk_ids[mask] if mask is not None else None
-        scores, ids = self.reader.vectors.search(query_vector, pool, allowed)
-        return self._hits(scores[0], ids[0])
-
-    def _hits(self, scores: np.ndarray, ids: np.ndarray) -> DenseHits:
-        found = ids >= 0  # FAISS pads with -1 when fewer vectors match
-        rows = self._rows_by_id[np.searchsorted(self._sorted_ids, ids[found])]
-        return dict(zip(rows.tolist(), scores[found].tolist(), strict=True))
-
-    @staticmethod
-    def _lexical_rows(scores: np.ndarray, pool: int) -> list[int]:
-        """Rows of the `pool` best positive BM25 scores, best first."""
-        pool = min(pool, len(scores))
-        if pool == 0:
-            return []
-        top = np.argpartition(-scores, pool - 1)[:pool]
-        top = top[scores[top] > 0]
-        return top[np.argsort(-scores[top], kind="stable")].tolist()
-
-    def _passage(self, row: int, score: float, similarity: float) -> Passage:
-        chunk = self.reader.chunk(int(self._chunk_ids[row]))
+    def _passage(self, chunk_id: int, score: float, similarity: float) -> Passage:
+        chunk = self.reader.chunk(chunk_id)
         article = self.reader.article(chunk.article_id)
         text = self.reader.text(chunk.article_id)
         return Passage(

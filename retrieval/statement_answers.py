@@ -21,10 +21,11 @@ from functools import lru_cache
 
 import numpy as np
 
+from index.backend import IndexBackend
 from index.lexical import LexicalIndex, tokenize
 from index.speech import word_set
 from index.statements import QUOTING
-from index.store import IndexReader, IndexSummary
+from index.store import IndexSummary
 from index.stored_statements import StoredStatement, initials, speaker_key
 from retrieval.answer import abstention_held, closest_text
 from retrieval.answerability import Focus
@@ -84,7 +85,7 @@ class _Scored:
 def answer_speech(
     asked: SpeechQuestion,
     passages: Sequence[Passage],
-    reader: IndexReader,
+    reader: IndexBackend,
     query_vector: np.ndarray | None,
     allowed: Callable[[int], bool],
     as_of: date | None,
@@ -149,7 +150,7 @@ def noting_no_statement(
 def said_answer(
     asked: SpeechQuestion,
     query_vector: np.ndarray,
-    reader: IndexReader,
+    reader: IndexBackend,
     allowed: Callable[[int], bool],
     as_of: date | None,
     exclude: set[tuple[str, int, int]] | None = None,
@@ -197,7 +198,7 @@ def said_answer(
 def who_said_answer(
     asked: SpeechQuestion,
     passages: Sequence[Passage],
-    reader: IndexReader,
+    reader: IndexBackend,
     tuning: StatementTuning | None = None,
 ) -> Answer | None:
     """The statement among `passages` that holds the words asked about, its speaker named
@@ -221,7 +222,7 @@ def who_said_answer(
     return _framed_answer([best], reader) if best else None
 
 
-def with_speakers(answer: Answer, reader: IndexReader) -> Answer:
+def with_speakers(answer: Answer, reader: IndexBackend) -> Answer:
     """`answer` with each citation's `speaker` set when its quote is an attributed statement."""
     if not answer.citations:
         return answer
@@ -237,7 +238,7 @@ def with_speakers(answer: Answer, reader: IndexReader) -> Answer:
     return replace(answer, citations=citations)
 
 
-def _by_person(asked: str, reader: IndexReader) -> list[StoredStatement]:
+def _by_person(asked: str, reader: IndexBackend) -> list[StoredStatement]:
     """Statements by the person or body `asked` names, by any form of the name an article
     uses: the full name, the last name, and a body's acronym or its spelled-out name ("WHO",
     "the World Health Organization")."""
@@ -282,12 +283,12 @@ def _excluded(statement: StoredStatement, exclude: set[tuple[str, int, int]]) ->
 
 
 def _closest(
-    statements: list[StoredStatement], query_vector: np.ndarray, reader: IndexReader, limit: int
+    statements: list[StoredStatement], query_vector: np.ndarray, reader: IndexBackend, limit: int
 ) -> list[tuple[StoredStatement, float]]:
     """The statements whose passages are closest to the question, at most `limit`, with the
     cosine of each passage (one vector lookup per distinct chunk)."""
     chunk_ids = sorted({s.chunk_id for s in statements})
-    cosines = reader.vectors.vectors(chunk_ids) @ query_vector.reshape(-1)
+    cosines = reader.chunk_vectors(chunk_ids) @ query_vector.reshape(-1)
     cosine_of = dict(zip(chunk_ids, cosines.tolist(), strict=True))
     ranked = sorted(statements, key=lambda s: -cosine_of[s.chunk_id])[:limit]
     return [(s, cosine_of[s.chunk_id]) for s in ranked]
@@ -347,7 +348,7 @@ def _recency(days: int | None, tuning: StatementTuning) -> float:
 
 
 def _distinct_sentences(
-    scored: list[_Scored], tuning: StatementTuning, reader: IndexReader
+    scored: list[_Scored], tuning: StatementTuning, reader: IndexBackend
 ) -> list[_Scored]:
     """The best statements, each said once: not the same sentence twice, and not one from
     another article of a story already quoted (a wire copy repeats its statements)."""
@@ -371,7 +372,7 @@ def _distinct_sentences(
     return chosen
 
 
-def _earliest_telling(candidate: _Scored, scored: list[_Scored], reader: IndexReader) -> _Scored:
+def _earliest_telling(candidate: _Scored, scored: list[_Scored], reader: IndexBackend) -> _Scored:
     """The candidate, or the statement of an earlier article of its story that scores within
     STORY_TIE of it: a story is cited from its first report, as search results do."""
     story = reader.story(candidate.statement.article_id)
@@ -390,7 +391,7 @@ def _same_sentence(one: StoredStatement, other: StoredStatement) -> bool:
     )
 
 
-def _framed_answer(chosen: Sequence[_Scored], reader: IndexReader) -> Answer:
+def _framed_answer(chosen: Sequence[_Scored], reader: IndexBackend) -> Answer:
     sentences, citations = [], []
     for n, scored in enumerate(chosen, start=1):
         statement = scored.statement

@@ -1,0 +1,179 @@
+"""The local backend: one generation folder (FAISS vectors, BM25 matrix, SQLite metadata).
+
+Everything is in memory, so filters become a boolean mask over chunk rows (the order of the
+BM25 matrix) and a dense search scans exactly the allowed ids; unfiltered dense searches of many
+questions share one scan (`dense_search` with several rows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from index.backend import Hits, IndexBackend, SearchFilters
+from index.lexical import LexicalIndex
+from index.store import ArticleRecord, ChunkRecord, IndexReader, IndexSummary, open_index
+from index.stored_statements import StoredStatement
+
+
+class LocalBackend:
+    """An `IndexBackend` over a loaded `IndexReader`."""
+
+    def __init__(self, reader: IndexReader) -> None:
+        self.reader = reader
+        self.lexical: LexicalIndex = reader.lexical
+        self.has_statements = reader.has_statements
+        self._chunk_ids = reader.lexical.chunk_ids
+        self._rows_by_id = np.argsort(self._chunk_ids, kind="stable")  # chunk ids are sparse
+        self._sorted_ids = self._chunk_ids[self._rows_by_id]
+        article_ids = [reader.chunk(int(c)).article_id for c in self._chunk_ids]
+        articles = [reader.article(a) for a in article_ids]
+        self._article_of_row = np.asarray(article_ids, dtype=object)
+        self._source_of_row = np.asarray([(a.source or "").lower() for a in articles], dtype=object)
+        self._day_of_row = np.asarray(
+            [date.fromisoformat(a.date).toordinal() if a.date else -1 for a in articles],
+            dtype=np.int64,
+        )
+
+    @classmethod
+    def open(cls, index_dir: Path, expected_model_id: str | None = None) -> LocalBackend:
+        return cls(open_index(index_dir, expected_model_id))
+
+    # --- metadata ------------------------------------------------------------------------------
+
+    @property
+    def model_id(self) -> str:
+        return self.reader.manifest.model_id
+
+    @property
+    def directory(self) -> Path:
+        return self.reader.directory
+
+    @property
+    def location(self) -> str:
+        return str(self.reader.directory)
+
+    @property
+    def articles(self) -> Mapping[str, ArticleRecord]:
+        return self.reader.articles
+
+    def article(self, article_id: str) -> ArticleRecord | None:
+        return self.reader.article(article_id)
+
+    def story(self, article_id: str) -> tuple[str, ...]:
+        return self.reader.story(article_id)
+
+    def chunk(self, chunk_id: int) -> ChunkRecord:
+        return self.reader.chunk(chunk_id)
+
+    def text(self, article_id: str) -> str:
+        return self.reader.text(article_id)
+
+    def statements_by(self, name: str) -> list[StoredStatement]:
+        return self.reader.statements_by(name)
+
+    def statements_with_initials(self, acronym: str) -> list[StoredStatement]:
+        return self.reader.statements_with_initials(acronym)
+
+    def statements_in(self, article_id: str) -> list[StoredStatement]:
+        return self.reader.statements_in(article_id)
+
+    def skipped(self) -> list[tuple[str, str]]:
+        return self.reader.skipped()
+
+    def summary(self) -> IndexSummary:
+        return self.reader.summary()
+
+    def close(self) -> None:
+        self.reader.close()
+
+    # --- searches ------------------------------------------------------------------------------
+
+    def prepare(self, like: IndexBackend | None = None) -> None:
+        previous = like.reader.vectors if isinstance(like, LocalBackend) else None
+        self.reader.vectors.prepare_fast_search(like=previous)
+        self.lexical.prepare_scoring()
+
+    def allowed_rows(self, filters: SearchFilters) -> np.ndarray | None:
+        """Boolean mask over chunk rows, or None when nothing is filtered."""
+        if not filters.active:
+            return None
+        mask = np.ones(len(self._chunk_ids), dtype=bool)
+        if filters.sources:
+            wanted = filters.wanted_sources
+            mask &= np.fromiter((s in wanted for s in self._source_of_row), bool, len(mask))
+        if filters.since is not None:
+            mask &= self._day_of_row >= filters.since.toordinal()
+        if filters.until is not None:
+            mask &= (self._day_of_row >= 0) & (self._day_of_row <= filters.until.toordinal())
+        return mask
+
+    def matches_any(self, filters: SearchFilters) -> bool:
+        mask = self.allowed_rows(filters)
+        return mask is None or bool(mask.any())
+
+    def chunk_filter(self, filters: SearchFilters) -> Callable[[int], bool]:
+        mask = self.allowed_rows(filters)
+        if mask is None:
+            return lambda _chunk_id: True
+        return lambda chunk_id: bool(mask[self._row_of(chunk_id)])
+
+    def _row_of(self, chunk_id: int) -> int:
+        return int(self._rows_by_id[np.searchsorted(self._sorted_ids, chunk_id)])
+
+    def chunk_vectors(self, chunk_ids: Sequence[int]) -> np.ndarray:
+        return self.reader.vectors.vectors(int(c) for c in chunk_ids)
+
+    def dense_search(
+        self, query_vectors: np.ndarray, k: int, filters: SearchFilters | None = None
+    ) -> list[Hits]:
+        mask = self.allowed_rows(filters or SearchFilters())
+        if mask is not None and not mask.any():
+            return [{} for _ in np.atleast_2d(query_vectors)]
+        allowed = self._chunk_ids[mask] if mask is not None else None
+        scores, ids = self.reader.vectors.search(query_vectors, k, allowed)
+        return [self._hits(s, i) for s, i in zip(scores, ids, strict=True)]
+
+    @staticmethod
+    def _hits(scores: np.ndarray, ids: np.ndarray) -> Hits:
+        found = ids >= 0  # FAISS pads with -1 when fewer vectors match
+        return dict(zip(ids[found].tolist(), scores[found].tolist(), strict=True))
+
+    def lexical_search(self, query: str, k: int, filters: SearchFilters | None = None) -> Hits:
+        """The `k` best positive BM25 scores within `filters`, best first."""
+        scores = self.lexical.scores(query)
+        mask = self.allowed_rows(filters or SearchFilters())
+        if mask is not None:
+            scores = np.where(mask, scores, 0.0)
+        k = min(k, len(scores))
+        if k == 0:
+            return {}
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[scores[top] > 0]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return dict(zip(self._chunk_ids[top].tolist(), scores[top].tolist(), strict=True))
+
+    def search_both(
+        self, query: str, query_vector: np.ndarray | None, k: int, filters: SearchFilters
+    ) -> tuple[Hits, Hits]:
+        dense = {} if query_vector is None else self.dense_search(query_vector, k, filters)[0]
+        return dense, self.lexical_search(query, k, filters)
+
+    def articles_with_all(self, terms: Sequence[str], filters: SearchFilters) -> set[str]:
+        if not terms or not all(t in self.lexical.vocabulary for t in terms):
+            return set()
+        allowed = self.allowed_rows(filters)
+        found: set[str] | None = None
+        rarest_first = sorted(terms, key=lambda t: -self.lexical.idf([t])[t])  # small sets
+        for term in rarest_first:
+            rows = self.lexical.rows_with(term)
+            if allowed is not None:
+                rows = rows[allowed[rows]]
+            articles = set(self._article_of_row[rows])
+            found = articles if found is None else found & articles
+            if not found:
+                return set()
+        return found or set()
