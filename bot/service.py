@@ -24,6 +24,7 @@ from index.embedder import Embedder, openvino_bf16_available
 from index.errors import NewsdeskError
 from index.layout import current_generation
 from index.local_backend import LocalBackend
+from index.qdrant_backend import QdrantBackend, connect
 from index.store import IndexSummary
 from index.vectors import set_threads
 from retrieval.answer import AnswerTuning, compose_answer, no_match_text
@@ -75,7 +76,8 @@ class NewsdeskService:
     def _load(self, previous: _Loaded | None = None) -> _Loaded:
         """Open the current generation; a reload lends it the `previous` one's trained search
         lists (seconds saved on a large index, see `VectorIndex.prepare_fast_search`)."""
-        reader = LocalBackend.open(self.settings.index_dir, self.embedder.model_id)
+        previous_reader = previous.reader if previous is not None else None
+        reader = open_backend(self.settings, self.embedder.model_id, previous_reader)
         if previous is not None:
             reader.prepare(like=previous.reader)
         retriever = Retriever(reader, self.embedder.encode_query)
@@ -355,7 +357,8 @@ class NewsdeskService:
     @property
     def generation(self) -> Path:
         """The index generation being served (a folder named after when it was built)."""
-        return self._state.reader.directory
+        reader = self._state.reader
+        return reader.directory if isinstance(reader, LocalBackend) else Path(reader.collection)
 
     def reload(self) -> None:
         """Serve the newest generation; requests already running finish on the old one."""
@@ -368,7 +371,11 @@ class NewsdeskService:
         (another process built it); True when it swapped. A generation that will not load
         raises, and the loaded one keeps serving."""
         with self._reload_lock:
-            if current_generation(Path(self.settings.index_dir)) == self.generation:
+            reader = self._state.reader
+            if isinstance(reader, QdrantBackend):
+                if reader.is_current():
+                    return False
+            elif current_generation(Path(self.settings.index_dir)) == self.generation:
                 return False
             self._state = self._load(self._state)
             _spare_from_gc_scans()
@@ -393,6 +400,28 @@ def _spare_from_gc_scans() -> None:
     gc.unfreeze()
     gc.collect()
     gc.freeze()
+
+
+def open_backend(
+    settings: Settings, model_id: str | None = None, previous: IndexBackend | None = None
+) -> IndexBackend:
+    """The index `settings` name: the local generation, or the Qdrant collection behind the
+    alias (an embedded store is opened once per process, so a reload reuses its client)."""
+    if settings.backend != "qdrant":
+        return LocalBackend.open(settings.index_dir, model_id)
+    key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
+    if isinstance(previous, QdrantBackend):
+        return QdrantBackend(previous.client, settings.qdrant_location, settings.qdrant_prefix,
+                             model_id)  # fmt: skip
+    return QdrantBackend.open(settings.qdrant_location, key, settings.qdrant_prefix, model_id)
+
+
+def qdrant_client_for(settings: Settings) -> Any:
+    """A connected Qdrant client when `settings` choose the Qdrant backend, else None."""
+    if settings.backend != "qdrant":
+        return None
+    key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
+    return connect(settings.qdrant_location, key)
 
 
 def make_embedder(settings: Settings) -> Embedder:

@@ -65,6 +65,22 @@ class Settings(BaseSettings):
         description="Let the listed origins send cookies (for an authenticating proxy in front); "
         "refused with *.",
     )
+    backend: Literal["local", "qdrant"] = Field(
+        "local",
+        description="Where the index is stored: local (FAISS, BM25 and SQLite under index_dir) "
+        "or qdrant (a Qdrant collection; index_dir keeps the build's working copy).",
+    )
+    qdrant_url: str = Field(
+        "",
+        description="Qdrant server as http(s)://host:port, or a local folder for Qdrant's "
+        "embedded mode; empty = the folder qdrant/ beside index_dir.",
+    )
+    qdrant_api_key: SecretStr | None = Field(None, description="API key of the Qdrant server.")
+    qdrant_prefix: str = Field(
+        "newsdesk-",
+        description="Prefix of the Qdrant collections and alias (several indexes "
+        "may share one server).",
+    )
 
     @field_validator("telegram_allowed_users", mode="before")
     @classmethod
@@ -99,7 +115,7 @@ class Settings(BaseSettings):
             )
         return allow
 
-    @field_validator("admin_token", "telegram_token", mode="before")
+    @field_validator("admin_token", "telegram_token", "qdrant_api_key", mode="before")
     @classmethod
     def _refuse_unsafe_secret(cls, value: object) -> object:
         if value is None or (isinstance(value, str) and not value.strip()):
@@ -112,6 +128,11 @@ class Settings(BaseSettings):
     @property
     def model_name_or_path(self) -> str:
         return self.model or str(packaged_model_path())
+
+    @property
+    def qdrant_location(self) -> str:
+        """The Qdrant server URL, or the folder of an embedded store."""
+        return self.qdrant_url or str(Path(self.index_dir).parent / "qdrant")
 
 
 def _origin(text: str) -> str:

@@ -71,3 +71,18 @@ class IndexWriteFailed(NewsdeskError):
 
     def __reduce__(self) -> tuple[object, ...]:
         return type(self), (self.path, self.reason, self.kept_previous, self.next_step)
+
+
+class QdrantUnavailable(NewsdeskError):
+    """The Qdrant server (or embedded store) holding the index cannot be reached or opened."""
+
+    def __init__(self, location: str, reason: str) -> None:
+        self.location = location
+        self.reason = reason
+        super().__init__(
+            f"Qdrant at {location} is unreachable ({reason}); start it or fix "
+            f"NEWSDESK_QDRANT_URL, then try again."
+        )
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return type(self), (self.location, self.reason)
