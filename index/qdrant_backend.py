@@ -23,6 +23,7 @@ texts are read on demand.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import sqlite3
 import threading
@@ -75,12 +76,17 @@ def connect(location: str, api_key: str | None = None, timeout: float = 10.0) ->
         ) from None
     try:
         if is_server_url(location):
-            client = QdrantClient(url=location, api_key=api_key, timeout=int(timeout))
+            client = QdrantClient(
+                url=location, api_key=api_key, timeout=int(timeout), check_compatibility=False
+            )
         else:
             client = QdrantClient(path=location)
         client.get_collections()
     except Exception as error:  # connection refused, TLS, a folder another process holds
         raise QdrantUnavailable(location, _brief(error)) from None
+    # Closed before the interpreter tears modules down: the client's own __del__ then fails
+    # noisily (an embedded store also releases its folder lock here).
+    atexit.register(client.close)
     return client
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -20,19 +21,36 @@ from bot.cli.support import (
 )
 from bot.cli.watch import watch
 from bot.render import terminal_safe
-from bot.service import make_embedder
+from bot.service import make_embedder, open_backend, qdrant_client_for
 from index.build import BuildReport, build_index
-from index.store import IndexSummary, open_index
+from index.qdrant_publish import publish_current
+from index.store import IndexSummary
 
 index_app = typer.Typer(help="Build, update and describe the index.", no_args_is_help=True)
 console = Console()
 
 
+BackendOption = Annotated[
+    str | None,
+    typer.Option(
+        "--backend", envvar="NEWSDESK_BACKEND", metavar="local|qdrant",
+        help="Where the index is stored: local (default) or qdrant (the collection at "
+        "NEWSDESK_QDRANT_URL; the build's working copy stays in --index-dir).",
+    ),
+]  # fmt: skip
+
+
 def _run_build(
-    corpus: CorpusOption, index_dir: IndexDirOption, model: ModelOption, *, incremental: bool
+    corpus: CorpusOption,
+    index_dir: IndexDirOption,
+    model: ModelOption,
+    *,
+    incremental: bool,
+    backend: str | None = None,
 ) -> None:
-    settings = load_settings(corpus=corpus, index_dir=index_dir, model=model)
+    settings = load_settings(corpus=corpus, index_dir=index_dir, model=model, backend=backend)
     with friendly_errors():
+        client = qdrant_client_for(settings)  # unreachable: say so before a long build
         embedder = make_embedder(settings)
         with BuildProgressBar(err_console) as on_progress:
             report = build_index(
@@ -49,7 +67,14 @@ def _run_build(
                     markup=False,
                 ),
             )
-    console.print(_report_line(report, settings.index_dir), highlight=False, soft_wrap=True)
+        where: object = settings.index_dir
+        if client is not None:
+            collection = publish_current(
+                settings.index_dir, client, settings.qdrant_prefix, incremental=incremental
+            )
+            where = f"Qdrant {settings.qdrant_location} ({collection})"
+            client.close()
+    console.print(_report_line(report, where), highlight=False, soft_wrap=True)
 
 
 def _report_line(report: BuildReport, index_dir: object) -> str:
@@ -79,28 +104,29 @@ def _count(number: int, noun: str) -> str:
 
 @index_app.command("build")
 def build(corpus: CorpusOption = None, index_dir: IndexDirOption = None,
-          model: ModelOption = None) -> None:  # fmt: skip
+          model: ModelOption = None, backend: BackendOption = None) -> None:  # fmt: skip
     """Build the index from scratch over the corpus (the old index serves until done)."""
-    _run_build(corpus, index_dir, model, incremental=False)
+    _run_build(corpus, index_dir, model, incremental=False, backend=backend)
 
 
 @index_app.command("update")
 def update(corpus: CorpusOption = None, index_dir: IndexDirOption = None,
-           model: ModelOption = None) -> None:  # fmt: skip
+           model: ModelOption = None, backend: BackendOption = None) -> None:  # fmt: skip
     """Embed only new or changed articles and drop deleted ones (same result as a build)."""
-    _run_build(corpus, index_dir, model, incremental=True)
+    _run_build(corpus, index_dir, model, incremental=True, backend=backend)
 
 
 index_app.command("watch")(watch)
 
 
 @index_app.command("stats")
-def stats(index_dir: IndexDirOption = None, as_json: JsonOption = False) -> None:
+def stats(index_dir: IndexDirOption = None, as_json: JsonOption = False,
+          backend: BackendOption = None) -> None:  # fmt: skip
     """Articles, chunks, statements and speakers, story clusters and the largest ones, sources,
     date range, model, size on disk, build time, skipped inputs."""
-    settings = load_settings(index_dir=index_dir)
+    settings = load_settings(index_dir=index_dir, backend=backend)
     with friendly_errors():
-        reader = open_index(settings.index_dir)
+        reader = open_backend(settings)
         summary, skipped = reader.summary(), reader.skipped()
         reader.close()
     if as_json:

@@ -26,6 +26,7 @@ from index.errors import (
     IndexNotFound,
     ModelLoadError,
     NewsdeskError,
+    QdrantUnavailable,
 )
 
 logger = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ _STATUS: tuple[tuple[type[NewsdeskError], int], ...] = (
     (IndexCorrupt, 503),  # a file of the loaded index went bad under the server
     (ModelLoadError, 503),
     (CorpusError, 503),
+    (QdrantUnavailable, 503),  # the Qdrant cluster holding the index went away; retry later
     (BuildInProgress, 409),
 )
 

@@ -189,6 +189,11 @@ def refuse_damaged_index(settings: Settings) -> None:
     still answers 503 naming the file."""
     from index.store import check_generation  # FAISS and SciPy: not at import time
 
+    if settings.backend == "qdrant":  # an unreachable Qdrant fails start-up naming its URL
+        from bot.service import qdrant_client_for
+
+        qdrant_client_for(settings).close()
+        return
     try:
         generation = current_generation(Path(settings.index_dir))
     except IndexNotFound:
