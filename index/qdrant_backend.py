@@ -31,6 +31,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -329,7 +330,7 @@ class QdrantBackend:
             last_date=dates[-1] if dates else None,
             sources=sources.most_common(),
             skipped=self.manifest.skipped,
-            size_bytes=0,
+            size_bytes=self._size_bytes(),
             path=self.location,
             statements=statements,
             speakers=speakers,
@@ -338,6 +339,14 @@ class QdrantBackend:
             clustered_articles=sum(len(members) for members in stories),
             largest_clusters=[(self._articles[m[0]].title, len(m)) for m in largest],
         )
+
+    def _size_bytes(self) -> int:
+        """The embedded store's files for this collection; 0 for a server (its own metrics
+        say how much each node holds)."""
+        if is_server_url(self._location):
+            return 0
+        folder = Path(self._location) / "collection" / self.collection
+        return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
 
     def close(self) -> None:
         self._db.close()

@@ -206,7 +206,7 @@ def publish_generation(
     on_progress: Callable[[int, int], None] | None = None,
 ) -> str:
     """Copy a local generation into a new collection and point the alias at it; returns the
-    collection's name. The collection the alias named before is removed after the switch."""
+    collection's name. The collection the alias named before is kept until the next build."""
     from qdrant_client import models
 
     progress = on_progress or (lambda _done, _total: None)
@@ -233,8 +233,13 @@ def publish_generation(
         raise
     finally:
         source.close()
-    if previous is not None and previous != name:
-        _remove_quietly(client, previous)
+    # The collection served before stays until the next build: servers still reading it
+    # switch when they next look at the alias (about a second); older ones go now.
+    ours = f"{alias_name(prefix)}-"
+    older = [c.name for c in client.get_collections().collections
+             if c.name.startswith(ours) and c.name not in (name, previous)]  # fmt: skip
+    for collection in older:
+        _remove_quietly(client, collection)
     return name
 
 
