@@ -58,6 +58,8 @@ class IndexFollower:
         service = self._service()
         if service is None or not hasattr(service, "refresh"):
             return False
+        if getattr(service.settings, "backend", "local") == "qdrant":
+            return await self._follow_alias(service)
         try:
             current = current_generation(Path(service.settings.index_dir))
         except IndexNotFound:  # the link is being replaced, or the index was removed
@@ -87,6 +89,18 @@ class IndexFollower:
                 summary.articles,
                 time.perf_counter() - started,
             )
+        return bool(swapped)
+
+    async def _follow_alias(self, service: NewsdeskService) -> bool:
+        """On Qdrant the collection alias names the index: a build anywhere switches it, and
+        the service reloads when it no longer names the collection it reads (one request)."""
+        try:
+            swapped = await self._run_in_thread(service.refresh)
+        except Exception as error:  # unreachable for now: requests say so, the next look retries
+            logger.debug("could not look at the Qdrant alias: %s", error)
+            return False
+        if swapped:
+            logger.info("now serving Qdrant collection %s", service.generation.name)
         return bool(swapped)
 
 
