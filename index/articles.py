@@ -15,7 +15,7 @@ import logging
 import os
 import re
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,6 +81,12 @@ def read_corpus(
     Each input that cannot become an article goes to `on_skip`, or is logged without one.
     """
     root = Path(root)
+    check_corpus(root)
+    return _read(root, on_skip)
+
+
+def check_corpus(root: Path) -> None:
+    """Raise CorpusError unless `root` is a folder or a file this process may read."""
     if not os.path.isdir(root) and not os.path.isfile(root):
         raise CorpusError(
             f"The corpus {root} does not exist; pass a folder or a file of articles with --corpus."
@@ -91,7 +97,6 @@ def read_corpus(
             f"The corpus {root} cannot be read (permission denied); "
             "fix its permissions or pass another --corpus."
         )
-    return _read(root, on_skip)
 
 
 def log_skip(item: SkippedInput) -> None:
@@ -100,48 +105,76 @@ def log_skip(item: SkippedInput) -> None:
 
 
 def _read(root: Path, on_skip: Callable[[SkippedInput], None] | None) -> Iterator[Article]:
-    text_owner: dict[bytes, str] = {}  # digest of normalised text → id of the first article
-    id_origin: dict[str, str] = {}
+    items = (item for path, origin in corpus_files(root) for item in read_input(path, origin))
+    yield from unique_articles(items, on_skip)
+    check_still_there(root)
 
-    report = on_skip or log_skip
 
-    def skip(origin: str, reason: str) -> None:
-        report(SkippedInput(origin, reason))
-
-    for path, origin in _walk(root):
-        if not path.exists():
-            skip(origin, "broken symbolic link" if path.is_symlink() else "removed while reading")
-            continue
-        if not path.is_file():  # a FIFO would block the build until something wrote to it
-            skip(origin, "not a regular file")
-            continue
-        reader = _READERS.get(_suffix(path))
-        if reader is None:
-            skip(origin, f"unsupported file type {_suffix(path) or '(none)'}")
-            continue
-        for item in reader(path, origin):
-            if isinstance(item, SkippedInput):
-                skip(item.origin, item.reason)
-                continue
-            try:
-                article = _article(*item)
-            except _Skip as why:
-                skip(item[0], str(why))
-                continue
-            digest = hashlib.sha1(" ".join(article.text.split()).encode()).digest()
-            if digest in text_owner:
-                skip(article.origin, f"duplicate of {text_owner[digest]}")
-            elif article.id in id_origin:
-                skip(article.origin, f"id {article.id} already used by {id_origin[article.id]}")
-            else:
-                text_owner[digest] = article.id
-                id_origin[article.id] = article.origin
-                yield article
-    if not root.exists():  # moved or deleted mid-walk: what was read is not the corpus
+def check_still_there(root: Path) -> None:
+    """Raise CorpusError if `root` went away while it was read: what was read is not the corpus."""
+    if not root.exists():
         raise CorpusError(
             f"The corpus {root} disappeared while it was being read; "
             "put it back and run the build again."
         )
+
+
+def corpus_files(root: Path) -> Iterator[tuple[Path, str]]:
+    """The files `read_corpus` reads, in its order, each with the origin its articles carry
+    (a distributed build reads them elsewhere with `read_input`, then `unique_articles`)."""
+    return _walk(root)
+
+
+def read_input(path: Path, origin: str) -> Iterator[Article | SkippedInput]:
+    """The articles of one corpus file, and what in it could not become one, in file order;
+    duplicates are left for `unique_articles`."""
+    if not path.exists():
+        reason = "broken symbolic link" if path.is_symlink() else "removed while reading"
+        yield SkippedInput(origin, reason)
+        return
+    if not path.is_file():  # a FIFO would block the build until something wrote to it
+        yield SkippedInput(origin, "not a regular file")
+        return
+    reader = _READERS.get(_suffix(path))
+    if reader is None:
+        yield SkippedInput(origin, f"unsupported file type {_suffix(path) or '(none)'}")
+        return
+    for item in reader(path, origin):
+        if isinstance(item, SkippedInput):
+            yield item
+            continue
+        try:
+            yield _article(*item)
+        except _Skip as why:
+            yield SkippedInput(item[0], str(why))
+
+
+def unique_articles(
+    items: Iterable[Article | SkippedInput], on_skip: Callable[[SkippedInput], None] | None
+) -> Iterator[Article]:
+    """The articles of `items` in order, each text and each id once (the first wins); skipped
+    inputs and the duplicates go to `on_skip`, or are logged without one."""
+    text_owner: dict[bytes, str] = {}  # digest of normalised text → id of the first article
+    id_origin: dict[str, str] = {}
+    report = on_skip or log_skip
+    for item in items:
+        if isinstance(item, SkippedInput):
+            report(item)
+            continue
+        article = item
+        digest = hashlib.sha1(" ".join(article.text.split()).encode()).digest()
+        if digest in text_owner:
+            report(SkippedInput(article.origin, f"duplicate of {text_owner[digest]}"))
+        elif article.id in id_origin:
+            report(
+                SkippedInput(
+                    article.origin, f"id {article.id} already used by {id_origin[article.id]}"
+                )
+            )
+        else:
+            text_owner[digest] = article.id
+            id_origin[article.id] = article.origin
+            yield article
 
 
 def _walk(root: Path) -> Iterator[tuple[Path, str]]:

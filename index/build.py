@@ -14,7 +14,7 @@ import logging
 import shutil
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,7 +25,7 @@ import numpy as np
 
 from index import clusters, layout
 from index.articles import Article, SkippedInput, log_skip, read_corpus
-from index.chunking import ChunkerSettings, chunk_article, embedding_text
+from index.chunking import Chunk, ChunkerSettings, chunk_article, embedding_text
 from index.errors import CorpusError, IndexCorrupt, IndexIncompatible, IndexNotFound
 from index.lexical import LexicalBuilder, LexicalIndex
 from index.store import (
@@ -97,6 +97,49 @@ class BuildReport:
 ProgressCallback = Callable[[BuildProgress], None]
 
 
+class ChunkSource(Protocol):
+    """Where a build's articles, their chunks and the chunks' vectors come from.
+
+    The build asks for chunks only of new or changed articles and for vectors only of their
+    chunks; everything else (statements, clusters, BM25, the files, the swap) it does itself, so
+    a source changes where the work runs, never what is written.
+    """
+
+    def articles(
+        self, corpus: Path, on_skip: Callable[[SkippedInput], None], known: Mapping[str, str]
+    ) -> Iterator[Article]:
+        """The corpus's articles, de-duplicated, in `read_corpus` order; `known` maps the
+        previous index's article ids to their content hashes (their chunks are reused)."""
+        ...
+
+    def chunks(self, article: Article) -> list[Chunk]: ...
+    def vectors(self, ids: Sequence[int], texts: Sequence[str]) -> np.ndarray: ...
+
+
+SourceFactory = Callable[[Encoder, ChunkerSettings], ChunkSource]
+
+
+class LocalSource:
+    """Reads, chunks and encodes in this process (the default; `index.ray_build` is the other)."""
+
+    def __init__(self, encoder: Encoder, chunker: ChunkerSettings) -> None:
+        self.encoder = encoder
+        self.chunker = chunker
+
+    def articles(
+        self, corpus: Path, on_skip: Callable[[SkippedInput], None], known: Mapping[str, str]
+    ) -> Iterator[Article]:
+        return read_corpus(corpus, on_skip)
+
+    def chunks(self, article: Article) -> list[Chunk]:
+        return chunk_article(
+            article.id, article.title, article.text, self.encoder.count_tokens, self.chunker
+        )
+
+    def vectors(self, ids: Sequence[int], texts: Sequence[str]) -> np.ndarray:
+        return self.encoder.encode(list(texts))
+
+
 def build_index(
     corpus: Path,
     index_dir: Path,
@@ -106,11 +149,13 @@ def build_index(
     chunker: ChunkerSettings | None = None,
     on_progress: ProgressCallback | None = None,
     on_skip: Callable[[SkippedInput], None] | None = None,
+    source: SourceFactory = LocalSource,
 ) -> BuildReport:
     """Build (or with `incremental`, update) the index of `corpus` in `index_dir`.
 
     Inputs that cannot become articles are recorded in the index and go to `on_skip`, or are
-    logged without one.
+    logged without one. `source` makes the object that reads, chunks and encodes (in this
+    process unless told otherwise, e.g. `index.ray_build.ray_source`).
     """
     started = time.perf_counter()
     chunker = chunker or ChunkerSettings(max_tokens=encoder.max_tokens)
@@ -131,7 +176,7 @@ def build_index(
             try:
                 tally, final = _build_generation(
                     corpus, index_dir, encoder, chunker, previous, skipped, record_skip, progress,
-                    started,
+                    started, source(encoder, chunker),
                 )  # fmt: skip
             finally:
                 if previous is not None:
@@ -174,6 +219,7 @@ def _build_generation(
     record_skip: Callable[[SkippedInput], None],
     progress: ProgressCallback,
     started: float,
+    source: ChunkSource,
 ) -> tuple[_Tally, Path]:
     """Write a new generation and publish it; on any failure remove it, so the current one
     stays. A failed write (a full disk) becomes IndexWriteFailed naming the file."""
@@ -184,11 +230,13 @@ def _build_generation(
         return writing(path, generation=partial, kept_previous=kept_previous)
 
     try:
-        articles = read_corpus(corpus, record_skip)
+        old = previous.articles if previous else {}
+        known = {article_id: record.content_hash for article_id, record in old.items()}
+        articles = source.articles(corpus, record_skip, known)
         with write(partial / METADATA):
             db = create_metadata(partial / METADATA)
             try:
-                tally = _fill_metadata(db, articles, previous, encoder, chunker, progress)
+                tally = _fill_metadata(db, articles, previous, source, progress)
             except BaseException:
                 db.close()
                 raise
@@ -197,7 +245,7 @@ def _build_generation(
             tally.db.commit()
         if tally.articles == 0:
             raise CorpusError(f"No readable article in {corpus}; nothing to index.")
-        vectors, terms = _vectors_and_terms(tally, previous, encoder, progress)
+        vectors, terms = _vectors_and_terms(tally, previous, encoder, source, progress)
         progress(BuildProgress("saving", 0, 1))
         with write(partial / VECTORS):
             vectors.save(partial / VECTORS)
@@ -290,8 +338,7 @@ def _fill_metadata(
     db: sqlite3.Connection,
     articles: Iterator[Article],
     previous: IndexReader | None,
-    encoder: Encoder,
-    chunker: ChunkerSettings,
+    source: ChunkSource,
     progress: ProgressCallback,
 ) -> _Tally:
     """Pass 1: articles, chunk offsets and statements into SQLite; decides which chunks need
@@ -333,8 +380,7 @@ def _fill_metadata(
             if not (same_clusters and clusters.copy_signature(db, article.id)):
                 tally.fresh.append(article.id)
         else:
-            chunks = chunk_article(article.id, article.title, article.text,
-                                   encoder.count_tokens, chunker)  # fmt: skip
+            chunks = source.chunks(article)
             db.executemany(
                 "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [(c.id, c.article_id, c.ordinal, c.start, c.end, json.dumps(c.sentences), c.tokens)
@@ -370,6 +416,7 @@ def _vectors_and_terms(
     tally: _Tally,
     previous: IndexReader | None,
     encoder: Encoder,
+    source: ChunkSource,
     progress: ProgressCallback,
 ) -> tuple[VectorIndex, LexicalIndex]:
     """Pass 2: reuse vectors and term rows of unchanged chunks; embed and tokenize the rest."""
@@ -384,7 +431,7 @@ def _vectors_and_terms(
     done = 0
     for batch in _embedding_batches(tally.db, tally.to_embed):
         ids, texts = zip(*batch, strict=True)
-        vectors.add(np.asarray(ids, dtype=np.int64), encoder.encode(list(texts)))
+        vectors.add(np.asarray(ids, dtype=np.int64), source.vectors(ids, texts))
         terms.add_texts(ids, texts)
         done += len(batch)
         progress(BuildProgress("embedding", done, total))

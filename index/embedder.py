@@ -66,7 +66,8 @@ class Embedder:
 
     `backend="onnx"` or `"openvino"` falls back to plain torch (with a warning) when the model
     cannot be exported faithfully; `"openvino"` falls back to onnxruntime when OpenVINO is
-    missing. Thread-safe: the bot encodes queries from worker threads.
+    missing. A `device` other than "cpu" (a GPU, "cuda") runs plain torch there: the exports are
+    CPU runtimes. Thread-safe: the bot encodes queries from worker threads.
     """
 
     def __init__(
@@ -77,6 +78,7 @@ class Embedder:
         threads: int = 0,
         cache_dir: Path | None = None,
         batch_size: int = 32,
+        device: str = "cpu",
     ) -> None:
         if backend not in ("onnx", "openvino", "torch"):
             raise ValueError(f"backend must be 'onnx', 'openvino' or 'torch', not {backend!r}")
@@ -85,6 +87,7 @@ class Embedder:
         self.threads = resolve_threads(threads)
         self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
         self.batch_size = max(1, batch_size)
+        self.device = device
         self._lock = threading.RLock()
         self._model_id: str | None = None
         self._local_dir: Path | None = None
@@ -158,7 +161,7 @@ class Embedder:
         return runner
 
     def _load_runner(self) -> _ExportRunner | _TorchRunner:
-        if self.backend != "torch":
+        if self.backend != "torch" and self.device == "cpu":
             try:
                 import onnxruntime  # noqa: F401  (checks every export before it is kept)
             except ImportError as error:
@@ -202,7 +205,7 @@ class Embedder:
             torch.set_num_threads(self.threads)
             transformers_logging.disable_progress_bar()
             try:
-                self._sentence_transformer = SentenceTransformer(self.model, device="cpu")
+                self._sentence_transformer = SentenceTransformer(self.model, device=self.device)
             except Exception as error:
                 hint = (
                     " (offline: set HF_HUB_OFFLINE=0 to download it, or give a local path)"

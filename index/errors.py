@@ -29,6 +29,10 @@ class ModelLoadError(NewsdeskError):
     """The embedding model could not be loaded."""
 
 
+class ClusterError(NewsdeskError):
+    """A distributed build could not start Ray, reach its cluster, or finish a stage there."""
+
+
 class IndexCorrupt(NewsdeskError):
     """A file of the index is missing, truncated or unreadable; only a rebuild repairs it.
 
