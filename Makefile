@@ -8,7 +8,7 @@ DEMO_QUESTION := What did Blinken say about a multinational force?
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: demo test test-all bench lint browser clean
+.PHONY: demo test test-all bench lint browser redis clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,10 +29,17 @@ browser:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-test: $(STAMP) browser
+# A real redis-server for the shared-session tests, from Debian's packages.
+redis:
+	@command -v redis-server >/dev/null 2>&1 || { \
+		echo "Installing Debian's redis-server for the shared-session tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq redis-server >/dev/null; }
+
+test: $(STAMP) browser redis
 	$(BIN)/python -m pytest
 
-test-all: $(STAMP) browser
+test-all: $(STAMP) browser redis
 	$(BIN)/python -m pytest -m ''
 
 bench: $(STAMP)

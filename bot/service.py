@@ -28,11 +28,12 @@ from index.qdrant_backend import QdrantBackend, connect
 from index.store import IndexSummary
 from index.vectors import set_threads
 from retrieval.answer import AnswerTuning, compose_answer, no_match_text
-from retrieval.conversation import Conversation, SessionStore, Turn
+from retrieval.conversation import Conversation, Turn
 from retrieval.coverage import coverage, coverage_text, coverage_topic
 from retrieval.outcomes import OutcomeQuestion
 from retrieval.schema import Answer, Coverage
 from retrieval.search import DenseHits, Passage, Retriever, SearchFilters
+from retrieval.sessions import RedisSessionStore, Sessions, open_sessions
 from retrieval.speech_questions import SpeechQuestion, speech_question
 from retrieval.statement_answers import answer_speech, noting_no_statement, with_speakers
 from retrieval.timeline import answer_timeline, bounded_filters
@@ -60,7 +61,9 @@ class NewsdeskService:
     def __init__(self, settings: Settings, embedder: Embedder) -> None:
         self.settings = settings
         self.embedder = embedder
-        self.sessions = SessionStore(settings.session_ttl_s, settings.max_sessions)
+        self.sessions: Sessions = open_sessions(
+            settings.sessions, settings.session_ttl_s, settings.max_sessions
+        )
         self.answer_tuning = AnswerTuning()
         self._reload_lock = threading.Lock()  # one load at a time (admin reindex, follower)
         self._state = self._load()
@@ -215,6 +218,7 @@ class NewsdeskService:
             answer, query=question, rewritten_query=rewritten, session_id=conversation.id
         )
         conversation.add(Turn(question, query, k, filters, as_of, answer, shown=len(passages)))
+        self.sessions.save(conversation)
         return answer
 
     def timeline(
@@ -252,6 +256,7 @@ class NewsdeskService:
         bounded = bounded_filters(filters, events)
         turn = Turn(question, events.topic, shown, bounded, as_of or date.today(), answer, shown)
         conversation.add(turn)
+        self.sessions.save(conversation)
         return answer
 
     def _ordinary_answer(
@@ -288,6 +293,7 @@ class NewsdeskService:
             answer = answer_timeline(TimelineQuestion(last.query), self.retriever, last.filters,
                                      self.summary(), offset=last.shown)  # fmt: skip
             last.shown += len(answer.citations)
+            self.sessions.save(conversation)
             return replace(answer, query=last.question, session_id=conversation.id)
         state = self._state
         passages = state.retriever.search(
@@ -303,6 +309,7 @@ class NewsdeskService:
             as_of=last.as_of,
         )
         last.shown += len(passages)
+        self.sessions.save(conversation)
         return replace(
             answer,
             query=last.question,
@@ -422,6 +429,17 @@ def qdrant_client_for(settings: Settings) -> Any:
         return None
     key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
     return connect(settings.qdrant_location, key)
+
+
+def check_sessions(settings: Settings) -> None:
+    """Raise SessionsUnavailable now, as one line, when the shared session store (Redis) does
+    not answer, rather than at the first question after the model has loaded."""
+    store = open_sessions(settings.sessions, settings.session_ttl_s, settings.max_sessions)
+    if isinstance(store, RedisSessionStore):
+        try:
+            store.check()
+        finally:
+            store.close()
 
 
 def make_embedder(settings: Settings) -> Embedder:

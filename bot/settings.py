@@ -46,6 +46,11 @@ class Settings(BaseSettings):
         3600, ge=1, description="Idle seconds before a conversation expires."
     )
     max_sessions: int = Field(10_000, ge=1, description="Conversations kept in memory (LRU).")
+    sessions: str = Field(
+        "memory",
+        description="Where conversations are kept: memory (this process) or a Redis URL "
+        "(redis://host:6379/0, rediss://…, unix://…) shared by replicas and kept over restarts.",
+    )
     admin_token: SecretStr | None = Field(None, description="Bearer token for /admin routes.")
     telegram_token: SecretStr | None = Field(None, description="Bot token from @BotFather.")
     telegram_base_url: str = Field(
@@ -81,6 +86,16 @@ class Settings(BaseSettings):
         description="Prefix of the Qdrant collections and alias (several indexes "
         "may share one server).",
     )
+
+    @field_validator("sessions")
+    @classmethod
+    def _check_sessions(cls, value: str) -> str:
+        value = value.strip()
+        if value.lower() in {"", "memory"}:
+            return "memory"
+        if urlsplit(value).scheme.lower() not in {"redis", "rediss", "unix"}:
+            raise ValueError("must be memory or a Redis URL such as redis://localhost:6379/0")
+        return value
 
     @field_validator("telegram_allowed_users", mode="before")
     @classmethod

@@ -263,6 +263,9 @@ class SessionStore:
             entry = self._sessions.get(session_id)
             return entry[1] if entry else None
 
+    def save(self, conversation: Conversation) -> None:
+        """Nothing to do: the conversation handed out is the one kept (a shared store copies)."""
+
     def drop(self, session_id: str) -> bool:
         with self._lock:
             return self._sessions.pop(session_id, None) is not None

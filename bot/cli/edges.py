@@ -10,6 +10,7 @@ from types import FrameType
 
 from bot.http.app import Companion, run_server
 from bot.http.state import refuse_damaged_index
+from bot.service import check_sessions
 from bot.settings import Settings
 from bot.telegram.app import (
     build_application,
@@ -32,6 +33,7 @@ def telegram_companion(settings: Settings) -> Companion:
 
 def serve_http(settings: Settings, host: str, port: int, *, telegram: bool) -> None:
     """`newsdesk serve [--telegram]`: the API (and the bot) until SIGINT/SIGTERM."""
+    check_sessions(settings)  # an unreachable Redis is one line now, not a 503 per question
     companion = telegram_companion(settings) if telegram else None
     if companion is None:  # a missing index is waited for, a damaged one fails now in one line
         refuse_damaged_index(settings)

@@ -28,6 +28,7 @@ from index.errors import (
     NewsdeskError,
     QdrantUnavailable,
 )
+from retrieval.sessions import SessionsUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ _STATUS: tuple[tuple[type[NewsdeskError], int], ...] = (
     (ModelLoadError, 503),
     (CorpusError, 503),
     (QdrantUnavailable, 503),  # the Qdrant cluster holding the index went away; retry later
+    (SessionsUnavailable, 503),  # the Redis holding the conversations went away; retry later
     (BuildInProgress, 409),
 )
 

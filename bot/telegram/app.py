@@ -21,7 +21,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.index_follower import IndexFollower
 from bot.redaction import protect
-from bot.service import NewsdeskService
+from bot.service import NewsdeskService, check_sessions
 from bot.settings import Settings
 from bot.telegram.delivery import PatientPolling, SendRetry
 from bot.telegram.handlers import EXAMPLE_QUESTION, NewsdeskBot
@@ -123,6 +123,7 @@ def run_telegram(settings: Settings, service: NewsdeskService | None = None) -> 
     TelegramUnreachable when the Bot API refuses the token or cannot be reached at start-up.
     """
     telegram_token(settings)
+    check_sessions(settings)
     if service is None:
         service = NewsdeskService.from_settings(settings)
     try:
