@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -18,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from bot import logs, metrics
 from bot.settings import Settings
 from index.backend import IndexBackend
 from index.embedder import Embedder, openvino_bf16_available
@@ -122,7 +124,9 @@ class NewsdeskService:
         rewrites = [c.query_for(requests[p]["question"]) for p, c in
                     zip(first_of_session, conversations, strict=True)]  # fmt: skip
         queries = [query for query, _ in rewrites]
+        started = time.perf_counter()
         vectors = self.embedder.encode(queries) if queries else np.empty((0, 0))
+        encoded = time.perf_counter()
         state = self._state  # one index for the whole batch, even if a reload swaps it meanwhile
         retriever = state.retriever
         sizes = [requests[p].get("k", 5) for p in first_of_session]
@@ -131,11 +135,13 @@ class NewsdeskService:
         shared = [not _narrowed(requests[p]) for p in first_of_session]
         found = iter(retriever.dense_hits_many(vectors[shared], pool) if any(shared) else ())
         hits = [next(found) if wanted else None for wanted in shared]
+        searched = time.perf_counter()
         for position, conversation, rewrite, vector, dense_hits in zip(
             first_of_session, conversations, rewrites, vectors, hits, strict=True
         ):
             request = requests[position] | {"session_id": conversation.id}
-            results[position] = self._try(request, state, rewrite, vector, dense_hits)
+            shared_work = metrics.Stages(encode=encoded - started, search=searched - encoded)
+            results[position] = self._try(request, state, rewrite, vector, dense_hits, shared_work)
         for position in later:
             results[position] = self._try(requests[position], state)
         return results
@@ -147,7 +153,10 @@ class NewsdeskService:
         rewrite: tuple[str, str | None] | None = None,
         query_vector: np.ndarray | None = None,
         dense_hits: DenseHits | None = None,
+        stages: metrics.Stages | None = None,
     ) -> Answer | Exception:
+        if "request_id" in request:  # the batch runs in one thread: name each question's lines
+            logs.set_request_id(request["request_id"])
         try:
             return self._answer(
                 request["question"],
@@ -159,6 +168,7 @@ class NewsdeskService:
                 dense_hits=dense_hits,
                 state=state,
                 rewrite=rewrite,
+                stages=stages,
             )
         except Exception as error:  # reported to that request alone
             return error
@@ -174,8 +184,10 @@ class NewsdeskService:
         dense_hits: DenseHits | None = None,
         state: _Loaded | None = None,
         rewrite: tuple[str, str | None] | None = None,
+        stages: metrics.Stages | None = None,
     ) -> Answer:
-        """`rewrite` is `query_for(question)` when the caller already made it (to encode it)."""
+        """`rewrite` is `query_for(question)` when the caller already made it (to encode it);
+        `stages` holds the time a batch spent on this question before."""
         conversation = self.sessions.get(session_id)
         filters = filters or SearchFilters()
         query, rewritten = rewrite or conversation.query_for(question)
@@ -183,18 +195,25 @@ class NewsdeskService:
         if (topic := coverage_topic(question)) is not None:
             found = coverage(topic, state.retriever, filters)
             text = coverage_text(found)
-            return Answer(text, False, query=question, session_id=conversation.id, coverage=found)
+            answer = Answer(text, False, query=question, session_id=conversation.id, coverage=found)
+            metrics.answered("coverage", answer)
+            return answer
         if (events := timeline_question(question, as_of or _archive_day(state))) is not None:
             return self._timeline(question, events, conversation, filters, as_of, state=state)
         as_of = as_of or date.today()
         asked = speech_question(query)
-        if asked is not None and query_vector is None:
+        stages = stages or metrics.Stages()
+        stages.lap()
+        if query_vector is None and state.retriever.tuning.mode != "lexical":
             query_vector = state.retriever.encode_query(query)  # statements are scored with it
-        if OutcomeQuestion.of(query) is not None:
+            stages.lap("encode")
+        outcome = OutcomeQuestion.of(query) is not None
+        if outcome:
             k = max(k, OUTCOME_PASSAGES)
         passages = state.retriever.search(
             query, k, filters, as_of=as_of, query_vector=query_vector, dense_hits=dense_hits
         )
+        stages.lap("search")
         exclude = conversation.quoted_spans() if conversation.wants_more(question) else set()
         if not passages and not state.retriever.matches_any(filters):
             answer = Answer(
@@ -217,8 +236,10 @@ class NewsdeskService:
         answer = replace(
             answer, query=question, rewritten_query=rewritten, session_id=conversation.id
         )
+        stages.lap("compose")
         conversation.add(Turn(question, query, k, filters, as_of, answer, shown=len(passages)))
         self.sessions.save(conversation)
+        metrics.answered(asked.kind if asked else "outcome" if outcome else "other", answer, stages)
         return answer
 
     def timeline(
@@ -257,6 +278,7 @@ class NewsdeskService:
         turn = Turn(question, events.topic, shown, bounded, as_of or date.today(), answer, shown)
         conversation.add(turn)
         self.sessions.save(conversation)
+        metrics.answered("timeline", answer)
         return answer
 
     def _ordinary_answer(
@@ -331,7 +353,9 @@ class NewsdeskService:
 
     def coverage(self, topic: str, filters: SearchFilters | None = None) -> Coverage:
         """How many articles (and stories) mention `topic`, by outlet and month."""
-        return coverage(topic, self._state.retriever, filters)
+        found = coverage(topic, self._state.retriever, filters)
+        metrics.answered("coverage")
+        return found
 
     def reset_session(self, session_id: str) -> bool:
         return self.sessions.drop(session_id)
@@ -370,8 +394,10 @@ class NewsdeskService:
     def reload(self) -> None:
         """Serve the newest generation; requests already running finish on the old one."""
         with self._reload_lock:
+            started = time.perf_counter()
             self._state = self._load(self._state)
             _spare_from_gc_scans()
+            metrics.index_loaded(time.perf_counter() - started)
 
     def refresh(self) -> bool:
         """Serve the current generation if another one than the loaded one is current now
@@ -384,8 +410,10 @@ class NewsdeskService:
                     return False
             elif current_generation(Path(self.settings.index_dir)) == self.generation:
                 return False
+            started = time.perf_counter()
             self._state = self._load(self._state)
             _spare_from_gc_scans()
+            metrics.index_loaded(time.perf_counter() - started)
             return True
 
 

@@ -70,6 +70,11 @@ class Settings(BaseSettings):
         description="Let the listed origins send cookies (for an authenticating proxy in front); "
         "refused with *.",
     )
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="Log lines as text, or as JSON objects (time, level, logger, message, "
+        "request_id) for a log collector.",
+    )
     backend: Literal["local", "qdrant"] = Field(
         "local",
         description="Where the index is stored: local (FAISS, BM25 and SQLite under index_dir) "

@@ -23,6 +23,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from bot.logs import JsonFormatter, RequestIdFilter, use_format
 from bot.settings import Settings
 from index.build import BuildProgress
 from index.errors import NewsdeskError
@@ -62,6 +63,7 @@ def load_settings(**overrides: Any) -> Settings:
         field = ".".join(str(part) for part in first["loc"])
         reason = first["msg"].removeprefix("Value error, ").rstrip(".")
         fail(f"invalid setting NEWSDESK_{field.upper()}: {reason}.")
+    use_log_format(settings.log_format)
     if os.path.exists(settings.index_dir) and not os.path.isdir(settings.index_dir):
         fail(
             f"The index directory {settings.index_dir} is a file, not a folder; point "
@@ -90,6 +92,7 @@ def configure_logging(verbose: bool) -> None:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    use_log_format(os.environ.get("NEWSDESK_LOG_FORMAT", "text").strip().lower())
     for noisy in ("faiss.loader", "bm25s", "sentence_transformers", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
@@ -133,6 +136,16 @@ class BuildProgressBar:
         task = self._progress.tasks[task_id]
         if event.phase == "embedding" and task.speed:
             self._progress.update(task_id, rate=f"{task.speed:,.0f} chunks/s")
+
+
+def use_log_format(log_format: str) -> None:
+    """`json`: every line the root logger writes is a JSON object with the request id
+    (NEWSDESK_LOG_FORMAT, read again once settings load, which also sees a .env file)."""
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, RequestIdFilter) for f in handler.filters):
+            use_format(handler, log_format)
+        elif log_format == "json":
+            handler.setFormatter(JsonFormatter())
 
 
 def log_service_events() -> None:

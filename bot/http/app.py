@@ -30,8 +30,10 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.http.errors import install_error_handlers
+from bot.http.observability import ObservedRequests, metrics_routes
 from bot.http.routes import admin_routes, public_routes
 from bot.http.state import ApiState, serving_settings
+from bot.metrics import Metrics
 from bot.redaction import protect
 from bot.settings import ANY_ORIGIN, Settings
 from index.errors import NewsdeskError
@@ -84,9 +86,11 @@ def create_app(
     settings = settings or Settings()
     protect(settings.admin_token, settings.telegram_token)
     state = ApiState(settings, service)
+    metrics = Metrics(lambda: state.service)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        metrics.activate()  # the follower and the companion count here too
         await state.start()
         try:
             if companion is None:
@@ -108,8 +112,10 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.newsdesk = state
+    app.state.metrics = metrics
     install_error_handlers(app)
     app.include_router(public_routes())
+    app.include_router(metrics_routes())
     if state.admin_token is not None:
         app.include_router(admin_routes())
 
@@ -132,7 +138,8 @@ def create_app(
             allow_headers=CORS_HEADERS,
             max_age=600,
         )
-    app.add_middleware(SecurityHeadersMiddleware)  # outermost: every response gets them
+    app.add_middleware(SecurityHeadersMiddleware)  # every response gets them
+    app.add_middleware(ObservedRequests, metrics=metrics)  # outermost: counts every request
     return app
 
 
@@ -194,6 +201,8 @@ def run_server(
         access_log=access_log,
         lifespan="on",
         timeout_graceful_shutdown=10,
+        # JSON lines: uvicorn's own lines go through the root logger's JSON handler
+        **({"log_config": None} if settings.log_format == "json" else {}),
     )
     uvicorn.Server(config).run()
 

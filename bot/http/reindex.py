@@ -8,16 +8,19 @@ generation in atomically, so requests served meanwhile use the old one and never
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import logging
 import multiprocessing
 import signal
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
+from bot import metrics
 from index.errors import NewsdeskError
 
 if TYPE_CHECKING:
@@ -79,8 +82,9 @@ class ReindexJob:
             self._finished_at = None
             self._progress = None
             self._error = None
+            run = contextvars.copy_context().run  # the app's metrics count its duration
             threading.Thread(
-                target=self._run, args=(reindex,), name="newsdesk-reindex", daemon=True
+                target=run, args=(self._run, reindex), name="newsdesk-reindex", daemon=True
             ).start()
         return True
 
@@ -91,17 +95,21 @@ class ReindexJob:
 
     def _run(self, reindex: Callable[..., Any]) -> None:
         logger.info("reindex started")
+        started = time.perf_counter()
         try:
             report = reindex(on_progress=self._on_progress)
         except NewsdeskError as exc:
             self._finish("failed", error=str(exc))
             logger.warning("reindex failed: %s", exc)
+            metrics.reindexed(time.perf_counter() - started, "failed")
         except Exception as exc:  # a bug must not kill the job bookkeeping
             logger.exception("reindex crashed")
             self._finish("failed", error=f"{type(exc).__name__}: {exc}")
+            metrics.reindexed(time.perf_counter() - started, "failed")
         else:
             self._finish("succeeded", result=_report_dict(report))
             logger.info("reindex finished: %s", report)
+            metrics.reindexed(time.perf_counter() - started, "succeeded")
 
     def _finish(self, state: str, *, result: Any = None, error: str | None = None) -> None:
         with self._lock:

@@ -27,6 +27,7 @@ import anyio
 from fastapi import HTTPException
 from pydantic import SecretStr
 
+from bot import logs
 from bot.http.batching import AskBatcher
 from bot.http.errors import BUILD_HINT, detail_for
 from bot.http.reindex import ReindexJob
@@ -128,7 +129,9 @@ class ApiState:
             return await self.run(service.ask, **kwargs)
         if self.batcher is None:
             self.batcher = AskBatcher(self._batch, workers=worker_count(), limiter=self.limiter)
-        return await self.batcher.ask(**kwargs)
+        # A batch runs in the context of the request that started it: each question carries
+        # its own id into the pipeline's log lines.
+        return await self.batcher.ask(**kwargs, request_id=logs.request_id())
 
     async def load(self) -> None:
         """Open the service; a missing or unusable index leaves the API up, answering 503."""

@@ -28,6 +28,8 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.ext import BaseRateLimiter
 from telegram.request import BaseRequest, RequestData
 
+from bot import metrics
+
 logger = logging.getLogger(__name__)
 
 SEND_BACKOFF_S = (0.5, 1.0, 2.0)  # waits before the 2nd, 3rd and 4th try after a network error
@@ -68,7 +70,22 @@ class SendRetry(BaseRateLimiter[int]):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        """Call `callback`; on a retryable fault wait and call it again, else re-raise."""
+        """Call `callback`; on a retryable fault wait and call it again, else re-raise (and
+        count the failure by method and error class)."""
+        try:
+            return await self._with_retries(callback, args, kwargs, endpoint, data)
+        except Exception as error:
+            metrics.telegram_send_failed(endpoint, error)
+            raise
+
+    async def _with_retries(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         network_faults = flood_waits = 0
         while True:
             try:

@@ -30,6 +30,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot import logs, metrics
 from bot.render import citation_html, render_telegram, sources_html, split_html
 from bot.service import NewsdeskService, SessionNotFound
 from bot.settings import Settings
@@ -99,6 +100,7 @@ class NewsdeskBot:
     def install(self, app: Application) -> None:
         """Register the handlers: access gate first, then commands, buttons, plain text."""
         only_new = filters.UpdateType.MESSAGE
+        app.add_handler(TypeHandler(Update, observe_update), group=-2)
         app.add_handler(TypeHandler(Update, self.gate), group=-1)
         for name, callback in (
             ("start", self.start),
@@ -425,3 +427,9 @@ def _join(names: Sequence[str]) -> str:
 
 def _esc(text: str) -> str:
     return html.escape(text)
+
+
+async def observe_update(update: Update, context: Context) -> None:
+    """Count the update, and name the lines logged while it is handled (`tg-<update id>`)."""
+    logs.set_request_id(f"tg-{update.update_id}")
+    metrics.telegram_update(update)
