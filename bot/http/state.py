@@ -140,8 +140,10 @@ class ApiState:
         self._last_load = time.monotonic()
         self._tried = None
         try:
-            # no model load for a missing index
-            self._tried = current_generation(Path(self.settings.index_dir))
+            # no model load for a missing index (on Qdrant the alias names it, not a folder:
+            # a replica has no local copy of the index)
+            if self.settings.backend != "qdrant":
+                self._tried = current_generation(Path(self.settings.index_dir))
             self.service = await anyio.to_thread.run_sync(
                 NewsdeskService.from_settings, serving_settings(self.settings)
             )
@@ -160,6 +162,8 @@ class ApiState:
 
     def _another_index_built(self) -> bool:
         """An index exists now that is not the one that failed to load (if one did)."""
+        if self.settings.backend == "qdrant":
+            return True  # only a load can tell whether the alias names a collection now
         try:
             return current_generation(Path(self.settings.index_dir)) != self._tried
         except IndexNotFound:
