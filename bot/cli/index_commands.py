@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from functools import partial
 from typing import Annotated
 
 import typer
@@ -29,6 +30,25 @@ from index.store import IndexSummary
 index_app = typer.Typer(help="Build, update and describe the index.", no_args_is_help=True)
 console = Console()
 
+RayOption = Annotated[
+    bool,
+    typer.Option(
+        "--ray",
+        envvar="NEWSDESK_RAY",
+        help="Read, chunk and encode on Ray (pip install 'newsdesk\\[ray]'): a local Ray started "
+        "for this build, or the cluster at --ray-address. Pays only with many more cores, or "
+        "GPUs, than this machine.",
+    ),
+]
+RayAddressOption = Annotated[
+    str | None,
+    typer.Option(
+        "--ray-address", envvar="NEWSDESK_RAY_ADDRESS", metavar="ADDRESS",
+        help="The Ray cluster to build on (host:6379, ray://host:10001, or auto for the one "
+        "started on this machine); implies --ray.",
+    ),
+]  # fmt: skip
+
 
 BackendOption = Annotated[
     str | None,
@@ -46,14 +66,21 @@ def _run_build(
     model: ModelOption,
     *,
     incremental: bool,
+    ray: bool = False,
+    ray_address: str | None = None,
     backend: str | None = None,
 ) -> None:
     settings = load_settings(corpus=corpus, index_dir=index_dir, model=model, backend=backend)
     with friendly_errors():
         client = qdrant_client_for(settings)  # unreachable: say so before a long build
         embedder = make_embedder(settings)
+        build = build_index
+        if ray or ray_address:
+            from index.ray_build import build_with_ray  # imports ray only when asked
+
+            build = partial(build_with_ray, address=ray_address)  # type: ignore[assignment]
         with BuildProgressBar(err_console) as on_progress:
-            report = build_index(
+            report = build(
                 settings.corpus,
                 settings.index_dir,
                 embedder,
@@ -104,16 +131,21 @@ def _count(number: int, noun: str) -> str:
 
 @index_app.command("build")
 def build(corpus: CorpusOption = None, index_dir: IndexDirOption = None,
-          model: ModelOption = None, backend: BackendOption = None) -> None:  # fmt: skip
+          model: ModelOption = None, ray: RayOption = False,
+          ray_address: RayAddressOption = None, backend: BackendOption = None) -> None:  # fmt: skip
     """Build the index from scratch over the corpus (the old index serves until done)."""
-    _run_build(corpus, index_dir, model, incremental=False, backend=backend)
+    _run_build(corpus, index_dir, model, incremental=False, ray=ray, ray_address=ray_address,
+               backend=backend)  # fmt: skip
 
 
 @index_app.command("update")
 def update(corpus: CorpusOption = None, index_dir: IndexDirOption = None,
-           model: ModelOption = None, backend: BackendOption = None) -> None:  # fmt: skip
+           model: ModelOption = None, ray: RayOption = False,
+           ray_address: RayAddressOption = None,
+           backend: BackendOption = None) -> None:  # fmt: skip
     """Embed only new or changed articles and drop deleted ones (same result as a build)."""
-    _run_build(corpus, index_dir, model, incremental=True, backend=backend)
+    _run_build(corpus, index_dir, model, incremental=True, ray=ray, ray_address=ray_address,
+               backend=backend)  # fmt: skip
 
 
 index_app.command("watch")(watch)

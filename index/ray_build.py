@@ -1,0 +1,401 @@
+"""The index build with its reading, chunking and encoding run as Ray Data stages.
+
+Optional (`pip install 'newsdesk[ray]'`): nothing else imports this module, and it imports ray
+only when a build asks for it. Two stages run on the cluster: the corpus files are read and
+chunked by tasks (the tokenizer loaded once per worker process), and the chunks are encoded by a
+pool of actors, each loading the model once (on a GPU when the cluster has them). The results
+come back to this process in corpus order and go through `index.build` like any other build:
+statements, story clusters, BM25, the files and the generation switch are written here, once,
+exactly as without Ray, and a failed build leaves the previous index serving.
+
+Every node must hold the corpus at the same path and the same newsdesk and model packages; a
+worker whose model differs from this process's is refused. Ray's fixed cost (starting or
+joining a cluster, starting workers, loading the model in each) is several seconds: it pays
+only when the cluster has many more cores, or GPUs, than this machine.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from functools import cache, partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from index.articles import (
+    Article,
+    SkippedInput,
+    check_corpus,
+    check_still_there,
+    corpus_files,
+    read_input,
+    unique_articles,
+)
+from index.build import BuildReport, build_index
+from index.chunking import Chunk, ChunkerSettings, chunk_article, embedding_text
+from index.errors import ClusterError, ModelLoadError, NewsdeskError
+from index.model_source import available_cores
+
+if TYPE_CHECKING:
+    from index.embedder import Embedder
+
+logger = logging.getLogger(__name__)
+
+OBJECT_STORE_BYTES = 512 << 20  # a local Ray's store holds batches in flight, never the corpus
+FILES_PER_READ = 8  # corpus files per reading task
+ARTICLES_PER_ENCODE = 64  # articles per encoding call (a few hundred chunks)
+CONNECT_TIMEOUT_S = 5.0  # to refuse a cluster address nothing answers at
+GPU_BATCH = 128  # texts per model call on a GPU (32 on CPUs)
+_OFFLINE = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+
+
+@dataclass(frozen=True)
+class EncoderSpec:
+    """What a worker needs to load the same model as this process (and check that it did)."""
+
+    model: str
+    backend: str
+    cache_dir: str
+    model_id: str
+    batch_size: int
+
+    @classmethod
+    def of(cls, embedder: Embedder) -> EncoderSpec:
+        return cls(
+            model=embedder.model,
+            backend=embedder.backend,
+            cache_dir=str(embedder.cache_dir),
+            model_id=embedder.model_id,
+            batch_size=embedder.batch_size,
+        )
+
+
+@dataclass(frozen=True)
+class ClusterPlan:
+    """How the stages use the cluster: one encoder per GPU, else one per CPU but one."""
+
+    cpus: int
+    gpus: int
+
+    @property
+    def encoders(self) -> int:
+        return self.gpus if self.gpus else max(1, self.cpus - 1)
+
+    @property
+    def encoder_threads(self) -> int:
+        return 1 if self.gpus else max(1, self.cpus // self.encoders)
+
+
+def build_with_ray(
+    corpus: Path,
+    index_dir: Path,
+    encoder: Embedder,
+    *,
+    address: str | None = None,
+    cpus: int | None = None,
+    **options: Any,
+) -> BuildReport:
+    """`index.build.build_index` (or, with `incremental=True`, an update) with reading, chunking
+    and encoding on the Ray cluster at `address`, or on a local Ray of `cpus` CPUs (default:
+    this machine's free cores) started for this build and stopped after it."""
+    with ray_cluster(address, cpus) as plan:
+        source = partial(RaySource, spec=EncoderSpec.of(encoder), plan=plan)
+        return build_index(corpus, index_dir, encoder, source=source, **options)
+
+
+@contextmanager
+def ray_cluster(address: str | None, cpus: int | None = None) -> Iterator[ClusterPlan]:
+    """Join the cluster at `address`, or start a local Ray on 127.0.0.1; disconnect after."""
+    ray = _import_ray()
+    offline = {name: os.environ.get(name, "1") for name in _OFFLINE}
+    quiet: dict[str, Any] = dict(
+        logging_level=logging.ERROR, log_to_driver=False, runtime_env={"env_vars": offline}
+    )
+    try:
+        if address:
+            _check_reachable(address)
+            ray.init(address=address, **quiet)
+        else:
+            ray.init(
+                num_cpus=cpus or available_cores(),
+                object_store_memory=OBJECT_STORE_BYTES,
+                include_dashboard=False,
+                _node_ip_address="127.0.0.1",
+                **quiet,
+            )
+    except Exception as error:  # ConnectionError, RuntimeError, ValueError: all say why
+        if address:
+            message = (
+                f"Could not reach the Ray cluster at {address}: {_first_line(error)}. "
+                "Check the address (--ray-address), or leave it out for a local Ray."
+            )
+        else:
+            message = f"Could not start a local Ray: {_first_line(error)}."
+        raise ClusterError(message) from error
+    try:
+        _quiet_ray_data(ray)
+        resources = ray.cluster_resources()
+        plan = ClusterPlan(cpus=int(resources.get("CPU", 1)), gpus=int(resources.get("GPU", 0)))
+        logger.info("Ray: %d CPUs, %d GPUs; %d encoders", plan.cpus, plan.gpus, plan.encoders)
+        yield plan
+    finally:
+        ray.shutdown()
+
+
+class RaySource:
+    """A build's `ChunkSource` whose articles, chunks and vectors come from the Ray stages.
+
+    The stages chunk and encode every article the previous index does not hold unchanged; the
+    build then asks for exactly those. Anything it asks for that the cluster did not compute
+    (an update that turned into a full build) is computed here.
+    """
+
+    def __init__(
+        self, encoder: Embedder, chunker: ChunkerSettings, *, spec: EncoderSpec, plan: ClusterPlan
+    ) -> None:
+        self.encoder = encoder
+        self.chunker = chunker
+        self.spec = spec
+        self.plan = plan
+        self._chunks: dict[str, tuple[str, list[Chunk]]] = {}  # id → (content hash, chunks)
+        self._vectors: dict[int, np.ndarray] = {}
+
+    def articles(
+        self, corpus: Path, on_skip: Callable[[SkippedInput], None], known: Mapping[str, str]
+    ) -> Iterator[Article]:
+        check_corpus(corpus)
+        return self._articles(corpus, on_skip, known)
+
+    def _articles(
+        self, corpus: Path, on_skip: Callable[[SkippedInput], None], known: Mapping[str, str]
+    ) -> Iterator[Article]:
+        files = [(str(path), origin) for path, origin in corpus_files(corpus)]
+        if files:
+            yield from unique_articles(self._computed(files, known), on_skip)
+        check_still_there(corpus)
+
+    def chunks(self, article: Article) -> list[Chunk]:
+        content_hash, chunks = self._chunks.pop(article.id, ("", []))
+        if content_hash == article.content_hash:
+            return chunks
+        return chunk_article(
+            article.id, article.title, article.text, self.encoder.count_tokens, self.chunker
+        )
+
+    def vectors(self, ids: Sequence[int], texts: Sequence[str]) -> np.ndarray:
+        found = [self._vectors.pop(int(chunk_id), None) for chunk_id in ids]
+        missing = [i for i, vector in enumerate(found) if vector is None]
+        if missing:
+            computed = self.encoder.encode([texts[i] for i in missing])
+            for i, vector in zip(missing, computed, strict=True):
+                found[i] = vector
+        if not found:
+            return np.zeros((0, self.encoder.dimension), dtype=np.float32)
+        return np.stack(found).astype(np.float32, copy=False)
+
+    def _computed(
+        self, files: list[tuple[str, str]], known: Mapping[str, str]
+    ) -> Iterator[Article | SkippedInput]:
+        """The corpus's items in corpus order, as the stages finish them (streamed)."""
+        ray = _import_ray()
+        try:
+            stages = _stages(ray, files, dict(known), self.spec, self.chunker, self.plan)
+            for row in stages.iter_rows():
+                yield self._keep(json.loads(row["record"]), row["vectors"])
+        except ray.exceptions.RayError as error:
+            raise _domain_error(error) from error
+
+    def _keep(self, record: dict[str, Any], blob: bytes) -> Article | SkippedInput:
+        if "skip" in record:
+            return SkippedInput(*record["skip"])
+        article = Article(**record["article"])
+        if "chunks" in record:
+            chunks = [_chunk(fields) for fields in record["chunks"]]
+            vectors = np.frombuffer(blob, dtype=np.float32).reshape(len(chunks), -1)
+            self._chunks[article.id] = (article.content_hash, chunks)
+            self._vectors.update((c.id, vector) for c, vector in zip(chunks, vectors, strict=True))
+        return article
+
+
+def _stages(
+    ray: Any,
+    files: list[tuple[str, str]],
+    known: dict[str, str],
+    spec: EncoderSpec,
+    chunker: ChunkerSettings,
+    plan: ClusterPlan,
+) -> Any:
+    """The Ray Data pipeline: files → (read, chunk) tasks → (encode) actors, in corpus order."""
+    items = [{"path": path, "origin": origin} for path, origin in files]
+    blocks = max(1, min(len(items), plan.cpus * 4))
+    dataset = ray.data.from_items(items, override_num_blocks=blocks)
+    dataset = dataset.map_batches(
+        _read_and_chunk,
+        batch_size=FILES_PER_READ,
+        batch_format="pyarrow",
+        fn_kwargs={"spec": spec, "chunker": chunker, "known": ray.put(known)},
+        num_cpus=1,
+    )
+    gpu = plan.gpus > 0
+    with warnings.catch_warnings():
+        # Ray 2.60 deprecates passing max_restarts this way but names no replacement; without
+        # it a failed encoder is restarted without end (and Ray warns that it may not restart).
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return dataset.map_batches(
+            _Encode,
+            batch_size=ARTICLES_PER_ENCODE,
+            batch_format="pyarrow",
+            fn_constructor_kwargs={"spec": spec, "gpu": gpu, "threads": plan.encoder_threads},
+            compute=ray.data.ActorPoolStrategy(size=plan.encoders),
+            num_cpus=1,
+            num_gpus=1 if gpu else 0,
+            max_restarts=0,  # a failed encoder fails the build; the previous index serves on
+        )
+
+
+# -- on the workers ----------------------------------------------------------------------------
+
+
+def _read_and_chunk(batch: Any, *, spec: EncoderSpec, chunker: ChunkerSettings, known: Any) -> Any:
+    """Stage 1: each file's articles (and what in it is skipped), chunked unless the previous
+    index holds the article unchanged; one JSON record per item."""
+    import pyarrow as pa
+
+    known = _resolved(known)
+    records = []
+    for path, origin in zip(batch["path"].to_pylist(), batch["origin"].to_pylist(), strict=True):
+        for item in read_input(Path(path), origin):
+            if isinstance(item, SkippedInput):
+                records.append(json.dumps({"skip": [item.origin, item.reason]}))
+                continue
+            record: dict[str, Any] = {"article": asdict(item)}
+            if known.get(item.id) != item.content_hash:
+                count = _worker_embedder(spec, "cpu", 1).count_tokens
+                chunks = chunk_article(item.id, item.title, item.text, count, chunker)
+                record["chunks"] = [asdict(chunk) for chunk in chunks]
+            records.append(json.dumps(record, ensure_ascii=False))
+    return pa.table({"record": pa.array(records, pa.string())})
+
+
+class _Encode:
+    """Stage 2: the chunks' vectors, by a model loaded once per actor."""
+
+    def __init__(self, spec: EncoderSpec, gpu: bool, threads: int) -> None:
+        self.embedder = _worker_embedder(spec, "cuda" if gpu else "cpu", threads)
+
+    def __call__(self, batch: Any) -> Any:
+        import pyarrow as pa
+
+        records = batch["record"].to_pylist()
+        texts: list[str] = []
+        counts: list[int] = []
+        for raw in records:
+            record = json.loads(raw)
+            chunks = record.get("chunks", [])
+            article = record.get("article", {})
+            texts += [
+                embedding_text(article["title"], article["text"][c["start"] : c["end"]])
+                for c in chunks
+            ]
+            counts.append(len(chunks))
+        vectors = self.embedder.encode(texts)
+        blobs, start = [], 0
+        for count in counts:
+            blobs.append(vectors[start : start + count].astype(np.float32).tobytes())
+            start += count
+        return pa.table({"record": pa.array(records, pa.string()), "vectors": pa.array(blobs)})
+
+
+@cache
+def _worker_embedder(spec: EncoderSpec, device: str, threads: int) -> Embedder:
+    """The model, loaded once per worker process, refused unless it is this build's model."""
+    from index.embedder import Embedder
+
+    embedder = Embedder(
+        spec.model,
+        backend=spec.backend,  # type: ignore[arg-type]
+        threads=threads,
+        cache_dir=Path(spec.cache_dir),
+        batch_size=GPU_BATCH if device != "cpu" else spec.batch_size,
+        device=device,
+    )
+    if embedder.model_id != spec.model_id:
+        raise ModelLoadError(
+            f"A Ray worker has the model {embedder.model_id}, not {spec.model_id}; "
+            "install the same newsdesk and model on every node."
+        )
+    embedder.count_tokens(["load"])  # load now, not inside the first batch
+    return embedder
+
+
+def _resolved(known: Any) -> dict[str, str]:
+    import ray
+
+    return ray.get(known) if isinstance(known, ray.ObjectRef) else known
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def _chunk(fields: dict[str, Any]) -> Chunk:
+    sentences = tuple((int(start), int(end)) for start, end in fields["sentences"])
+    return Chunk(**{**fields, "sentences": sentences})
+
+
+def _check_reachable(address: str) -> None:
+    """Refuse an address nothing answers at: Ray itself would retry for minutes, logging."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():  # "auto", or a name Ray resolves itself
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_TIMEOUT_S).close()
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise ConnectionError(f"nothing answers there ({reason.lower()})") from error
+
+
+def _import_ray() -> Any:
+    try:
+        import ray
+        import ray.data  # noqa: F401
+    except ImportError as error:
+        raise ClusterError(
+            "A distributed build needs Ray: pip install 'newsdesk[ray]' "
+            f"(or 'ray[data]'), then run it again ({error})."
+        ) from None
+    return ray
+
+
+def _quiet_ray_data(ray: Any) -> None:
+    """No progress bars or per-run banners from Ray Data; the CLI draws its own."""
+    context = ray.data.DataContext.get_current()
+    context.enable_progress_bars = False
+    context.print_on_execution_start = False
+    context.execution_options.preserve_order = True
+    for name in ("ray", "ray.data"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def _domain_error(error: BaseException) -> NewsdeskError:
+    """A worker's own domain error (a model that would not load) as it was raised; anything
+    else as a ClusterError naming the stage's failure in one line."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, NewsdeskError):
+            return seen
+        cause = getattr(seen, "cause", None)
+        seen = cause if isinstance(cause, BaseException) else seen.__cause__
+    return ClusterError(f"The distributed build failed on the Ray cluster: {_first_line(error)}.")
+
+
+def _first_line(error: BaseException) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return (lines[0] if lines else type(error).__name__).rstrip(".")
