@@ -62,7 +62,7 @@ def current_collection(client: Any, prefix: str) -> str | None:
     )
 
 
-class _Source:
+class GenerationPoints:
     """What a local generation holds, in the shape of Qdrant points."""
 
     def __init__(self, reader: IndexReader, average_length: float | None = None) -> None:
@@ -212,7 +212,7 @@ def publish_generation(
     progress = on_progress or (lambda _done, _total: None)
     name = collection_name(prefix)
     previous = current_collection(client, prefix)
-    source = _Source(reader)
+    source = GenerationPoints(reader)
     try:
         _create_collection(client, name, reader.manifest.dimension, idf)
         chunk_ids = source.chunk_ids.tolist()
@@ -288,7 +288,7 @@ def update_published(reader: IndexReader, client: Any, prefix: str) -> tuple[int
     if gone:
         client.delete(name, _chunks_of(gone), wait=True)
         client.delete(name, [article_point(a) for a in removed], wait=True)
-    source = _Source(reader, average_length=corpus.get("average_length"))
+    source = GenerationPoints(reader, average_length=corpus.get("average_length"))
     try:
         new_chunks = [c for c in source.chunk_ids.tolist()
                       if reader.chunk(c).article_id in set(changed)]  # fmt: skip
