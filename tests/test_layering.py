@@ -19,7 +19,8 @@ EDGE_LIBRARIES = {
     "pydantic_settings",
 }
 OWNERS = {"faiss": {"index/vectors.py"}, "sentence_transformers": {"index/embedder.py"},
-          "onnxruntime": {"index/embedder.py"}}  # fmt: skip
+          "onnxruntime": {"index/embedder.py"},
+          "qdrant_client": {"index/qdrant_backend.py", "index/qdrant_publish.py"}}  # fmt: skip
 
 
 def imported_names(path: Path) -> set[str]:
