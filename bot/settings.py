@@ -5,6 +5,7 @@ mistake elsewhere in the configuration cannot print a token."""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -17,6 +18,7 @@ from index.model_source import packaged_model_path
 
 PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "token", "xxx", "placeholder"}
 ANY_ORIGIN = "*"
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as secret_token
 
 
 class Settings(BaseSettings):
@@ -60,6 +62,16 @@ class Settings(BaseSettings):
         default_factory=list, description="Telegram user ids allowed in; empty = everyone."
     )
     telegram_rate_per_minute: int = Field(10, ge=1, description="Questions per chat per minute.")
+    telegram_webhook_url: str = Field(
+        "",
+        description="Public https URL Telegram posts updates to (serve --telegram receives them "
+        "on this URL's path); empty = long polling.",
+    )
+    telegram_webhook_secret: SecretStr | None = Field(
+        None,
+        description="Secret Telegram sends with each webhook update (X-Telegram-Bot-Api-Secret-"
+        "Token); 1-256 of A-Z a-z 0-9 _ -, the same on every replica.",
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Web origins (scheme://host[:port]) whose pages may call the API from a "
@@ -102,6 +114,21 @@ class Settings(BaseSettings):
             raise ValueError("must be memory or a Redis URL such as redis://localhost:6379/0")
         return value
 
+    @field_validator("telegram_webhook_url")
+    @classmethod
+    def _check_webhook_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and (urlsplit(value).scheme.lower() != "https" or not urlsplit(value).hostname):
+            raise ValueError("must be an https URL such as https://bot.example.org/telegram")
+        return value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _check_webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
     @field_validator("telegram_allowed_users", mode="before")
     @classmethod
     def _split_user_ids(cls, value: object) -> object:
@@ -135,7 +162,9 @@ class Settings(BaseSettings):
             )
         return allow
 
-    @field_validator("admin_token", "telegram_token", "qdrant_api_key", mode="before")
+    @field_validator(
+        "admin_token", "telegram_token", "qdrant_api_key", "telegram_webhook_secret", mode="before"
+    )
     @classmethod
     def _refuse_unsafe_secret(cls, value: object) -> object:
         if value is None or (isinstance(value, str) and not value.strip()):

@@ -394,11 +394,23 @@ def serve(
     telegram: Annotated[
         bool, typer.Option("--telegram", help="Run the Telegram bot in the same process.")
     ] = False,
+    webhook_url: Annotated[
+        str | None,
+        typer.Option(
+            "--webhook-url",
+            show_default=False,
+            help="With --telegram: receive updates by webhook at this public https URL (its "
+            "path is served here; needs NEWSDESK_TELEGRAM_WEBHOOK_SECRET) instead of polling "
+            "[env var: NEWSDESK_TELEGRAM_WEBHOOK_URL].",
+        ),
+    ] = None,
 ) -> None:
     """Run the HTTP API and the chat page (http://HOST:PORT/), optionally the Telegram bot."""
     from bot.cli.edges import serve_http
 
-    settings = load_settings(index_dir=index_dir)
+    settings = load_settings(index_dir=index_dir, telegram_webhook_url=webhook_url)
+    if webhook_url and not telegram:
+        fail("--webhook-url receives Telegram updates: give --telegram with it.")
     log_service_events()
     with friendly_errors():
         serve_http(settings, host, port, telegram=telegram)

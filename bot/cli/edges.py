@@ -18,12 +18,21 @@ from bot.telegram.app import (
     running,
     telegram_token,
 )
+from bot.telegram.webhook import WebhookReceiver
 
 
 def telegram_companion(settings: Settings) -> Companion:
     """The bot as a companion of the HTTP server; refuses a missing token before anything loads,
     and a token the Bot API rejects (or a Bot API out of reach) before the server binds."""
     telegram_token(settings)
+    if settings.telegram_webhook_url:  # Telegram posts updates to a route of the server
+        receiver = WebhookReceiver(settings)
+        return Companion(
+            "The Telegram bot (webhook)",
+            lambda service: receiver.running(build_application(settings, service)),
+            check=lambda: check_bot_api(settings),
+            routes=(receiver.route(),),
+        )
     return Companion(
         "The Telegram bot",
         lambda service: running(build_application(settings, service)),

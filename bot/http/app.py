@@ -27,6 +27,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.http.errors import install_error_handlers
@@ -68,6 +69,7 @@ class Companion:
     name: str
     run: Callable[[NewsdeskService], AbstractAsyncContextManager[object]]
     check: Callable[[], None] | None = None
+    routes: tuple[BaseRoute, ...] = ()  # its own routes on the server (a webhook)
 
 
 class CompanionNeedsIndex(NewsdeskError):
@@ -126,6 +128,8 @@ def create_app(
         return HTMLResponse(page, headers={"Content-Security-Policy": PAGE_CSP})
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    if companion is not None:
+        app.router.routes.extend(companion.routes)
     if settings.cors_origins:
         # Starlette echoes any Origin when * meets credentials; Settings refuses that pair,
         # and this keeps it refused for settings made without validation (model_copy).
