@@ -50,6 +50,15 @@ CHAT_ACTIONS = {
 }  # fmt: skip
 # Parameters that stay strings even when they look like JSON (everything else is decoded).
 TEXT_PARAMS = {"text", "parse_mode", "action", "callback_query_id", "url", "language_code"}
+TEXT_PARAMS |= {"inline_query_id", "next_offset"}
+INLINE_RESULT_LIMIT = 50
+INLINE_ANSWER_WITHIN_S = 10.0  # Telegram refuses an answer to an older inline query
+INLINE_RESULT_TYPES = {
+    "article", "photo", "gif", "mpeg4_gif", "video", "audio", "voice", "document", "location",
+    "venue", "contact", "game", "sticker",
+}  # fmt: skip
+TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
+_MENTION = re.compile(r"(?<![\w@])@[A-Za-z][A-Za-z0-9_]{3,31}\b")
 _ATTRIBUTE = re.compile(r"""\s*([A-Za-z][\w-]*)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s"'>]+))?""")
 _ENTITY = re.compile(r"&(#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
 
@@ -170,6 +179,7 @@ class SentMessage:
     reply_to: int | None
     buttons: list[tuple[str, str]]  # (label, callback_data), row by row
     at: float
+    thread_id: int | None = None  # the forum topic it was sent to
 
     @classmethod
     def from_call(cls, call: ApiCall) -> SentMessage:
@@ -187,6 +197,7 @@ class SentMessage:
                 for button in row
             ],
             at=call.at,
+            thread_id=call.params.get("message_thread_id"),
         )
 
 
@@ -220,7 +231,12 @@ class StandInBotApi:
         self._polls_waiting = 0
         self._closing = False
         self._lock = threading.Condition()
-        self.webhook: dict[str, Any] | None = None  # what setWebhook set last (None: polling)
+        self.received: dict[tuple[int, int], dict[str, Any]] = {}  # users' messages, built here
+        self.chats: dict[int, dict[str, Any]] = {}  # group chats seen in built updates
+        self.inline_answer_within_s = INLINE_ANSWER_WITHIN_S
+        self.allowed_updates: list[str] | None = None  # None: every kind (Telegram's default)
+        self._inline_ids = itertools.count(1)
+        self._open_inline: dict[str, float] = {}  # inline query id → when it was made
 
     # ---- what a test does: build and push updates, inject failures, read what was sent ----
 
@@ -241,7 +257,99 @@ class StandInBotApi:
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": command.end()}]
         with self._lock:
             update_id = next(self._update_ids)
+            self.received[(chat_id, message["message_id"])] = message
         return {"update_id": update_id, "message": message}
+
+    def group_message(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        user_id: int,
+        first_name: str = "Ada",
+        thread_id: int | None = None,
+        reply_to: int | None = None,
+        chat_type: str = "supergroup",
+    ) -> dict[str, Any]:
+        """A new `message` update from a user in a group (`chat_id` < 0), as Telegram sends it:
+        `mention` entities for every @username, a `bot_command` entity for a leading command,
+        `reply_to_message` for a reply to the message `reply_to` (the bot's or a user's) and,
+        with `thread_id`, a message in that forum topic (the chat is then a forum; a message
+        that replies to nothing "replies" to the topic's first message, as in Telegram)."""
+        if chat_id >= 0:
+            raise ValueError("group chat ids are negative")
+        chat: dict[str, Any] = {"id": chat_id, "type": chat_type, "title": f"Group {-chat_id}"}
+        if thread_id is not None:
+            chat["is_forum"] = True
+        user = {"id": user_id, "is_bot": False, "first_name": first_name}
+        message: dict[str, Any] = {
+            "message_id": self._next_message_id(chat_id),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": user,
+            "text": text,
+        }
+        entities = [
+            {"type": "mention", "offset": utf16_len(text[: m.start()]), "length": utf16_len(m[0])}
+            for m in _MENTION.finditer(text)
+        ]
+        command = re.match(r"/[A-Za-z0-9_]+(@\w+)?", text)
+        if command:
+            entities.insert(0, {"type": "bot_command", "offset": 0, "length": command.end()})
+            entities = [e for e in entities if e["type"] == "bot_command" or e["offset"] > 0]
+        if entities:
+            message["entities"] = entities
+        if thread_id is not None:
+            message["message_thread_id"] = thread_id
+            message["is_topic_message"] = True
+        with self._lock:
+            self.chats[chat_id] = chat
+            if reply_to is not None:
+                replied = self._message_for_reply(chat_id, reply_to)
+                message["reply_to_message"] = replied
+                if thread_id is None and chat_type == "supergroup":
+                    # outside forums a reply is in the reply chain's "thread" (no topic)
+                    message["message_thread_id"] = replied.get("message_thread_id", reply_to)
+            elif thread_id is not None:
+                message["reply_to_message"] = {
+                    "message_id": thread_id,
+                    "date": int(time.time()),
+                    "chat": chat,
+                    "from": {"id": 1, "is_bot": False, "first_name": "Editor"},
+                    "message_thread_id": thread_id,
+                    "forum_topic_created": {"name": "Topic", "icon_color": 7322096},
+                    "is_topic_message": True,
+                }
+            self.received[(chat_id, message["message_id"])] = message
+            update_id = next(self._update_ids)
+        return {"update_id": update_id, "message": message}
+
+    def inline_query(
+        self, user_id: int, query: str, *, first_name: str = "Ada", chat_type: str = "sender"
+    ) -> dict[str, Any]:
+        """An `inline_query` update (the user typed `@botname query` in some chat); it must be
+        answered within `inline_answer_within_s` of now, once."""
+        user = {"id": user_id, "is_bot": False, "first_name": first_name}
+        with self._lock:
+            query_id = f"iq{next(self._inline_ids)}"
+            self._open_inline[query_id] = time.monotonic()
+            update_id = next(self._update_ids)
+        inline = {
+            "id": query_id,
+            "from": user,
+            "query": query,
+            "offset": "",
+            "chat_type": chat_type,
+        }
+        return {"update_id": update_id, "inline_query": inline}
+
+    def inline_answers(self, query_id: str | None = None) -> list[dict[str, Any]]:
+        """The accepted answerInlineQuery calls' parameters (for one query id, if given)."""
+        return [
+            call.params
+            for call in self.calls_of("answerInlineQuery", ok=True)
+            if query_id is None or call.params.get("inline_query_id") == query_id
+        ]
 
     def button_press(
         self, chat_id: int, message_id: int, data: str, *, user_id: int | None = None
@@ -460,26 +568,10 @@ class StandInBotApi:
         return True
 
     def _api_deletewebhook(self, params: dict[str, Any]) -> bool:
-        with self._lock:
-            self.webhook = None
-            if params.get("drop_pending_updates"):
+        if params.get("drop_pending_updates"):
+            with self._lock:
                 self._updates.clear()
         return True
-
-    def _api_setwebhook(self, params: dict[str, Any]) -> bool:
-        """Remember the webhook (url, secret_token, allowed_updates …) as the last one set."""
-        url = str(params.get("url") or "")
-        if not url.startswith("https://"):
-            raise ApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided")
-        with self._lock:
-            self.webhook = dict(params)
-        return True
-
-    def _api_getwebhookinfo(self, params: dict[str, Any]) -> dict[str, Any]:
-        with self._lock:
-            webhook = self.webhook or {}
-        return {"url": webhook.get("url", ""), "has_custom_certificate": False,
-                "pending_update_count": 0}  # fmt: skip
 
     def _api_getupdates(self, params: dict[str, Any], block: bool) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)
@@ -487,11 +579,13 @@ class StandInBotApi:
         timeout = float(params.get("timeout") or 0) if block else 0.0
         deadline = time.monotonic() + timeout
         with self._lock:
+            if isinstance(params.get("allowed_updates"), list):  # kept until changed, as Telegram
+                self.allowed_updates = list(params["allowed_updates"]) or None
             if offset:
                 self._updates = [u for u in self._updates if u["update_id"] >= offset]
             self._polls_waiting += 1
             try:
-                while not self._updates and not self._closing:
+                while not self._drop_unwanted() and not self._closing:
                     left = deadline - time.monotonic()
                     if left <= 0:
                         break
@@ -503,21 +597,86 @@ class StandInBotApi:
                 self._polls_waiting -= 1
             return [dict(u) for u in self._updates[:limit]]
 
+    def _drop_unwanted(self) -> bool:
+        """Discard queued updates of kinds the bot did not ask for (`allowed_updates`), as
+        Telegram never delivers them; whether any update is left. Call with the lock held."""
+        if self.allowed_updates is not None:
+            wanted = set(self.allowed_updates)
+            self._updates = [u for u in self._updates if wanted & set(u) - {"update_id"}]
+        return bool(self._updates)
+
     def _api_sendmessage(self, params: dict[str, Any]) -> dict[str, Any]:
         chat_id = _chat_id(params)
         text = _checked_text(params)
+        thread_id = self._checked_thread(chat_id, params)
+        with self._lock:
+            chat = self.chats.get(chat_id) or {
+                "id": chat_id,
+                "type": "private" if chat_id > 0 else "group",
+            }
         message: dict[str, Any] = {
             "message_id": self._next_message_id(chat_id),
             "date": int(time.time()),
-            "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
+            "chat": chat,
             "from": self.bot_user,
             "text": text,
         }
+        if thread_id is not None:
+            message["message_thread_id"] = thread_id
+            message["is_topic_message"] = True
         if isinstance(params.get("reply_markup"), dict):
             message["reply_markup"] = params["reply_markup"]
+        reply = params.get("reply_parameters")
         with self._lock:
+            replied = (chat_id, reply.get("message_id")) if isinstance(reply, dict) else None
+            if replied in self.received or replied in self.messages:
+                message["reply_to_message"] = self._message_for_reply(*replied)
             self.messages[(chat_id, message["message_id"])] = message
         return message
+
+    def _message_for_reply(self, chat_id: int, message_id: int) -> dict[str, Any]:
+        """The message replied to, as Telegram nests it (one level: without its own reply)."""
+        key = (chat_id, message_id)
+        found = self.received.get(key) or self.messages.get(key)
+        if found is None:
+            raise ValueError(f"no message {message_id} in chat {chat_id} to reply to")
+        return {k: v for k, v in found.items() if k != "reply_to_message"}
+
+    def _checked_thread(self, chat_id: int, params: Mapping[str, Any]) -> int | None:
+        """`message_thread_id`, which only a forum's topics have ("message thread not found")."""
+        thread_id = params.get("message_thread_id")
+        if thread_id is None:
+            return None
+        with self._lock:
+            forum = bool(self.chats.get(chat_id, {}).get("is_forum"))
+        if not forum or isinstance(thread_id, bool) or not isinstance(thread_id, int):
+            raise ApiError(400, "Bad Request: message thread not found")
+        return thread_id
+
+    def _api_answerinlinequery(self, params: dict[str, Any]) -> bool:
+        """Telegram's checks: the query open and recent, at most 50 results with unique ids of
+        1-64 bytes, articles with a title and a valid message, a valid button."""
+        query_id = str(params.get("inline_query_id") or "")
+        with self._lock:
+            made = self._open_inline.get(query_id)
+            if made is None or time.monotonic() - made > self.inline_answer_within_s:
+                raise ApiError(400, TOO_OLD)
+        results = params.get("results")
+        if not isinstance(results, list):
+            raise ApiError(400, "Bad Request: results must be an array")
+        if len(results) > INLINE_RESULT_LIMIT:
+            raise ApiError(400, "Bad Request: RESULTS_TOO_MUCH")
+        seen: set[str] = set()
+        for result in results:
+            _check_inline_result(result, seen)
+        cache_time = params.get("cache_time", 300)
+        if isinstance(cache_time, bool) or not isinstance(cache_time, int) or cache_time < 0:
+            raise ApiError(400, "Bad Request: wrong cache_time")
+        if params.get("button") is not None:
+            _check_inline_button(params["button"])
+        with self._lock:
+            self._open_inline.pop(query_id, None)
+        return True
 
     def _api_editmessagetext(self, params: dict[str, Any]) -> dict[str, Any]:
         chat_id = _chat_id(params)
@@ -554,7 +713,7 @@ class StandInBotApi:
         return True
 
     def _api_sendchataction(self, params: dict[str, Any]) -> bool:
-        _chat_id(params)
+        self._checked_thread(_chat_id(params), params)
         if params.get("action") not in CHAT_ACTIONS:
             raise ApiError(400, "Bad Request: wrong parameter action in request")
         return True
@@ -597,6 +756,43 @@ def _chat_id(params: Mapping[str, Any]) -> int:
     if isinstance(chat_id, bool) or not isinstance(chat_id, int):
         raise ApiError(400, "Bad Request: chat not found")
     return chat_id
+
+
+def _check_inline_result(result: Any, seen: set[str]) -> None:
+    """One InlineQueryResult as Telegram checks it (articles in full; other types' ids)."""
+    if not isinstance(result, dict) or result.get("type") not in INLINE_RESULT_TYPES:
+        raise ApiError(400, "Bad Request: RESULT_TYPE_INVALID")
+    result_id = result.get("id")
+    if not isinstance(result_id, str) or not 1 <= len(result_id.encode("utf-8")) <= 64:
+        raise ApiError(400, "Bad Request: RESULT_ID_INVALID")
+    if result_id in seen:
+        raise ApiError(400, "Bad Request: RESULT_ID_DUPLICATE")
+    seen.add(result_id)
+    if result["type"] != "article":
+        return
+    if not str(result.get("title") or "").strip():
+        raise ApiError(400, "Bad Request: RESULT_TITLE_EMPTY")
+    content = result.get("input_message_content")
+    if not isinstance(content, dict) or "message_text" not in content:
+        raise ApiError(400, "Bad Request: SEND_MESSAGE_MEDIA_INVALID")
+    try:
+        _checked_text({"text": content["message_text"], "parse_mode": content.get("parse_mode")})
+    except ApiError as error:
+        raise ApiError(400, f"{error.description} (inline result {result_id})") from None
+    url = result.get("url")
+    if url is not None and not re.match(r"https?://\S+$", str(url)):
+        raise ApiError(400, "Bad Request: RESULT_URL_INVALID")
+
+
+def _check_inline_button(button: Any) -> None:
+    """InlineQueryResultsButton: a text, and a start parameter or a web app (not both)."""
+    if not isinstance(button, dict) or not str(button.get("text") or "").strip():
+        raise ApiError(400, "Bad Request: BUTTON_TEXT_INVALID")
+    start, web_app = button.get("start_parameter"), button.get("web_app")
+    if (start is None) == (web_app is None):
+        raise ApiError(400, "Bad Request: BUTTON_TYPE_INVALID")
+    if start is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", str(start)):
+        raise ApiError(400, "Bad Request: START_PARAM_INVALID")
 
 
 def _checked_text(params: Mapping[str, Any]) -> str:

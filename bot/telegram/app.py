@@ -29,7 +29,7 @@ from index.errors import NewsdeskError
 
 logger = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = (Update.MESSAGE, Update.CALLBACK_QUERY)
+ALLOWED_UPDATES = (Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY)
 CONCURRENT_UPDATES = 64  # updates handled at once; each chat's questions still queue in order
 
 

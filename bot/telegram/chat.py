@@ -9,7 +9,7 @@ import html
 import logging
 import shlex
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Hashable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -69,15 +69,16 @@ class ChatState:
 
 
 class ChatStates:
-    """ChatState per chat id, least recently used dropped past `capacity`."""
+    """ChatState per conversation (a chat, or one user in a group thread: see groups.py),
+    least recently used dropped past `capacity`."""
 
     def __init__(self, capacity: int) -> None:
         self._capacity = capacity
-        self._states: OrderedDict[int, ChatState] = OrderedDict()
+        self._states: OrderedDict[Hashable, ChatState] = OrderedDict()
 
-    def __getitem__(self, chat_id: int) -> ChatState:
-        state = self._states.pop(chat_id, None) or ChatState()
-        self._states[chat_id] = state
+    def __getitem__(self, key: Hashable) -> ChatState:
+        state = self._states.pop(key, None) or ChatState()
+        self._states[key] = state
         while len(self._states) > self._capacity:
             self._states.popitem(last=False)
         return state
@@ -165,8 +166,11 @@ async def send_html(
     parts: Sequence[str],
     reply_to: int | None = None,
     keyboard: InlineKeyboardMarkup | None = None,
+    *,
+    thread_id: int | None = None,
 ) -> None:
-    """Send HTML parts in order; the first replies to `reply_to`, the last gets the keyboard.
+    """Send HTML parts in order; the first replies to `reply_to`, the last gets the keyboard;
+    all go to the forum topic `thread_id` (None: the chat itself).
 
     A part Telegram refuses to parse ("can't parse entities") is sent again as plain text,
     links written out, rather than lost: every answer, source list and citation comes here.
@@ -186,6 +190,7 @@ async def send_html(
                 link_preview_options=NO_PREVIEW,
                 reply_parameters=reply,
                 reply_markup=markup,
+                message_thread_id=thread_id,
             )
         except BadRequest as error:
             if "can't parse entities" not in str(error).lower():
@@ -199,6 +204,7 @@ async def send_html(
                     link_preview_options=NO_PREVIEW,
                     reply_parameters=reply if j == 0 else None,
                     reply_markup=markup if j == len(pieces) - 1 else None,
+                    message_thread_id=thread_id,
                 )
 
 
@@ -253,8 +259,9 @@ def answer_keyboard(answer: Answer, number: int) -> InlineKeyboardMarkup | None:
 
 
 @asynccontextmanager
-async def typing(bot: Bot, chat_id: int) -> AsyncIterator[None]:
-    """Show "typing…" until the block ends, repeating it while the work lasts.
+async def typing(bot: Bot, chat_id: int, thread_id: int | None = None) -> AsyncIterator[None]:
+    """Show "typing…" (in the forum topic `thread_id`, if any) until the block ends, repeating it
+    while the work lasts.
 
     The loop is told to stop rather than cancelled, so a request in flight is not cut off
     (which would cost its connection).
@@ -264,7 +271,7 @@ async def typing(bot: Bot, chat_id: int) -> AsyncIterator[None]:
     async def keep_typing() -> None:
         while not done.is_set():
             with contextlib.suppress(TelegramError):
-                await bot.send_chat_action(chat_id, ChatAction.TYPING)
+                await bot.send_chat_action(chat_id, ChatAction.TYPING, message_thread_id=thread_id)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(done.wait(), TYPING_REFRESH_S)
 

@@ -48,6 +48,8 @@ from bot.telegram.chat import (
     set_as_of,
     typing,
 )
+from bot.telegram.groups import GroupChats, conversation_of, topic_of
+from bot.telegram.inline import InlineAnswers
 from bot.telegram.ratelimit import RateLimiter
 from index.errors import NewsdeskError
 from retrieval.schema import Answer
@@ -118,6 +120,8 @@ class NewsdeskBot:
         app.add_handler(CallbackQueryHandler(self.citation_button, pattern=r"^cite:\d+:\d+$"))
         app.add_handler(CallbackQueryHandler(self.more_button, pattern=r"^more:\d+$"))
         app.add_handler(CallbackQueryHandler(self.stale_button))
+        InlineAnswers(self).install(app)
+        GroupChats(self).install(app, only_new)  # groups: only what is addressed to the bot
         app.add_handler(MessageHandler(only_new & filters.TEXT & ~filters.COMMAND, self.question))
         app.add_handler(MessageHandler(only_new & filters.COMMAND, self.unknown_command))
         app.add_handler(MessageHandler(only_new, self.not_text))
@@ -139,6 +143,8 @@ class NewsdeskBot:
         logger.info("Refused an update from user %s", user.id if user else None)
         if update.callback_query:
             await update.callback_query.answer(PRIVATE)
+        elif update.inline_query:
+            await update.inline_query.answer([], cache_time=0, is_personal=True)
         elif update.message and update.message.chat.type == ChatType.PRIVATE:
             await update.message.reply_text(PRIVATE)
         raise ApplicationHandlerStop
@@ -194,11 +200,11 @@ class NewsdeskBot:
 
     async def more(self, update: Update, context: Context) -> None:
         """/more: the next passages for the last question."""
-        await self._more(update, self._state(update.effective_chat.id).last)
+        await self._more(update, self._state(update).last)
 
     async def sources(self, update: Update, context: Context) -> None:
         """/sources: the full sources of the last answer."""
-        state = self._state(update.effective_chat.id)
+        state = self._state(update)
         answer = state.answers.get(state.last)
         if answer is None:
             await self._reply(update, ["No answer yet — ask me something first."])
@@ -207,7 +213,7 @@ class NewsdeskBot:
 
     async def filter(self, update: Update, context: Context) -> None:
         """/filter source=… since=… until=… | off: this chat's search filters."""
-        state = self._state(update.effective_chat.id)
+        state = self._state(update)
         argument = _command_argument(update)
         if argument.lower() in {"off", "clear", "none", "reset"}:
             state.filters = SearchFilters()
@@ -225,14 +231,13 @@ class NewsdeskBot:
 
     async def as_of(self, update: Update, context: Context) -> None:
         """/asof YYYY-MM-DD | off: the day this chat's questions are answered as of."""
-        state = self._state(update.effective_chat.id)
+        state = self._state(update)
         await self._reply(update, [set_as_of(state, _command_argument(update))])
 
     async def reset(self, update: Update, context: Context) -> None:
         """/reset: forget this chat's conversation (filters and as-of date stay)."""
-        chat_id = update.effective_chat.id
-        await self._call(self.service.reset_session, _session(chat_id))
-        state = self._state(chat_id)
+        await self._call(self.service.reset_session, conversation_of(update).session_id)
+        state = self._state(update)
         state.answers.clear()
         await self._reply(update, ["Done — I've forgotten this conversation. Ask away."])
 
@@ -250,7 +255,7 @@ class NewsdeskBot:
         """Show one citation's quote inside its passage."""
         query = update.callback_query
         _, number, n = (query.data or "").split(":")
-        answer = self._state(update.effective_chat.id).answers.get(int(number))
+        answer = self._state(update).answers.get(int(number))
         cited = [c for c in answer.citations if c.n == int(n)] if answer else []
         if not cited:
             await query.answer("That answer is no longer available — please ask again.")
@@ -258,13 +263,14 @@ class NewsdeskBot:
         await query.answer()
         reply_to = query.message.message_id if query.message else None
         parts = split_html(citation_html(cited[0]))
-        await send_html(context.bot, update.effective_chat.id, parts, reply_to)
+        thread_id = topic_of(query.message)
+        await send_html(context.bot, update.effective_chat.id, parts, reply_to, thread_id=thread_id)
 
     async def more_button(self, update: Update, context: Context) -> None:
         """The "More" button under an answer."""
         query = update.callback_query
         number = int((query.data or "").split(":")[1])
-        if number != self._state(update.effective_chat.id).last:
+        if number != self._state(update).last:
             await query.answer("That was an earlier question — ask it again to see more.")
             return
         if await self._within_rate(update, update.effective_chat.id):
@@ -293,14 +299,14 @@ class NewsdeskBot:
         chat_id = update.effective_chat.id
         if not await self._within_rate(update, chat_id):
             return
-        state = self._state(chat_id)
+        state = self._state(update)
         async with state.lock:
             chat_filters = state.filters
-            async with typing(update.get_bot(), chat_id):
+            async with typing(update.get_bot(), chat_id, topic_of(update.effective_message)):
                 answer = await self._call(
                     self.service.ask,
                     question,
-                    session_id=_session(chat_id),
+                    session_id=conversation_of(update).session_id,
                     filters=chat_filters if chat_filters.active else None,
                     as_of=state.as_of,
                 )
@@ -308,16 +314,16 @@ class NewsdeskBot:
 
     async def _more(self, update: Update, number: int, *, rate_checked: bool = False) -> None:
         chat_id = update.effective_chat.id
-        state = self._state(chat_id)
+        state = self._state(update)
         if not number or number not in state.answers:
             await self._reply(update, ["Ask a question first; then /more shows further passages."])
             return
         if not rate_checked and not await self._within_rate(update, chat_id):
             return
         async with state.lock:
-            async with typing(update.get_bot(), chat_id):
+            async with typing(update.get_bot(), chat_id, topic_of(update.effective_message)):
                 try:
-                    answer = await self._call(self.service.more, _session(chat_id))
+                    answer = await self._call(self.service.more, conversation_of(update).session_id)
                 except SessionNotFound:
                     answer = None
             if answer is None:
@@ -342,12 +348,13 @@ class NewsdeskBot:
             render_telegram(answer, note=note),
             message.message_id if message else None,
             answer_keyboard(answer, number),
+            thread_id=topic_of(message),
         )
 
     async def _within_rate(self, update: Update, chat_id: int) -> bool:
         """Count a question against the chat's rate; say so once when it's over."""
         wait = self.limiter.acquire(chat_id)
-        state = self._state(chat_id)
+        state = self._state(update)
         if not wait:
             state.told_to_slow_down = False
             return True
@@ -401,14 +408,14 @@ class NewsdeskBot:
         message = update.effective_message
         quote = not update.callback_query if quote is None else quote
         reply_to = message.message_id if message and quote else None
-        await send_html(update.get_bot(), update.effective_chat.id, parts, reply_to)
+        thread_id = topic_of(message)
+        await send_html(
+            update.get_bot(), update.effective_chat.id, parts, reply_to, thread_id=thread_id
+        )
 
-    def _state(self, chat_id: int) -> ChatState:
-        return self._chats[chat_id]
-
-
-def _session(chat_id: int) -> str:
-    return f"tg:{chat_id}"
+    def _state(self, update: Update) -> ChatState:
+        """The state of the update's conversation (a chat, or a user in a group thread)."""
+        return self._chats[conversation_of(update)]
 
 
 def _command_argument(update: Update) -> str:

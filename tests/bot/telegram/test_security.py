@@ -47,14 +47,15 @@ def test_strangers_get_nothing_from_buttons_or_messages_in_a_group(
         async with BotHarness(service, telegram_allowed_users=[FRIEND]) as bot:
             api = bot.api
             group = -new_chat_id()
-            await bot.process(in_group(api.user_message(group, SEED, user_id=FRIEND)))
+            asked = f"@{api.bot_user['username']} {SEED}"  # in a group the bot is addressed
+            await bot.process(api.group_message(group, asked, user_id=FRIEND, chat_type="group"))
             [answer] = api.sent(group)
             assert "Bloomberg, 2023-11-03" in answer.text
             datas = [data for _, data in answer.buttons]
             assert any(d.startswith("cite:") for d in datas) and any(
                 d.startswith("more:") for d in datas
             )
-            turns = len(service.sessions.find(f"tg:{group}").turns)
+            turns = len(service.sessions.find(f"tg:{group}:0:{FRIEND}").turns)
             actions = len(api.calls_of("sendChatAction"))
 
             for data in datas:
@@ -62,7 +63,7 @@ def test_strangers_get_nothing_from_buttons_or_messages_in_a_group(
                 await bot.process(press)
                 assert bot.callback_answers()[-1].get("text") == PRIVATE
             await bot.process(in_group(api.user_message(group, "/more", user_id=STRANGER)))
-            await bot.process(in_group(api.user_message(group, SEED, user_id=STRANGER)))
+            await bot.process(api.group_message(group, asked, user_id=STRANGER, chat_type="group"))
             anonymous = in_group(api.user_message(group, "/sources", user_id=ANONYMOUS_ADMIN))
             anonymous["message"]["sender_chat"] = {"id": group, "type": "group"}
             await bot.process(anonymous)
@@ -86,7 +87,7 @@ def test_strangers_get_nothing_from_buttons_or_messages_in_a_group(
             assert api.sent(group) == [answer]  # nothing in the group
             assert api.sent(STRANGER) == []  # nor in the stranger's chat
             assert len(api.calls_of("sendChatAction")) == actions  # no "typing…" either
-            assert len(service.sessions.find(f"tg:{group}").turns) == turns
+            assert len(service.sessions.find(f"tg:{group}:0:{FRIEND}").turns) == turns
             assert service.sessions.find(f"tg:{STRANGER}") is None
             assert api.failures() == []
 
