@@ -35,6 +35,16 @@ GROUP_CHATS = frozenset({Chat.GROUP, Chat.SUPERGROUP})
 _LEADING_PUNCTUATION = " \t\n,:;—-"
 
 
+def groups_usage(username: str) -> str:
+    """What /help says about groups and inline mode (HTML)."""
+    name = html.escape(f"@{username}")
+    return (
+        f"In a group, mention me (<code>{name} your question</code>), reply to one of my "
+        "answers or use /ask; everyone there has their own follow-ups. In any chat, type "
+        f"<code>{name} your question</code> to share an answer from the list that appears."
+    )
+
+
 @dataclass(frozen=True)
 class ConversationKey:
     """Whose conversation an update belongs to: a private chat, or a user in a group thread."""

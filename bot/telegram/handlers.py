@@ -48,7 +48,7 @@ from bot.telegram.chat import (
     set_as_of,
     typing,
 )
-from bot.telegram.groups import GroupChats, conversation_of, topic_of
+from bot.telegram.groups import GroupChats, conversation_of, groups_usage, topic_of
 from bot.telegram.inline import InlineAnswers
 from bot.telegram.ratelimit import RateLimiter
 from index.errors import NewsdeskError
@@ -175,7 +175,8 @@ class NewsdeskBot:
             "Type a question and I'll answer from the news articles, with sources. "
             "Follow-ups use this chat's history."
         )
-        text = "\n\n".join([intro, "\n".join(lines), FILTER_USAGE, ASOF_USAGE])
+        usage = [FILTER_USAGE, ASOF_USAGE, groups_usage(context.bot.username)]
+        text = "\n\n".join([intro, "\n".join(lines), *usage])
         await self._reply(update, [text])
 
     async def ask(self, update: Update, context: Context) -> None:

@@ -59,6 +59,9 @@ def test_a_mention_is_answered_in_its_topic_as_a_reply(service: NewsdeskService)
             # A mention alone gets a hint, in the same topic.
             _, [hint] = await say_in_group(bot, group, BOT, user, thread_id=topic)
             assert f"{BOT} " in hint.text and hint.thread_id == topic
+            # /help tells how to ask in a group and inline.
+            _, [usage] = await say_in_group(bot, group, f"/help{BOT}", user, thread_id=topic)
+            assert f"mention me ({BOT} your question)" in usage.text
             assert bot.api.failures() == []
 
     run(scenario())
