@@ -19,7 +19,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import socket
+import sys
+import threading
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -115,6 +118,7 @@ def build_with_ray(
 def ray_cluster(address: str | None, cpus: int | None = None) -> Iterator[ClusterPlan]:
     """Join the cluster at `address`, or start a local Ray on 127.0.0.1; disconnect after."""
     ray = _import_ray()
+    on_sigterm = signal.getsignal(signal.SIGTERM)
     offline = {name: os.environ.get(name, "1") for name in _OFFLINE}
     quiet: dict[str, Any] = dict(
         logging_level=logging.ERROR, log_to_driver=False, runtime_env={"env_vars": offline}
@@ -140,6 +144,8 @@ def ray_cluster(address: str | None, cpus: int | None = None) -> Iterator[Cluste
         else:
             message = f"Could not start a local Ray: {_first_line(error)}."
         raise ClusterError(message) from error
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _stop)  # Ray's own handler prints a native stack first
     try:
         _quiet_ray_data(ray)
         resources = ray.cluster_resources()
@@ -148,6 +154,13 @@ def ray_cluster(address: str | None, cpus: int | None = None) -> Iterator[Cluste
         yield plan
     finally:
         ray.shutdown()
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, on_sigterm)
+
+
+def _stop(signum: int, frame: object) -> None:
+    """SIGTERM mid-build: unwind, so the build removes what it wrote and a local Ray stops."""
+    sys.exit(128 + signum)
 
 
 class RaySource:
