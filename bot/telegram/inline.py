@@ -89,11 +89,11 @@ class InlineAnswers:
             await self._button(query, TOO_FAST.format(wait=math.ceil(wait)))
             return
         work = asyncio.ensure_future(self.bot._call(self._ask, question))
-        work.add_done_callback(_retrieve_exception)
         left = max(ANSWER_WITHIN_S - (time.monotonic() - arrived), 0.0)
         try:
             answer = await asyncio.wait_for(asyncio.shield(work), left)
         except TimeoutError:
+            work.add_done_callback(_late_answer_done)
             logger.info(
                 "Inline query %s took over %.1f s; offered the private chat", query.id, left
             )
@@ -176,7 +176,7 @@ def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _retrieve_exception(task: asyncio.Future) -> None:
-    """A late answer's failure has nobody left to hear it: log it instead of warning."""
+def _late_answer_done(task: asyncio.Future) -> None:
+    """A late answer has nobody left to hear it; its failure is logged (not left unretrieved)."""
     if not task.cancelled() and (error := task.exception()) is not None:
         logger.warning("A late inline answer failed: %s", error)

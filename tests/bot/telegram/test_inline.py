@@ -14,6 +14,7 @@ import pytest
 from bot.service import NewsdeskService
 from bot.telegram import inline
 from bot.telegram.app import build_application, running
+from index.errors import NewsdeskError
 from tests.bot.telegram.telegram_harness import (
     BotHarness,
     ServiceWrapper,
@@ -168,3 +169,18 @@ def test_inline_queries_and_group_mentions_arrive_over_real_polling(
 
     with StandInServer() as server:
         run(scenario(server), timeout=30)
+
+
+def test_inline_query_without_articles_says_so(service: NewsdeskService) -> None:
+    def ask(question: str, **kwargs: Any):
+        raise NewsdeskError("The index is being rebuilt.")
+
+    async def scenario() -> None:
+        async with BotHarness(ServiceWrapper(service, ask=ask)) as bot:
+            answered = await ask_inline(bot, SEED)
+            assert answered["results"] == []
+            assert answered["button"]["text"] == inline.UNAVAILABLE
+            assert answered["cache_time"] == 0
+            assert bot.api.failures() == []
+
+    run(scenario())
