@@ -248,7 +248,7 @@ def _build_generation(
         vectors, terms = _vectors_and_terms(tally, previous, encoder, source, progress)
         progress(BuildProgress("saving", 0, 1))
         with write(partial / VECTORS):
-            vectors.save(partial / VECTORS)
+            vectors.save(partial / VECTORS, like=previous.vectors if previous else None)
         with write(partial / LEXICAL):
             terms.save(partial / LEXICAL)
         with write(partial / METADATA):

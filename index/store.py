@@ -4,7 +4,9 @@ manifest.json   format version, model id, dimension, chunker settings, counts, f
 meta.sqlite     articles (with full text and content hash), chunks (offsets), statements (who
                 said what, see `index.stored_statements`), story clusters (near-duplicate
                 articles, see `index.clusters`), skipped inputs
-vectors.faiss   FAISS index keyed by chunk id
+vectors.faiss   FAISS index keyed by chunk id (exact)
+vectors.ivf     the same vectors in an inverted file trained at build time (≥ 20,000 chunks);
+                served memory-mapped instead of vectors.faiss (see `index.vectors`)
 bm25/           bm25s index over the same chunks
 """
 
@@ -33,11 +35,12 @@ from index.vectors import VectorIndex
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 4  # 3: statements; 4: story clusters
-# Version 2 lacks only the statements table, version 3 only the story clusters: they still serve
-# (no statement is found, every article is its own story), and `index update` upgrades them by
-# finding what is missing without re-embedding.
-READABLE_VERSIONS = (2, 3, FORMAT_VERSION)
+FORMAT_VERSION = 5  # 3: statements; 4: story clusters; 5: vectors.ivf written at build
+# Version 2 lacks only the statements table, version 3 only the story clusters, version 4 only
+# the inverted file: they still serve (no statement is found, every article is its own story,
+# the inverted file is trained in memory at open), and `index update` upgrades them by finding
+# what is missing without re-embedding.
+READABLE_VERSIONS = (2, 3, 4, FORMAT_VERSION)
 MANIFEST = "manifest.json"
 METADATA = "meta.sqlite"
 VECTORS = "vectors.faiss"
