@@ -11,6 +11,8 @@ counts failed requests. Finally it times the same questions in-process through
 alone needs per question in batches of 8 (the least any server of it can spend).
 
     .venv/bin/python bench/http_load.py [INDEX_DIR] [--requests 400] [--concurrency 1,8,32]
+    .venv/bin/python bench/http_load.py --replicas 2   (bench/replicas_http.py: conversations
+                                                        alternating two replicas + Redis)
 
 Load is bounded in count and time and goes only to 127.0.0.1.
 """
@@ -370,6 +372,10 @@ def print_pipeline_bound(direct: InProcess, concurrency: int) -> None:
 
 
 def main() -> None:
+    if "--replicas" in sys.argv[1:]:  # replicas sharing Redis sessions, next to one process
+        from replicas_http import main as replicas_main
+
+        sys.exit(replicas_main(sys.argv[1:]))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("index_dir", nargs="?", type=Path, default=ROOT / ".newsdesk/dev-index")
     parser.add_argument("--corpus", type=Path, default=ROOT / ".newsdesk/dev-corpus")

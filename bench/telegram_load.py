@@ -6,6 +6,8 @@ answer in its own chat (in order, none crossed), with no refused send. Prints p5
 time from an update reaching the server to the bot's reply.
 
     .venv/bin/python bench/telegram_load.py [--chats 20] [--questions 5] [--index-dir DIR]
+    .venv/bin/python bench/telegram_load.py --webhook [--chats 20] [--questions 5]
+        (bench/replicas_telegram.py: two `serve --telegram --webhook-url` replicas + Redis)
 """
 
 from __future__ import annotations
@@ -130,6 +132,10 @@ def report(service, api, asked: dict[int, list[tuple[int, str]]], wall: float) -
 
 
 def main() -> int:
+    if "--webhook" in sys.argv[1:]:  # two webhook replicas sharing Redis sessions
+        from replicas_telegram import main as webhook_main
+
+        return webhook_main(sys.argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chats", type=int, default=20)
     parser.add_argument("--questions", type=int, default=5, help="questions per chat")

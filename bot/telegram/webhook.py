@@ -45,6 +45,7 @@ LOCK_PREFIX = "newsdesk:telegram:lock:"
 QUEUE_TTL_S = 24 * 3600  # Telegram gives up on an update after about a day too
 LOCK_LEASE_S = 120.0  # longer than any answer takes; a replica killed mid-answer frees it then
 LOCK_WAIT_S = 600.0
+LOCK_POLL_S = 0.01  # how often a replica waiting for a chat's turn asks again (redis-py: 0.1)
 STOP_WAIT_S = 30.0  # how long a stopping replica finishes the updates it accepted
 
 
@@ -185,7 +186,7 @@ class ChatQueue:
         an update drains after it, so none is left behind when a lock holder has just finished."""
         from redis.exceptions import LockError
 
-        lock = self._client.lock(LOCK_PREFIX + chat, timeout=LOCK_LEASE_S,
+        lock = self._client.lock(LOCK_PREFIX + chat, timeout=LOCK_LEASE_S, sleep=LOCK_POLL_S,
                                  blocking_timeout=LOCK_WAIT_S)  # fmt: skip
         try:
             async with lock:
