@@ -254,7 +254,12 @@ def _stages(
         _read_and_chunk,
         batch_size=FILES_PER_READ,
         batch_format="pyarrow",
-        fn_kwargs={"spec": spec, "chunker": chunker, "known": ray.put(known)},
+        fn_kwargs={
+            "spec": spec,
+            "chunker": chunker,
+            "known": ray.put(known),
+            "threads": plan.encoder_threads,  # Ray may fuse both stages: then one model serves
+        },
         num_cpus=1,
     )
     gpu = plan.gpus > 0
@@ -277,7 +282,9 @@ def _stages(
 # -- on the workers ----------------------------------------------------------------------------
 
 
-def _read_and_chunk(batch: Any, *, spec: EncoderSpec, chunker: ChunkerSettings, known: Any) -> Any:
+def _read_and_chunk(
+    batch: Any, *, spec: EncoderSpec, chunker: ChunkerSettings, known: Any, threads: int
+) -> Any:
     """Stage 1: each file's articles (and what in it is skipped), chunked unless the previous
     index holds the article unchanged; one JSON record per item."""
     import pyarrow as pa
@@ -291,7 +298,7 @@ def _read_and_chunk(batch: Any, *, spec: EncoderSpec, chunker: ChunkerSettings, 
                 continue
             record: dict[str, Any] = {"article": asdict(item)}
             if known.get(item.id) != item.content_hash:
-                count = _worker_embedder(spec, "cpu", 1).count_tokens
+                count = _worker_embedder(spec, "cpu", threads).count_tokens
                 chunks = chunk_article(item.id, item.title, item.text, count, chunker)
                 record["chunks"] = [asdict(chunk) for chunk in chunks]
             records.append(json.dumps(record, ensure_ascii=False))
