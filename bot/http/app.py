@@ -1,10 +1,11 @@
 """The HTTP API and chat page: `create_app(settings)` for tests, `run_server` for `newsdesk serve`.
 
 The model and index load in the lifespan, never at import. Sessions live in the service's
-memory (TTL + LRU cap), which is why the server runs as one process. Something else that should
-run in the same event loop and answer from the same service (the Telegram bot, for
-`serve --telegram`) is passed in as a `Companion` by whoever starts the server; this package
-knows nothing of it.
+memory (TTL + LRU cap), or in Redis (NEWSDESK_SESSIONS=redis://…) when several replicas serve
+one conversation. Something else that should run in the same event loop and answer from the
+same service (the Telegram bot, for `serve --telegram`) is passed in as a `Companion` by
+whoever starts the server, with any routes of its own (a Telegram webhook); this package knows
+nothing of it.
 
 Every response carries `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer` and
 `X-Frame-Options: DENY`; the chat page a strict Content-Security-Policy (its own script and
@@ -180,8 +181,9 @@ def run_server(
     access_log: bool = True,
     companion: Companion | None = None,
 ) -> None:
-    """Serve `create_app(settings)` with uvicorn until interrupted (one process: the sessions
-    and the model live in its memory), with its `companion` if one is given.
+    """Serve `create_app(settings)` with uvicorn until interrupted (one process: the model
+    lives in its memory, the sessions too unless they are in Redis), with its `companion` if
+    one is given.
 
     The API alone loads the index in its lifespan and answers 503 until there is one. A
     companion cannot wait for one, so with a companion the index loads here, once, before the
