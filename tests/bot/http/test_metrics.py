@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import logging
+import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,8 +17,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.http.app import create_app
 from bot.logs import JsonFormatter, RequestIdFilter
 from bot.service import NewsdeskService
+from bot.settings import Settings
 from tests.bot.http.live_server import serve_in_thread
-from tests.conftest import settings_for
+from tests.conftest import SEED_CORPUS, settings_for
 
 SAID = "What did Blinken say about a multinational force?"
 
@@ -140,3 +143,33 @@ def test_request_id_follows_the_question_into_the_pipeline_log(
     assert [line["request_id"] for line in pipeline] == ["q-42", made]
     assert all(set(line) >= {"time", "level", "logger", "message"} for line in lines)
     assert "encode" in pipeline[0]["message"] and "compose" in pipeline[0]["message"]
+
+
+def test_a_reindex_and_the_new_generation_it_loads_are_timed(
+    built_index: Path, tmp_path: Path, embedder
+) -> None:
+    """POST /admin/reindex: its duration by outcome, and the load of the generation it made."""
+    index_dir, corpus = tmp_path / "index", tmp_path / "corpus"
+    shutil.copytree(built_index, index_dir, symlinks=True)
+    shutil.copytree(SEED_CORPUS, corpus)
+    record = {"id": "harbour", "title": "Quillfen harbour reopens", "source": "Test Wire",
+              "date": "2023-11-20", "text": "The Quillfen harbour reopened on Monday."}  # fmt: skip
+    (corpus / "harbour.json").write_text(json.dumps(record))
+    settings = Settings(_env_file=None, index_dir=index_dir, corpus=corpus, admin_token="t-6c2f1")
+    auth = {"Authorization": "Bearer t-6c2f1"}
+    service = NewsdeskService(settings, embedder)
+    with TestClient(create_app(settings, service=service)) as client:
+        generation = client.get("/health").json()["generation"]
+        assert client.post("/admin/reindex", headers=auth).status_code == 202
+        deadline = time.monotonic() + 120
+        while client.get("/admin/reindex", headers=auth).json()["state"] == "running":
+            assert time.monotonic() < deadline, "the reindex did not finish"
+            time.sleep(0.05)
+        assert client.get("/admin/reindex", headers=auth).json()["state"] == "succeeded"
+        samples = scrape(client)
+        assert client.get("/health").json()["generation"] != generation
+    reindexed = "newsdesk_reindex_duration_seconds"
+    assert value(samples, f"{reindexed}_count", outcome="succeeded") == 1
+    assert value(samples, f"{reindexed}_sum", outcome="succeeded") > 0
+    assert value(samples, "newsdesk_index_load_duration_seconds_count") >= 1
+    assert value(samples, "newsdesk_index_articles") == 2
