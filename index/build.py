@@ -29,11 +29,13 @@ from index.chunking import Chunk, ChunkerSettings, chunk_article, embedding_text
 from index.errors import CorpusError, IndexCorrupt, IndexIncompatible, IndexNotFound
 from index.lexical import LexicalBuilder, LexicalIndex
 from index.store import (
+    CHUNK_TABLE,
     FORMAT_VERSION,
     LEXICAL,
     MANIFEST,
     METADATA,
     VECTORS,
+    ChunkTable,
     IndexReader,
     Manifest,
     create_metadata,
@@ -251,6 +253,8 @@ def _build_generation(
             vectors.save(partial / VECTORS, like=previous.vectors if previous else None)
         with write(partial / LEXICAL):
             terms.save(partial / LEXICAL)
+        with write(partial / CHUNK_TABLE):
+            ChunkTable.from_metadata(tally.db).save(partial / CHUNK_TABLE)
         with write(partial / METADATA):
             tally.db.close()
         manifest = Manifest(

@@ -1,8 +1,9 @@
 """The local backend: one generation folder (FAISS vectors, BM25 matrix, SQLite metadata).
 
-Everything is in memory, so filters become a boolean mask over chunk rows (the order of the
-BM25 matrix) and a dense search scans exactly the allowed ids; unfiltered dense searches of many
-questions share one scan (`dense_search` with several rows).
+Filters become a boolean mask over chunk rows (the order of the BM25 matrix), made from compact
+per-row arrays (article, outlet code, day), and a dense search scores exactly the allowed ids
+(an `IDSelector`); unfiltered dense searches of many questions share one call (`dense_search`
+with several rows).
 """
 
 from __future__ import annotations
@@ -29,14 +30,18 @@ class LocalBackend:
         self._chunk_ids = reader.lexical.chunk_ids
         self._rows_by_id = np.argsort(self._chunk_ids, kind="stable")  # chunk ids are sparse
         self._sorted_ids = self._chunk_ids[self._rows_by_id]
-        article_ids = [reader.chunk(int(c)).article_id for c in self._chunk_ids]
-        articles = [reader.article(a) for a in article_ids]
-        self._article_of_row = np.asarray(article_ids, dtype=object)
-        self._source_of_row = np.asarray([(a.source or "").lower() for a in articles], dtype=object)
-        self._day_of_row = np.asarray(
-            [date.fromisoformat(a.date).toordinal() if a.date else -1 for a in articles],
-            dtype=np.int64,
-        )
+        # Per chunk row (BM25 order): its article's position, outlet code and day, as arrays
+        # made from the chunk table and one pass over the articles (not over the chunks).
+        table = reader.chunk_table
+        self._article_of_row = table.article[table.rows(self._chunk_ids)]
+        self._article_ids = np.asarray(reader.article_ids, dtype=object)
+        records = [reader.articles[a] for a in reader.article_ids]
+        sources = [(r.source or "").lower() for r in records]
+        self._source_names, source_codes = np.unique(np.asarray(sources, dtype=object),
+                                                     return_inverse=True)  # fmt: skip
+        days = [date.fromisoformat(r.date).toordinal() if r.date else -1 for r in records]
+        self._source_of_row = source_codes.astype(np.int32)[self._article_of_row]
+        self._day_of_row = np.asarray(days, dtype=np.int32)[self._article_of_row]
 
     @classmethod
     def open(cls, index_dir: Path, expected_model_id: str | None = None) -> LocalBackend:
@@ -104,7 +109,8 @@ class LocalBackend:
         mask = np.ones(len(self._chunk_ids), dtype=bool)
         if filters.sources:
             wanted = filters.wanted_sources
-            mask &= np.fromiter((s in wanted for s in self._source_of_row), bool, len(mask))
+            codes = [code for code, name in enumerate(self._source_names) if name in wanted]
+            mask &= np.isin(self._source_of_row, codes)
         if filters.since is not None:
             mask &= self._day_of_row >= filters.since.toordinal()
         if filters.until is not None:
@@ -172,7 +178,7 @@ class LocalBackend:
             rows = self.lexical.rows_with(term)
             if allowed is not None:
                 rows = rows[allowed[rows]]
-            articles = set(self._article_of_row[rows])
+            articles = set(self._article_ids[np.unique(self._article_of_row[rows])])
             found = articles if found is None else found & articles
             if not found:
                 return set()
