@@ -15,8 +15,11 @@ atomic step (`index.qdrant_publish`):
   corpus average length, skipped inputs.
 
 IDF is applied by newsdesk, from the stored document frequencies, on the query side (the query
-vector's weights are count × idf): it is exactly the local index's, whereas Qdrant's
-`modifier: idf` counts documents per shard (see the README for the measurement). Articles,
+vector's weights are count × idf). Qdrant's `modifier: idf` ranked the same on the development
+set (bench/qdrant_edge_parity.py), but answers weigh words by the same document frequencies, so
+every server needs them anyway; one copy keeps search and answers on the same statistics,
+whatever the engine counts (its IDF is built from the statistics it holds, which an update in
+place or a sharded deployment may change). A build may still choose `idf="qdrant"`. Articles,
 chunk offsets and statements are loaded when the index is opened, as the local reader does;
 texts are read on demand.
 """
