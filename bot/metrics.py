@@ -112,6 +112,7 @@ class Metrics:
             self.abstentions.labels(reason)
         for stage in STAGES:
             self.stage_seconds.labels(stage)
+        self._service = service
         registry.register(_ServiceCollector(service))
 
     @contextmanager
@@ -125,6 +126,14 @@ class Metrics:
 
     def activate(self) -> Token[Metrics | None]:
         return _current.set(self)
+
+    def renders_in_process(self) -> bool:
+        """Whether a scrape reads only this process's memory (no shared session store to ask
+        over the network), so it may render in the event loop without a thread hop."""
+        from retrieval.conversation import SessionStore  # loaded with the service
+
+        store = getattr(self._service(), "sessions", None)
+        return store is None or isinstance(store, SessionStore)
 
     def exposition(self, accept: str = "") -> tuple[bytes, str]:
         """The registry and its content type: the Prometheus text format (0.0.4), or

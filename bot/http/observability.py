@@ -73,9 +73,11 @@ def metrics_routes() -> APIRouter:
     async def metrics(request: Request) -> Response:
         """The app's series in the Prometheus text format."""
         observed: Metrics = request.app.state.metrics
-        # In a worker thread: a shared session store's count must not stall the event loop.
         accept = request.headers.get("accept", "")
-        body, content_type = await anyio.to_thread.run_sync(observed.exposition, accept)
+        if observed.renders_in_process():  # about a millisecond of CPU: no thread hop
+            body, content_type = observed.exposition(accept)
+        else:  # a shared session store's count must not stall the event loop
+            body, content_type = await anyio.to_thread.run_sync(observed.exposition, accept)
         return Response(body, headers={"Content-Type": content_type})
 
     return router
