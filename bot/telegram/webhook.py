@@ -19,6 +19,7 @@ removes the webhook when it starts.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
 import logging
@@ -90,11 +91,11 @@ class WebhookReceiver:
         app = self.app
         if app is None:
             return JSONResponse({"detail": "The bot is not running."}, status_code=503)
-        try:
+        update, data = None, None
+        with contextlib.suppress(ValueError, TypeError, KeyError, AttributeError):
             data = json.loads(await request.body())
-            update = Update.de_json(data, app.bot)
-        except (ValueError, TypeError, KeyError):
-            return JSONResponse({"detail": "Not a Telegram update."}, status_code=400)
+            if isinstance(data, dict) and isinstance(data.get("update_id"), int):
+                update = Update.de_json(data, app.bot)
         if update is None:
             return JSONResponse({"detail": "Not a Telegram update."}, status_code=400)
         if self._queue is None:
