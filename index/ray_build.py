@@ -136,6 +136,7 @@ def ray_cluster(address: str | None, cpus: int | None = None) -> Iterator[Cluste
                 **quiet,
             )
     except Exception as error:  # ConnectionError, RuntimeError, ValueError: all say why
+        ray.shutdown()  # whatever a failed start left running
         if address:
             message = (
                 f"Could not reach the Ray cluster at {address}: {_first_line(error)}. "
