@@ -400,8 +400,8 @@ def serve(
             "--webhook-url",
             show_default=False,
             help="With --telegram: receive updates by webhook at this public https URL (its "
-            "path is served here; needs NEWSDESK_TELEGRAM_WEBHOOK_SECRET) instead of polling "
-            "[env var: NEWSDESK_TELEGRAM_WEBHOOK_URL].",
+            "path is served here; needs NEWSDESK_TELEGRAM_WEBHOOK_SECRET) instead of polling. "
+            r"\[env var: NEWSDESK_TELEGRAM_WEBHOOK_URL]",
         ),
     ] = None,
 ) -> None:
