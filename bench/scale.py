@@ -15,10 +15,12 @@ model loaded (only the index's opening is timed):
 - `newsdesk index update` of one added article (a subprocess, model load included), and its
   share of a full build estimated from the source index's build rate (chunks per second).
 
-The update adds one article to the synthetic corpus and index (they keep it). With --json the
-last line is one JSON object (index_dir, chunks, open_s, rss_mb_open, rss_mb_after, ask_p50_ms,
-ask_p95_ms, recall_at_100, filtered_source_p50_ms, filtered_month_p50_ms, bm25_p50_ms,
-update_s). Skips (exit 0) when the development questions are absent.
+The update adds one article to the synthetic corpus and index (they keep it); with --index-dir
+it runs when a corpus/ folder lies beside the index (as `bench/scale_index.py` writes them).
+With --json the last line is one JSON object (index_dir, chunks, open_s, rss_mb_open,
+rss_mb_after, ask_p50_ms, ask_p95_ms, recall_at_100, filtered_source_p50_ms,
+filtered_month_p50_ms, bm25_p50_ms, update_s). Skips (exit 0) when the development questions
+are absent.
 """
 
 from __future__ import annotations
@@ -107,8 +109,10 @@ def main() -> int:
     if not DEV_QUESTIONS.exists():
         print(f"skipped: development questions not found at {DEV_QUESTIONS}")
         return 0
-    corpus = None
     index_dir = args.index_dir
+    corpus = None if index_dir is None else index_dir.parent / CORPUS  # as scale_index writes
+    if corpus is not None and not corpus.is_dir():
+        corpus = None
     if index_dir is None:
         folder = folder_for(args.chunks)
         index_dir, corpus = folder / INDEX, folder / CORPUS

@@ -4,7 +4,9 @@ Encoding a million chunks takes two hours on two cores; measuring how serving sc
 need new meanings, only more of them. This script copies an encoded development index (the
 source, e.g. one built from ../shared/data/realtimeqa-2022/corpus.jsonl.gz) until the target
 is reached, and writes the result in the real on-disk format, published through `index.layout`
-so it opens through the normal open/validate path (manifest, file sizes, SQLite quick_check):
+so it opens through the normal open/validate path (manifest, file sizes, SQLite quick_check),
+with the files a build of this size writes (the inverted file, trained here, and the chunk
+table):
 
 - copy 0 is the source's articles as they are (so the development questions keep their gold
   articles); copy c ≥ 1 has the id `<id>-r<c>`, the URL `<url>?r=<c>`, a date c × 91 days
@@ -53,9 +55,12 @@ from index import layout  # noqa: E402
 from index.chunking import chunk_id  # noqa: E402
 from index.lexical import CHUNK_IDS, MATRIX, VOCABULARY, LexicalIndex  # noqa: E402
 from index.store import (  # noqa: E402
+    CHUNK_TABLE,
+    FORMAT_VERSION,
     LEXICAL,
     METADATA,
     VECTORS,
+    ChunkTable,
     Manifest,
     create_metadata,
     generation_files,
@@ -230,6 +235,7 @@ def write_index(source_dir: Path, out: Path, target_chunks: int, seed: int = 0) 
                 )
         db.commit()
         db.execute("DETACH DATABASE src")
+        ChunkTable.from_metadata(db).save(partial / CHUNK_TABLE)
         db.close()
 
         # Vectors: the source's, perturbed per copy and renormalised, added a block at a time.
@@ -247,7 +253,7 @@ def write_index(source_dir: Path, out: Path, target_chunks: int, seed: int = 0) 
                 base /= np.linalg.norm(base, axis=1, keepdims=True)
             vectors.add(ids_all[block], base)
         del source_vectors
-        vectors.save(partial / VECTORS)
+        vectors.save(partial / VECTORS)  # with the inverted file, trained here as a build does
         del vectors
 
         # BM25: the source rows, weekday columns moved for each copy.
@@ -268,7 +274,7 @@ def write_index(source_dir: Path, out: Path, target_chunks: int, seed: int = 0) 
         del lexical, pieces
 
         Manifest(
-            format_version=manifest.format_version,
+            format_version=FORMAT_VERSION,
             model_id=manifest.model_id,
             dimension=manifest.dimension,
             chunker=manifest.chunker,

@@ -69,9 +69,13 @@ class LexicalIndex:
         columns.data = frequency * (K1 + 1) / (frequency + self._length_norm[columns.indices])
         return columns
 
-    def prepare_scoring(self) -> None:
-        """Make the BM25 weights now, so the first question does not wait for them."""
+    def prepare_scoring(self, keep_counts: bool = False) -> None:
+        """Make the BM25 weights now, so the first question does not wait for them; a served
+        index then drops the raw counts (only an update copies them, from its own reader),
+        which at a million chunks is most of a gigabyte."""
         _ = self._weights
+        if not keep_counts:
+            self._rows = None
 
     @classmethod
     def build(cls, chunk_ids: Sequence[int], texts: Sequence[str]) -> LexicalIndex:
@@ -120,6 +124,8 @@ class LexicalIndex:
                 raise
 
     def rows(self, positions: np.ndarray) -> sp.csr_matrix:
+        if self._rows is None:
+            raise ValueError("the term counts of a served index were dropped; open it again")
         return self._rows[positions]
 
     def idf(self, tokens: Sequence[str]) -> dict[str, float]:
