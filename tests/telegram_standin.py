@@ -237,6 +237,7 @@ class StandInBotApi:
         self.allowed_updates: list[str] | None = None  # None: every kind (Telegram's default)
         self._inline_ids = itertools.count(1)
         self._open_inline: dict[str, float] = {}  # inline query id → when it was made
+        self.webhook: dict[str, Any] | None = None  # what setWebhook set last (None: polling)
 
     # ---- what a test does: build and push updates, inject failures, read what was sent ----
 
@@ -568,10 +569,26 @@ class StandInBotApi:
         return True
 
     def _api_deletewebhook(self, params: dict[str, Any]) -> bool:
-        if params.get("drop_pending_updates"):
-            with self._lock:
+        with self._lock:
+            self.webhook = None
+            if params.get("drop_pending_updates"):
                 self._updates.clear()
         return True
+
+    def _api_setwebhook(self, params: dict[str, Any]) -> bool:
+        """Remember the webhook (url, secret_token, allowed_updates …) as the last one set."""
+        url = str(params.get("url") or "")
+        if not url.startswith("https://"):
+            raise ApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided")
+        with self._lock:
+            self.webhook = dict(params)
+        return True
+
+    def _api_getwebhookinfo(self, params: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            webhook = self.webhook or {}
+        return {"url": webhook.get("url", ""), "has_custom_certificate": False,
+                "pending_update_count": 0}  # fmt: skip
 
     def _api_getupdates(self, params: dict[str, Any], block: bool) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)
