@@ -152,13 +152,14 @@ class LocalBackend:
         """The `k` best positive BM25 scores within `filters`, best first."""
         scores = self.lexical.scores(query)
         mask = self.allowed_rows(filters or SearchFilters())
+        matching = scores > 0
         if mask is not None:
-            scores = np.where(mask, scores, 0.0)
-        k = min(k, len(scores))
-        if k == 0:
+            matching &= mask
+        top = np.flatnonzero(matching)  # usually a small share: partition only those
+        if k <= 0:
             return {}
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[scores[top] > 0]
+        if len(top) > k:
+            top = top[np.argpartition(-scores[top], k - 1)[:k]]
         top = top[np.argsort(-scores[top], kind="stable")]
         return dict(zip(self._chunk_ids[top].tolist(), scores[top].tolist(), strict=True))
 
