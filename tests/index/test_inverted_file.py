@@ -102,3 +102,30 @@ def test_a_truncated_inverted_file_is_named(tmp_path: Path, embedder, small_thre
     with pytest.raises(IndexCorrupt, match="vectors.ivf") as raised:
         open_index(tmp_path / "index")
     assert "truncated" in raised.value.problem
+
+
+def test_an_index_written_before_the_chunk_table_and_the_lists_still_serves(
+    tmp_path: Path, embedder, small_threshold
+) -> None:
+    """Format 4 had neither: its chunks are read from SQLite and its lists trained at open."""
+    write_corpus(tmp_path / "corpus")
+    build_index(tmp_path / "corpus", tmp_path / "index", embedder)
+    generation = current_generation(tmp_path / "index")
+    built = open_index(tmp_path / "index")
+    records = [built.chunk(int(c)) for c in built.chunk_ids()]
+    built.close()
+    (generation / "chunks.npz").unlink()
+    (generation / "vectors.ivf").unlink()
+    manifest = json.loads((generation / "manifest.json").read_text())
+    manifest["files"] = {k: v for k, v in manifest["files"].items() if k in (
+        "meta.sqlite", "vectors.faiss", "bm25/chunk_ids.npy", "bm25/term_frequencies.npz",
+        "bm25/vocabulary.json")}  # fmt: skip
+    (generation / "manifest.json").write_text(json.dumps(manifest | {"format_version": 4}))
+
+    backend = LocalBackend.open(tmp_path / "index", embedder.model_id)
+    backend.prepare()
+    assert [backend.chunk(r.id) for r in records] == records
+    assert backend.reader.vectors._index is not None  # the exact file, probed in memory
+    hits = backend.dense_search(embedder.encode_query("When is the rocket launch?"), 4)[0]
+    assert {backend.chunk(c).article_id.split("-")[0] for c in hits} == {"rocket"}
+    backend.close()
