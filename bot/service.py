@@ -102,9 +102,17 @@ class NewsdeskService:
         k: int = 5,
         filters: SearchFilters | None = None,
         as_of: date | None = None,
+        stateless: bool = False,
     ) -> Answer:
-        """Answer `question` in the conversation `session_id` (a new one when None)."""
-        return self._answer(question, session_id, k, filters, as_of, query_vector=None)
+        """Answer `question` in the conversation `session_id` (a new one when None). A
+        `stateless` question stands alone: no conversation is read, started or kept (and the
+        answer names none), so one-off questions such as inline queries never push a real
+        conversation out of a full store."""
+        if stateless and session_id is not None:
+            raise ValueError("A stateless question has no session.")
+        return self._answer(
+            question, session_id, k, filters, as_of, query_vector=None, keep=not stateless
+        )
 
     def ask_many(self, requests: Sequence[dict[str, Any]]) -> list[Answer | Exception]:
         """Answer concurrent questions with one encoder call (each dict holds `ask`'s arguments).
@@ -185,21 +193,26 @@ class NewsdeskService:
         state: _Loaded | None = None,
         rewrite: tuple[str, str | None] | None = None,
         stages: metrics.Stages | None = None,
+        keep: bool = True,
     ) -> Answer:
         """`rewrite` is `query_for(question)` when the caller already made it (to encode it);
-        `stages` holds the time a batch spent on this question before."""
-        conversation = self.sessions.get(session_id)
+        `stages` holds the time a batch spent on this question before; without `keep` the
+        question gets a conversation of its own that is never stored."""
+        conversation = self.sessions.get(session_id) if keep else Conversation(id="")
+        session = conversation.id if keep else None
         filters = filters or SearchFilters()
         query, rewritten = rewrite or conversation.query_for(question)
         state = state or self._state
         if (topic := coverage_topic(question)) is not None:
             found = coverage(topic, state.retriever, filters)
             text = coverage_text(found)
-            answer = Answer(text, False, query=question, session_id=conversation.id, coverage=found)
+            answer = Answer(text, False, query=question, session_id=session, coverage=found)
             metrics.answered("coverage", answer)
             return answer
         if (events := timeline_question(question, as_of or _archive_day(state))) is not None:
-            return self._timeline(question, events, conversation, filters, as_of, state=state)
+            return self._timeline(
+                question, events, conversation, filters, as_of, state=state, keep=keep
+            )
         as_of = as_of or date.today()
         asked = speech_question(query)
         stages = stages or metrics.Stages()
@@ -233,12 +246,11 @@ class NewsdeskService:
                 exclude,
             )
             answer = speech or self._ordinary_answer(query, passages, state, exclude, as_of, asked)
-        answer = replace(
-            answer, query=question, rewritten_query=rewritten, session_id=conversation.id
-        )
+        answer = replace(answer, query=question, rewritten_query=rewritten, session_id=session)
         stages.lap("compose")
         conversation.add(Turn(question, query, k, filters, as_of, answer, shown=len(passages)))
-        self.sessions.save(conversation)
+        if keep:
+            self.sessions.save(conversation)
         metrics.answered(asked.kind if asked else "outcome" if outcome else "other", answer, stages)
         return answer
 
@@ -269,15 +281,17 @@ class NewsdeskService:
         as_of: date | None,
         offset: int = 0,
         state: _Loaded | None = None,
+        keep: bool = True,
     ) -> Answer:
         state = state or self._state
         answer = answer_timeline(events, state.retriever, filters, state.summary, offset=offset)
-        answer = replace(answer, query=question, session_id=conversation.id)
+        answer = replace(answer, query=question, session_id=conversation.id if keep else None)
         shown = offset + len(answer.citations)
         bounded = bounded_filters(filters, events)
         turn = Turn(question, events.topic, shown, bounded, as_of or date.today(), answer, shown)
         conversation.add(turn)
-        self.sessions.save(conversation)
+        if keep:
+            self.sessions.save(conversation)
         metrics.answered("timeline", answer)
         return answer
 

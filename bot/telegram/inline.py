@@ -3,7 +3,7 @@
 Up to three results, each an InlineQueryResultArticle whose message is Telegram HTML: the short
 answer with its sources, then the first two cited articles on their own (title, outlet, date and
 the quoted sentence). Inline queries have no conversation: each is a question of its own (no
-follow-ups, filters or as-of day), and its session is dropped once answered.
+follow-ups, filters or as-of day), asked without a session.
 
 Telegram sends a new query as the user types, so a user's query is worked on only if no newer
 one arrives within `DEBOUNCE_S` (a superseded query's answer would be thrown away). Telegram
@@ -106,11 +106,9 @@ class InlineAnswers:
         await query.answer(inline_results(answer), cache_time=CACHE_S, is_personal=self.personal)
 
     def _ask(self, question: str) -> Answer:
-        """One question on its own (in a worker thread); its session is not kept."""
-        answer = self.bot.service.ask(question)
-        if answer.session_id:
-            self.bot.service.reset_session(answer.session_id)
-        return answer
+        """One question on its own (in a worker thread), with no session: a full session store
+        loses no conversation to it."""
+        return self.bot.service.ask(question, stateless=True)
 
     async def _still_latest(self, query: InlineQuery) -> bool:
         """Wait `DEBOUNCE_S`; false when the same user has typed a newer query meanwhile."""

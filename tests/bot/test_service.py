@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import weakref
 
+import pytest
+
 from bot.service import make_embedder
 from bot.settings import Settings
 from index.embedder import openvino_bf16_available
@@ -63,3 +65,16 @@ def test_filtered_and_unfiltered_questions_in_one_batch_answer_like_single_ones(
     single = [service.ask(QUESTIONS[0], filters=elsewhere), service.ask(QUESTIONS[0])]
     assert [a.answer for a in batched] == [a.answer for a in single]
     assert batched[0].abstained and not batched[1].abstained  # the seed is Bloomberg's
+
+
+def test_a_stateless_question_reads_starts_and_keeps_no_conversation(service):
+    first = service.ask(QUESTIONS[0])
+    count = len(service.sessions)
+    alone = service.ask("And what about a two-state solution?", stateless=True)
+    timeline = service.ask("Timeline of the Gaza war", stateless=True)
+    assert alone.session_id is None and timeline.session_id is None
+    assert alone.rewritten_query is None  # no history to lean on
+    assert len(service.sessions) == count
+    assert len(service.sessions.find(first.session_id).turns) == 1
+    with pytest.raises(ValueError):
+        service.ask(QUESTIONS[0], session_id=first.session_id, stateless=True)
