@@ -1,5 +1,5 @@
-"""Per-chat pieces of the Telegram bot: state, the `/filter` and `/asof` syntax, and sending
-messages."""
+"""Per-chat pieces of the Telegram bot: the `/filter` and `/asof` syntax, and sending messages
+(the state they change is in chat_state.py)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,9 @@ import contextlib
 import html
 import logging
 import shlex
-from collections import OrderedDict
-from collections.abc import AsyncIterator, Hashable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import date
 from html.parser import HTMLParser
 
@@ -26,12 +25,12 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, TelegramError
 
 from bot.render import split_html
+from bot.telegram.chat_state import ChatState
 from retrieval.schema import Answer
 from retrieval.search import SearchFilters
 
 logger = logging.getLogger(__name__)
 
-RECENT_ANSWERS = 5  # answers per chat whose buttons still work
 TYPING_REFRESH_S = 4.5  # Telegram shows a chat action for about 5 s
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 FILTER_USAGE = (
@@ -45,43 +44,6 @@ ASOF_USAGE = (
     "<code>/asof</code> shows the setting."
 )
 ASOF_OFF = frozenset({"off", "clear", "none", "reset", "today"})
-
-
-@dataclass
-class ChatState:
-    """What one chat has: its filters, the day it asks as of (None: today) and its recent
-    answers (for buttons, /sources, /more)."""
-
-    filters: SearchFilters = field(default_factory=SearchFilters)
-    as_of: date | None = None
-    answers: OrderedDict[int, Answer] = field(default_factory=OrderedDict)
-    last: int = 0
-    told_to_slow_down: bool = False
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-    def remember(self, answer: Answer) -> int:
-        """Keep `answer` as the chat's latest; returns its number (used in button data)."""
-        self.last += 1
-        self.answers[self.last] = answer
-        while len(self.answers) > RECENT_ANSWERS:
-            self.answers.popitem(last=False)
-        return self.last
-
-
-class ChatStates:
-    """ChatState per conversation (a chat, or one user in a group thread: see groups.py),
-    least recently used dropped past `capacity`."""
-
-    def __init__(self, capacity: int) -> None:
-        self._capacity = capacity
-        self._states: OrderedDict[Hashable, ChatState] = OrderedDict()
-
-    def __getitem__(self, key: Hashable) -> ChatState:
-        state = self._states.pop(key, None) or ChatState()
-        self._states[key] = state
-        while len(self._states) > self._capacity:
-            self._states.popitem(last=False)
-        return state
 
 
 def parse_filters(argument: str) -> SearchFilters:

@@ -38,8 +38,6 @@ from bot.telegram import timeline as timeline_command
 from bot.telegram.chat import (
     ASOF_USAGE,
     FILTER_USAGE,
-    ChatState,
-    ChatStates,
     answer_keyboard,
     describe_filters,
     parse_filters,
@@ -48,6 +46,7 @@ from bot.telegram.chat import (
     set_as_of,
     typing,
 )
+from bot.telegram.chat_state import ChatState, open_chat_states
 from bot.telegram.groups import GroupChats, conversation_of, groups_usage, topic_of
 from bot.telegram.inline import InlineAnswers
 from bot.telegram.ratelimit import RateLimiter
@@ -96,7 +95,7 @@ class NewsdeskBot:
         self.example_question = example_question
         self.allowed_users = frozenset(settings.telegram_allowed_users)
         self.limiter = RateLimiter(settings.telegram_rate_per_minute, 60.0)
-        self._chats = ChatStates(settings.max_sessions)
+        self._chats = open_chat_states(settings)
         self._slots = asyncio.Semaphore(max_parallel or os.cpu_count() or 2)
 
     def install(self, app: Application) -> None:
@@ -201,11 +200,12 @@ class NewsdeskBot:
 
     async def more(self, update: Update, context: Context) -> None:
         """/more: the next passages for the last question."""
-        await self._more(update, self._state(update).last)
+        state = await self._state(update)
+        await self._more(update, state, state.last)
 
     async def sources(self, update: Update, context: Context) -> None:
         """/sources: the full sources of the last answer."""
-        state = self._state(update)
+        state = await self._state(update)
         answer = state.answers.get(state.last)
         if answer is None:
             await self._reply(update, ["No answer yet — ask me something first."])
@@ -214,10 +214,12 @@ class NewsdeskBot:
 
     async def filter(self, update: Update, context: Context) -> None:
         """/filter source=… since=… until=… | off: this chat's search filters."""
-        state = self._state(update)
+        key = conversation_of(update)
+        state = await self._chats.load(key)
         argument = _command_argument(update)
         if argument.lower() in {"off", "clear", "none", "reset"}:
             state.filters = SearchFilters()
+            await self._chats.save_settings(key, state)
             await self._reply(update, ["Filters cleared: searching all articles."])
             return
         if not argument:
@@ -228,18 +230,24 @@ class NewsdeskBot:
         except ValueError as error:
             await self._reply(update, [f"{_esc(str(error))}\n\n{FILTER_USAGE}"])
             return
+        await self._chats.save_settings(key, state)
         await self._reply(update, [describe_filters(state.filters)])
 
     async def as_of(self, update: Update, context: Context) -> None:
         """/asof YYYY-MM-DD | off: the day this chat's questions are answered as of."""
-        state = self._state(update)
-        await self._reply(update, [set_as_of(state, _command_argument(update))])
+        key = conversation_of(update)
+        state = await self._chats.load(key)
+        before = state.as_of
+        reply = set_as_of(state, _command_argument(update))
+        if state.as_of != before:
+            await self._chats.save_settings(key, state)
+        await self._reply(update, [reply])
 
     async def reset(self, update: Update, context: Context) -> None:
         """/reset: forget this chat's conversation (filters and as-of date stay)."""
-        await self._call(self.service.reset_session, conversation_of(update).session_id)
-        state = self._state(update)
-        state.answers.clear()
+        key = conversation_of(update)
+        await self._call(self.service.reset_session, key.session_id)
+        await self._chats.forget_answers(key, await self._chats.load(key))
         await self._reply(update, ["Done — I've forgotten this conversation. Ask away."])
 
     async def unknown_command(self, update: Update, context: Context) -> None:
@@ -256,7 +264,7 @@ class NewsdeskBot:
         """Show one citation's quote inside its passage."""
         query = update.callback_query
         _, number, n = (query.data or "").split(":")
-        answer = self._state(update).answers.get(int(number))
+        answer = (await self._state(update)).answers.get(int(number))
         cited = [c for c in answer.citations if c.n == int(n)] if answer else []
         if not cited:
             await query.answer("That answer is no longer available — please ask again.")
@@ -271,12 +279,13 @@ class NewsdeskBot:
         """The "More" button under an answer."""
         query = update.callback_query
         number = int((query.data or "").split(":")[1])
-        if number != self._state(update).last:
+        state = await self._state(update)
+        if number != state.last:
             await query.answer("That was an earlier question — ask it again to see more.")
             return
         if await self._within_rate(update, update.effective_chat.id):
             await query.answer()
-            await self._more(update, number, rate_checked=True)
+            await self._more(update, state, number, rate_checked=True)
 
     async def stale_button(self, update: Update, context: Context) -> None:
         """Buttons from another version of the bot."""
@@ -300,7 +309,7 @@ class NewsdeskBot:
         chat_id = update.effective_chat.id
         if not await self._within_rate(update, chat_id):
             return
-        state = self._state(update)
+        state = await self._state(update)
         async with state.lock:
             chat_filters = state.filters
             async with typing(update.get_bot(), chat_id, topic_of(update.effective_message)):
@@ -313,9 +322,10 @@ class NewsdeskBot:
                 )
             await self._send_answer(update, state, answer, chat_filters)
 
-    async def _more(self, update: Update, number: int, *, rate_checked: bool = False) -> None:
+    async def _more(
+        self, update: Update, state: ChatState, number: int, *, rate_checked: bool = False
+    ) -> None:
         chat_id = update.effective_chat.id
-        state = self._state(update)
         if not number or number not in state.answers:
             await self._reply(update, ["Ask a question first; then /more shows further passages."])
             return
@@ -338,7 +348,7 @@ class NewsdeskBot:
     async def _send_answer(
         self, update: Update, state: ChatState, answer: Answer, chat_filters: SearchFilters
     ) -> None:
-        number = state.remember(answer)
+        number = await self._chats.remember(conversation_of(update), state, answer)
         note = None
         if answer.abstained and chat_filters.active:
             note = f"{plain_filters(chat_filters)} are on — /filter off searches all articles."
@@ -355,7 +365,7 @@ class NewsdeskBot:
     async def _within_rate(self, update: Update, chat_id: int) -> bool:
         """Count a question against the chat's rate; say so once when it's over."""
         wait = self.limiter.acquire(chat_id)
-        state = self._state(update)
+        state = self._chats.local(conversation_of(update))  # the note is this process's
         if not wait:
             state.told_to_slow_down = False
             return True
@@ -414,9 +424,11 @@ class NewsdeskBot:
             update.get_bot(), update.effective_chat.id, parts, reply_to, thread_id=thread_id
         )
 
-    def _state(self, update: Update) -> ChatState:
-        """The state of the update's conversation (a chat, or a user in a group thread)."""
-        return self._chats[conversation_of(update)]
+    async def _state(self, update: Update) -> ChatState:
+        """The state of the update's conversation (a chat, or a user in a group thread), as
+        stored now (read from Redis when the sessions are there: another replica may have
+        changed it)."""
+        return await self._chats.load(conversation_of(update))
 
 
 def _command_argument(update: Update) -> str:
