@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Hashable, Iterator
@@ -29,6 +30,8 @@ from retrieval.sessions import SessionsUnavailable, redacted_url
 if TYPE_CHECKING:
     from bot.settings import Settings
     from bot.telegram.groups import ConversationKey
+
+logger = logging.getLogger(__name__)
 
 RECENT_ANSWERS = 5  # answers per chat whose buttons still work
 KEY_PREFIX = "newsdesk:telegram:chat:"  # + the conversation's session id: a hash
@@ -224,7 +227,12 @@ def read_state(stored: dict[str, str], state: ChatState) -> None:
         for name in stored
         if name.startswith("a:") and (number := int(name[2:])) > state.last - RECENT_ANSWERS
     )
-    state.answers = OrderedDict((n, decode_answer(stored[f"a:{n}"])) for n in numbers)
+    state.answers = OrderedDict()
+    for number in numbers:
+        try:
+            state.answers[number] = decode_answer(stored[f"a:{number}"])
+        except (ValueError, TypeError, KeyError):  # another version's form: its buttons retire
+            logger.warning("Could not read a stored answer of a chat; its buttons say so")
 
 
 def encode_filters(filters: SearchFilters) -> str:

@@ -154,3 +154,25 @@ def test_an_inline_query_leaves_a_full_session_store_alone(
             assert turn.query != turn.question  # rewritten from the chat's first question
 
     run(scenario())
+
+
+def test_an_answer_stored_in_another_form_retires_its_buttons_only(
+    redis_server, built_index: Path, embedder: Any
+) -> None:
+    """A replica of another version may have stored an answer this one cannot read: its
+    buttons say so, and the chat's questions and settings work on."""
+    chat = new_chat_id()
+
+    async def scenario() -> None:
+        async with Replicas(built_index, embedder, redis_server.url).running() as bots:
+            [answer] = await bots.say(0, chat, SEED)
+            client = redis.Redis.from_url(redis_server.url)
+            client.hset(f"{KEY_PREFIX}tg:{chat}", "a:1", '{"citations":[{"n":1,"new":true}]}')
+            client.close()
+            await bots.press(1, chat, answer, "cite:1:1")
+            assert "no longer available" in (bots.last_callback_text() or "")
+            [again] = await bots.say(1, chat, SEED)
+            assert "Bloomberg" in again.text and again.buttons
+            assert bots.api.failures() == []
+
+    run(scenario())
