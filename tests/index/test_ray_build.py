@@ -96,7 +96,7 @@ def test_ray_build_equals_the_in_process_build(
     assert built.embedded_chunks == built.chunks
 
 
-@pytest.mark.slow  # two builds on one local Ray: about 25 s here
+@pytest.mark.slow  # two builds on one local Ray: 15-20 s here
 def test_ray_update_embeds_only_what_changed_and_equals_a_rebuild(
     newsroom_corpus: Path, tmp_path: Path, embedder
 ) -> None:
