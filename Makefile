@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RAY_STAMP := $(VENV)/.ray-installed
 DEMO_QUESTION := What did Blinken say about a multinational force?
 
 export HF_HUB_OFFLINE := 1
@@ -17,6 +18,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
+
+# Ray is an optional extra for users; the tests of the Ray build run with it.
+$(RAY_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[ray]'
+	touch $(RAY_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/newsdesk index build --corpus corpus
@@ -36,10 +42,10 @@ redis:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq redis-server >/dev/null; }
 
-test: $(STAMP) browser redis
+test: $(STAMP) $(RAY_STAMP) browser redis
 	$(BIN)/python -m pytest
 
-test-all: $(STAMP) browser redis
+test-all: $(STAMP) $(RAY_STAMP) browser redis
 	$(BIN)/python -m pytest -m ''
 
 bench: $(STAMP)
