@@ -53,12 +53,15 @@ def open_sessions(location: str, ttl_s: float, capacity: int) -> Sessions:
     return RedisSessionStore(location, ttl_s, capacity)
 
 
-class RedisSessionStore:
-    """Conversations as JSON strings in Redis, each expiring `ttl_s` seconds after its last use
-    (a Redis TTL), at most `capacity` of them (the least recently used are dropped first).
-
-    Thread-safe (redis-py's connection pool). Every Redis failure is `SessionsUnavailable`,
+class RedisRecords:
+    """What the Redis-backed stores share (sessions here, the Telegram chat state beside them):
+    a client with short timeouts, records under `key_prefix` expiring `ttl_s` after their last
+    use, at most `capacity` of them, kept by a sorted set `recent_key` of id → last use (the
+    least recently used are dropped first), and every Redis failure as `SessionsUnavailable`,
     whose message names the server without its password."""
+
+    key_prefix = KEY_PREFIX
+    recent_key = RECENT_KEY
 
     def __init__(self, url: str, ttl_s: float = 3600, capacity: int = 10_000) -> None:
         import redis
@@ -73,6 +76,42 @@ class RedisSessionStore:
             socket_timeout=CONNECT_TIMEOUT_S,
             decode_responses=True,
         )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _used_and_capped(self, pipe: Any, record_id: str, now: float) -> None:
+        """Finish `pipe` (one round trip) by marking `record_id` used at `now` and forgetting
+        expired ids, then drop the least recently used records past the cap. Call inside
+        `_failures`."""
+        pipe.zadd(self.recent_key, {record_id: now})
+        pipe.zremrangebyscore(self.recent_key, "-inf", now - self.ttl_s)
+        pipe.zcard(self.recent_key)
+        count = pipe.execute()[-1]
+        if count > self.capacity:
+            oldest = self._client.zpopmin(self.recent_key, count - self.capacity)
+            if oldest:
+                self._client.delete(*(self.key_prefix + dropped for dropped, _ in oldest))
+
+    @contextmanager
+    def _failures(self) -> Iterator[None]:
+        """redis-py's errors as SessionsUnavailable, naming the server without its password."""
+        try:
+            yield
+        except self._errors as error:
+            reason = str(error).strip().rstrip(".") or type(error).__name__
+            raise SessionsUnavailable(
+                f"Cannot reach the session store at {redacted_url(self.url)} ({reason}); "
+                "check that Redis is running and NEWSDESK_SESSIONS."
+            ) from None
+
+
+class RedisSessionStore(RedisRecords):
+    """Conversations as JSON strings in Redis, each expiring `ttl_s` seconds after its last use
+    (a Redis TTL), at most `capacity` of them (the least recently used are dropped first).
+
+    Thread-safe (redis-py's connection pool). Every Redis failure is `SessionsUnavailable`,
+    whose message names the server without its password."""
 
     def check(self) -> None:
         """Raise SessionsUnavailable unless the server answers (for a check at start-up)."""
@@ -107,14 +146,7 @@ class RedisSessionStore:
         with self._failures():
             pipe = self._client.pipeline(transaction=False)
             pipe.set(KEY_PREFIX + conversation.id, encode_conversation(conversation), ex=self.ttl_s)
-            pipe.zadd(RECENT_KEY, {conversation.id: now})
-            pipe.zremrangebyscore(RECENT_KEY, "-inf", now - self.ttl_s)
-            pipe.zcard(RECENT_KEY)
-            count = pipe.execute()[-1]
-            if count > self.capacity:
-                oldest = self._client.zpopmin(RECENT_KEY, count - self.capacity)
-                if oldest:
-                    self._client.delete(*(KEY_PREFIX + session_id for session_id, _ in oldest))
+            self._used_and_capped(pipe, conversation.id, now)
 
     def drop(self, session_id: str) -> bool:
         with self._failures():
@@ -128,21 +160,6 @@ class RedisSessionStore:
         """Conversations used within the TTL (all replicas')."""
         with self._failures():
             return int(self._client.zcount(RECENT_KEY, time.time() - self.ttl_s, "+inf"))
-
-    def close(self) -> None:
-        self._client.close()
-
-    @contextmanager
-    def _failures(self) -> Iterator[None]:
-        """redis-py's errors as SessionsUnavailable, naming the server without its password."""
-        try:
-            yield
-        except self._errors as error:
-            reason = str(error).strip().rstrip(".") or type(error).__name__
-            raise SessionsUnavailable(
-                f"Cannot reach the session store at {redacted_url(self.url)} ({reason}); "
-                "check that Redis is running and NEWSDESK_SESSIONS."
-            ) from None
 
 
 def redacted_url(url: str) -> str:

@@ -17,15 +17,14 @@ import json
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Hashable, Iterator
-from contextlib import contextmanager
+from collections.abc import Hashable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
 
 from retrieval.schema import AlsoIn, Answer, Citation
 from retrieval.search import SearchFilters
-from retrieval.sessions import SessionsUnavailable, redacted_url
+from retrieval.sessions import RedisRecords
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -36,7 +35,6 @@ logger = logging.getLogger(__name__)
 RECENT_ANSWERS = 5  # answers per chat whose buttons still work
 KEY_PREFIX = "newsdesk:telegram:chat:"  # + the conversation's session id: a hash
 RECENT_KEY = "newsdesk:telegram:chats"  # sorted set: session id → last change, for the cap
-CONNECT_TIMEOUT_S = 2.0
 
 
 @dataclass
@@ -109,7 +107,7 @@ class ChatStates:
         state.answers.clear()
 
 
-class RedisChatStates:
+class RedisChatStates(RedisRecords):
     """Chat state in Redis, shared by replicas: a hash per conversation (`filters`, `as_of`,
     `last`, and `a:N` for each recent answer N), expiring `ttl_s` after its last use, at most
     `capacity` of them (the least recently changed are dropped first).
@@ -120,20 +118,12 @@ class RedisChatStates:
     run in a worker thread; their failures are `SessionsUnavailable`.
     """
 
-    def __init__(self, url: str, ttl_s: float = 3600, capacity: int = 10_000) -> None:
-        import redis
+    key_prefix = KEY_PREFIX
+    recent_key = RECENT_KEY
 
-        self.url = url
-        self.ttl_s = max(1, int(ttl_s))
-        self.capacity = capacity
+    def __init__(self, url: str, ttl_s: float = 3600, capacity: int = 10_000) -> None:
+        super().__init__(url, ttl_s, capacity)
         self._local = ChatStates(capacity)
-        self._errors = (redis.RedisError, OSError)
-        self._client = redis.Redis.from_url(
-            url,
-            socket_connect_timeout=CONNECT_TIMEOUT_S,
-            socket_timeout=CONNECT_TIMEOUT_S,
-            decode_responses=True,
-        )
 
     def local(self, key: ConversationKey) -> ChatState:
         return self._local[key]
@@ -172,9 +162,6 @@ class RedisChatStates:
         if forgotten:
             await asyncio.to_thread(self._write, key.session_id, {}, forgotten)
 
-    def close(self) -> None:
-        self._client.close()
-
     def _read(self, session_id: str) -> dict[str, str]:
         with self._failures():
             pipe = self._client.pipeline(transaction=False)
@@ -193,25 +180,7 @@ class RedisChatStates:
             if cleared:
                 pipe.hdel(key, *cleared)
             pipe.expire(key, self.ttl_s)
-            pipe.zadd(RECENT_KEY, {session_id: now})
-            pipe.zremrangebyscore(RECENT_KEY, "-inf", now - self.ttl_s)
-            pipe.zcard(RECENT_KEY)
-            count = pipe.execute()[-1]
-            if count > self.capacity:
-                oldest = self._client.zpopmin(RECENT_KEY, count - self.capacity)
-                if oldest:
-                    self._client.delete(*(KEY_PREFIX + dropped for dropped, _ in oldest))
-
-    @contextmanager
-    def _failures(self) -> Iterator[None]:
-        try:
-            yield
-        except self._errors as error:
-            reason = str(error).strip().rstrip(".") or type(error).__name__
-            raise SessionsUnavailable(
-                f"Cannot reach the session store at {redacted_url(self.url)} ({reason}); "
-                "check that Redis is running and NEWSDESK_SESSIONS."
-            ) from None
+            self._used_and_capped(pipe, session_id, now)
 
 
 # --- the stored form ---------------------------------------------------------------------------
