@@ -43,8 +43,9 @@ from index import stored_statements
 from index.backend import Hits, IndexBackend, SearchFilters
 from index.errors import IndexIncompatible, IndexNotFound, QdrantUnavailable
 from index.lexical import tokenize
-from index.store import ArticleRecord, ChunkRecord, IndexSummary, Manifest
+from index.store import ArticleRecord, ChunkRecord, Manifest
 from index.stored_statements import StoredStatement
+from index.summary import IndexSummary, summary_of
 
 logger = logging.getLogger(__name__)
 
@@ -318,29 +319,16 @@ class QdrantBackend:
         return sorted(self._skipped)
 
     def summary(self) -> IndexSummary:
-        dates = sorted(a.date for a in self._articles.values() if a.date)
-        sources = Counter(a.source for a in self._articles.values() if a.source)
         with self._lock:
-            statements, speakers, top_speakers = stored_statements.counts(self._db)
-        stories = set(self._stories.values())
-        largest = sorted(stories, key=lambda members: (-len(members), members[0]))[:5]
-        return IndexSummary(
-            articles=len(self._articles),
+            statement_counts = stored_statements.counts(self._db)
+        return summary_of(
+            self.manifest,
+            self._articles,
+            self._stories.values(),
             chunks=len(self._chunks),
-            model=self.manifest.model_id,
-            built_at=self.manifest.built_at,
-            first_date=dates[0] if dates else None,
-            last_date=dates[-1] if dates else None,
-            sources=sources.most_common(),
-            skipped=self.manifest.skipped,
             size_bytes=self._size_bytes(),
             path=self.location,
-            statements=statements,
-            speakers=speakers,
-            top_speakers=top_speakers,
-            clusters=len(stories),
-            clustered_articles=sum(len(members) for members in stories),
-            largest_clusters=[(self._articles[m[0]].title, len(m)) for m in largest],
+            statement_counts=statement_counts,
         )
 
     def _size_bytes(self) -> int:

@@ -19,7 +19,6 @@ import logging
 import re
 import sqlite3
 import threading
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
@@ -33,6 +32,7 @@ from index.errors import IndexCorrupt, IndexIncompatible
 from index.layout import current_generation
 from index.lexical import CHUNK_IDS, MATRIX, VOCABULARY, LexicalIndex
 from index.stored_statements import StoredStatement
+from index.summary import IndexSummary, summary_of
 from index.vectors import VectorIndex
 
 logger = logging.getLogger(__name__)
@@ -212,26 +212,6 @@ class ChunkTable:
     def sentences(self, row: int) -> tuple[tuple[int, int], ...]:
         spans = self._sentences[self._offsets[row] : self._offsets[row + 1]].tobytes()
         return tuple(map(tuple, json.loads(spans)))
-
-
-@dataclass(frozen=True)
-class IndexSummary:
-    articles: int
-    chunks: int
-    model: str
-    built_at: str
-    first_date: str | None
-    last_date: str | None
-    sources: list[tuple[str, int]] = field(default_factory=list)
-    skipped: int = 0
-    size_bytes: int = 0
-    path: str = ""
-    statements: int = 0
-    speakers: int = 0
-    top_speakers: list[tuple[str, int]] = field(default_factory=list)
-    clusters: int = 0  # stories told by two or more articles
-    clustered_articles: int = 0
-    largest_clusters: list[tuple[str, int]] = field(default_factory=list)  # (title, members)
 
 
 def create_metadata(path: Path) -> sqlite3.Connection:
@@ -471,32 +451,19 @@ class IndexReader:
             return list(self._db.execute("SELECT origin, reason FROM skipped ORDER BY origin"))
 
     def summary(self) -> IndexSummary:
-        dates = sorted(a.date for a in self._articles.values() if a.date)
-        sources = Counter(a.source for a in self._articles.values() if a.source)
         size = sum(f.stat().st_size for f in self.directory.rglob("*") if f.is_file())
-        statements, speakers, top_speakers = 0, 0, []
+        statement_counts: tuple[int, int, list[tuple[str, int]]] = (0, 0, [])
         if self.has_statements:
             with self._lock, _reading(self.directory / METADATA, self.directory.parent):
-                statements, speakers, top_speakers = stored_statements.counts(self._db)
-        stories = {members for members in self._stories.values()}
-        largest = sorted(stories, key=lambda members: (-len(members), members[0]))[:5]
-        return IndexSummary(
-            articles=len(self._articles),
+                statement_counts = stored_statements.counts(self._db)
+        return summary_of(
+            self.manifest,
+            self._articles,
+            self._stories.values(),
             chunks=len(self.chunk_table),
-            model=self.manifest.model_id,
-            built_at=self.manifest.built_at,
-            first_date=dates[0] if dates else None,
-            last_date=dates[-1] if dates else None,
-            sources=sources.most_common(),
-            skipped=self.manifest.skipped,
             size_bytes=size,
             path=str(self.directory.parent),
-            statements=statements,
-            speakers=speakers,
-            top_speakers=top_speakers,
-            clusters=len(stories),
-            clustered_articles=sum(len(members) for members in stories),
-            largest_clusters=[(self._articles[m[0]].title, len(m)) for m in largest],
+            statement_counts=statement_counts,
         )
 
 
