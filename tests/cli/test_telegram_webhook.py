@@ -8,14 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
-
-from tests.cli.process import free_port, healthy, run_newsdesk, running_newsdesk, user_env
+from tests.cli.process import free_port, run_newsdesk, user_env
+from tests.cli.webhook_replicas import SECRET, WEBHOOK_URL, post, webhook_replicas
 from tests.redis_server import redis_server_fixture  # noqa: F401 (the redis_server fixture)
-from tests.telegram_standin import StandInServer
 
-WEBHOOK_URL = "https://bot.example.org/telegram/hook"
-SECRET = "webhook-secret-7Qx_2"
 CONVERSATIONS = {  # chat id → its questions, each follow-up leaning on the one before
     101: ("What did Blinken say about a multinational force?",
           "And what about a two-state solution?", "Who did he meet with?"),
@@ -31,54 +27,31 @@ EXPECTED = {  # words the answer to each turn holds only when it saw the turns b
 }
 
 
-def post(url: str, update: dict, secret: str | None = SECRET) -> httpx.Response:
-    headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
-    return httpx.post(url, json=update, headers=headers, timeout=10)
-
-
 def test_two_webhook_replicas_answer_every_chat_in_order(
     redis_server, newsroom_index: Path, model_cache: Path, tmp_path: Path
 ):
-    with StandInServer() as server:
-        api = server.api
-        env = user_env(
-            index_dir=newsroom_index,
-            cache_dir=model_cache,
-            sessions=redis_server.url,
-            telegram_token=api.token,
-            telegram_base_url=server.base_url,
-            telegram_webhook_secret=SECRET,
-        )
-        ports = free_port(), free_port()
-        bases = [f"http://127.0.0.1:{port}" for port in ports]
-        hooks = [f"{base}/telegram/hook" for base in bases]
-        args = ("serve", "--telegram", "--webhook-url", WEBHOOK_URL, "--port")
-        with (
-            running_newsdesk(*args, str(ports[0]), env=env, log_dir=tmp_path) as first,
-            running_newsdesk(*args, str(ports[1]), env=env, log_dir=tmp_path) as second,
-        ):
-            first.wait_until(lambda: healthy(bases[0]))
-            second.wait_until(lambda: healthy(bases[1]))
-            set_hooks = api.calls_of("setWebhook", ok=True)
-            assert len(set_hooks) == 2
-            assert all(call.params["url"] == WEBHOOK_URL for call in set_hooks)
-            assert all(call.params["secret_token"] == SECRET for call in set_hooks)
+    with webhook_replicas(redis_server.url, newsroom_index, model_cache, tmp_path) as replicas:
+        api, first, second, hooks = replicas.api, replicas.first, replicas.second, replicas.hooks
+        set_hooks = api.calls_of("setWebhook", ok=True)
+        assert len(set_hooks) == 2
+        assert all(call.params["url"] == WEBHOOK_URL for call in set_hooks)
+        assert all(call.params["secret_token"] == SECRET for call in set_hooks)
 
-            stranger = api.user_message(999, "What did Blinken say about a multinational force?")
-            assert post(hooks[0], stranger, secret=None).status_code == 403
-            assert post(hooks[1], stranger, secret="webhook-secret-wrong").status_code == 403
+        stranger = api.user_message(999, "What did Blinken say about a multinational force?")
+        assert post(hooks[0], stranger, secret=None).status_code == 403
+        assert post(hooks[1], stranger, secret="webhook-secret-wrong").status_code == 403
 
-            asked: dict[int, list[int]] = {chat: [] for chat in CONVERSATIONS}
-            for turn in range(max(map(len, CONVERSATIONS.values()))):
-                for position, (chat, questions) in enumerate(CONVERSATIONS.items()):
-                    if turn < len(questions):  # posted at once, each chat switching replica
-                        update = api.user_message(chat, questions[turn])
-                        assert post(hooks[(turn + position) % 2], update).status_code == 200
-                        asked[chat].append(update["message"]["message_id"])
-            total = sum(map(len, CONVERSATIONS.values()))
-            first.wait_until(lambda: _answered(api) >= total, timeout=90)
-            assert first.terminate() == 0 and second.terminate() == 0
-            stderr = first.stderr() + second.stderr()
+        asked: dict[int, list[int]] = {chat: [] for chat in CONVERSATIONS}
+        for turn in range(max(map(len, CONVERSATIONS.values()))):
+            for position, (chat, questions) in enumerate(CONVERSATIONS.items()):
+                if turn < len(questions):  # posted at once, each chat switching replica
+                    update = api.user_message(chat, questions[turn])
+                    assert post(hooks[(turn + position) % 2], update).status_code == 200
+                    asked[chat].append(update["message"]["message_id"])
+        total = sum(map(len, CONVERSATIONS.values()))
+        first.wait_until(lambda: _answered(api) >= total, timeout=90)
+        assert first.terminate() == 0 and second.terminate() == 0
+        stderr = first.stderr() + second.stderr()
     assert "Traceback" not in stderr
     assert api.sent(999) == []
     for chat, questions in CONVERSATIONS.items():

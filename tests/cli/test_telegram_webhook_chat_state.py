@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.cli.process import free_port, healthy, running_newsdesk, user_env
-from tests.cli.test_telegram_webhook import SECRET, WEBHOOK_URL, post
+from tests.cli.webhook_replicas import post, webhook_replicas
 from tests.redis_server import redis_server_fixture  # noqa: F401 (the redis_server fixture)
-from tests.telegram_standin import StandInServer
 
 SEED = "What did Blinken say about a multinational force?"
 
@@ -17,65 +15,48 @@ SEED = "What did Blinken say about a multinational force?"
 def test_a_chat_keeps_its_settings_and_answers_across_webhook_replicas(
     redis_server, newsroom_index: Path, model_cache: Path, tmp_path: Path
 ):
-    with StandInServer() as server:
-        api = server.api
-        env = user_env(
-            index_dir=newsroom_index,
-            cache_dir=model_cache,
-            sessions=redis_server.url,
-            telegram_token=api.token,
-            telegram_base_url=server.base_url,
-            telegram_webhook_secret=SECRET,
-        )
-        ports = free_port(), free_port()
-        bases = [f"http://127.0.0.1:{port}" for port in ports]
-        a, b = (f"{base}/telegram/hook" for base in bases)
-        args = ("serve", "--telegram", "--webhook-url", WEBHOOK_URL, "--port")
-        with (
-            running_newsdesk(*args, str(ports[0]), env=env, log_dir=tmp_path) as first,
-            running_newsdesk(*args, str(ports[1]), env=env, log_dir=tmp_path) as second,
-        ):
-            first.wait_until(lambda: healthy(bases[0]))
-            second.wait_until(lambda: healthy(bases[1]))
+    with webhook_replicas(redis_server.url, newsroom_index, model_cache, tmp_path) as replicas:
+        api, first, second = replicas.api, replicas.first, replicas.second
+        a, b = replicas.hooks
 
-            def say(hook: str, chat: int, text: str) -> list:
-                """Post `text` to one replica; the replies to it (each update has one)."""
-                update = api.user_message(chat, text)
-                assert post(hook, update).status_code == 200
-                asked = update["message"]["message_id"]
-                first.wait_until(lambda: _replies(api, chat, asked), timeout=30)
-                return _replies(api, chat, asked)
+        def say(hook: str, chat: int, text: str) -> list:
+            """Post `text` to one replica; the replies to it (each update has one)."""
+            update = api.user_message(chat, text)
+            assert post(hook, update).status_code == 200
+            asked = update["message"]["message_id"]
+            first.wait_until(lambda: _replies(api, chat, asked), timeout=30)
+            return _replies(api, chat, asked)
 
-            # Settings made on A hold for questions that reach B.
-            filtered, dated = 7101, 7102
-            say(a, filtered, '/filter source="Nowhere Gazette"')
-            [answer] = say(b, filtered, SEED)
-            assert answer.text.startswith("No article is from Nowhere Gazette"), answer.text
-            [shown] = say(b, filtered, "/filter")
-            assert "source Nowhere Gazette" in shown.text
-            [cleared] = say(b, filtered, "/filter off")
-            assert "cleared" in cleared.text
-            [shown] = say(a, filtered, "/filter")
-            assert "No filters" in shown.text
-            say(a, dated, "/asof 2023-11-03")
-            [shown] = say(b, dated, "/asof")
-            assert shown.text.startswith("Answering as of 2023-11-03"), shown.text
+        # Settings made on A hold for questions that reach B.
+        filtered, dated = 7101, 7102
+        say(a, filtered, '/filter source="Nowhere Gazette"')
+        [answer] = say(b, filtered, SEED)
+        assert answer.text.startswith("No article is from Nowhere Gazette"), answer.text
+        [shown] = say(b, filtered, "/filter")
+        assert "source Nowhere Gazette" in shown.text
+        [cleared] = say(b, filtered, "/filter off")
+        assert "cleared" in cleared.text
+        [shown] = say(a, filtered, "/filter")
+        assert "No filters" in shown.text
+        say(a, dated, "/asof 2023-11-03")
+        [shown] = say(b, dated, "/asof")
+        assert shown.text.startswith("Answering as of 2023-11-03"), shown.text
 
-            # An answer sent by A: its buttons, /more and /sources work on B.
-            chat = 7103
-            [answer] = say(a, chat, SEED)
-            assert "cite:1:1" in [data for _, data in answer.buttons]
-            before = len(api.sent(chat))
-            assert post(b, api.button_press(chat, answer.message_id, "cite:1:1")).status_code == 200
-            first.wait_until(lambda: len(api.sent(chat)) > before, timeout=30)
-            [quoted] = api.sent(chat)[before:]
-            assert quoted.reply_to == answer.message_id and "Bloomberg" in quoted.text
-            [more] = say(b, chat, "/more")
-            assert "Ask a question first" not in more.text and "expired" not in more.text
-            [sources] = say(b, chat, "/sources")
-            assert sources.text.startswith(f"Sources for “{SEED}”"), sources.text
-            assert first.terminate() == 0 and second.terminate() == 0
-            stderr = first.stderr() + second.stderr()
+        # An answer sent by A: its buttons, /more and /sources work on B.
+        chat = 7103
+        [answer] = say(a, chat, SEED)
+        assert "cite:1:1" in [data for _, data in answer.buttons]
+        before = len(api.sent(chat))
+        assert post(b, api.button_press(chat, answer.message_id, "cite:1:1")).status_code == 200
+        first.wait_until(lambda: len(api.sent(chat)) > before, timeout=30)
+        [quoted] = api.sent(chat)[before:]
+        assert quoted.reply_to == answer.message_id and "Bloomberg" in quoted.text
+        [more] = say(b, chat, "/more")
+        assert "Ask a question first" not in more.text and "expired" not in more.text
+        [sources] = say(b, chat, "/sources")
+        assert sources.text.startswith(f"Sources for “{SEED}”"), sources.text
+        assert first.terminate() == 0 and second.terminate() == 0
+        stderr = first.stderr() + second.stderr()
     assert "Traceback" not in stderr
     refusals = [call.params.get("text") for call in api.calls_of("answerCallbackQuery")]
     assert not any(refusals), refusals  # the button press was not turned away
