@@ -28,15 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from replicas import ROOT, build_newsroom_index, percentile, redis_server, replicas  # noqa: E402
 
-CONVERSATION = (
-    "Who became world chess champion?",
-    "Who did he beat?",
-    "What did Blinken say about a multinational force?",
-    "And what about a two-state solution?",
-    "MORE",  # POST /sessions/{id}/more
-    "Why?",
-    "What else did he say?",
-)
+from tests.cli.replica_conversation import CONVERSATION, MORE  # noqa: E402
+
 MODEL_CACHE = ROOT / ".newsdesk" / "test-model-cache"
 
 
@@ -59,7 +52,7 @@ class Run:
 
 
 async def turn(client: httpx.AsyncClient, url: str, question: str, session: str | None) -> dict:
-    if question == "MORE":
+    if question == MORE:
         response = await client.post(f"{url}/sessions/{session}/more")
     else:
         body = {"question": question, "session_id": session}
@@ -116,7 +109,7 @@ def store_cost(redis_url: str, index_dir: Path, turns: int = 10, rounds: int = 2
 
     settings = Settings(index_dir=index_dir, cache_dir=MODEL_CACHE, sessions=redis_url)
     service = NewsdeskService.from_settings(settings)
-    questions = [q for q in CONVERSATION if q != "MORE"]
+    questions = [q for q in CONVERSATION if q != MORE]
     session = None
     for number in range(turns):
         session = service.ask(questions[number % len(questions)], session_id=session).session_id

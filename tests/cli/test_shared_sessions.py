@@ -11,18 +11,9 @@ from pathlib import Path
 import httpx
 
 from tests.cli.process import free_port, healthy, run_newsdesk, running_newsdesk, user_env
+from tests.cli.replica_conversation import CONVERSATION, MORE
 from tests.conftest import settings_for
 from tests.redis_server import redis_server_fixture  # noqa: F401 (the redis_server fixture)
-
-CONVERSATION = (
-    "Who became world chess champion?",
-    "Who did he beat?",
-    "What did Blinken say about a multinational force?",
-    "And what about a two-state solution?",
-    "MORE",  # POST /sessions/{id}/more
-    "Why?",
-    "What else did he say?",
-)
 
 
 def expected_turns(index_dir: Path, embedder) -> list[tuple[str | None, str]]:
@@ -32,7 +23,7 @@ def expected_turns(index_dir: Path, embedder) -> list[tuple[str | None, str]]:
     service = NewsdeskService(settings_for(index_dir), embedder)
     session_id, turns = None, []
     for question in CONVERSATION:
-        if question == "MORE":
+        if question == MORE:
             answer = service.more(session_id)
         else:
             answer = service.ask(question, session_id=session_id)
@@ -42,7 +33,7 @@ def expected_turns(index_dir: Path, embedder) -> list[tuple[str | None, str]]:
 
 
 def turn(base_url: str, question: str, session_id: str | None) -> dict:
-    if question == "MORE":
+    if question == MORE:
         response = httpx.post(f"{base_url}/sessions/{session_id}/more", timeout=60)
     else:
         body = {"question": question, "session_id": session_id}
