@@ -16,7 +16,6 @@ import argparse
 import gzip
 import json
 import os
-import sqlite3
 import sys
 import tempfile
 import time
@@ -30,8 +29,7 @@ sys.path.insert(0, str(REPO))
 from bot.service import make_embedder  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from index.build import build_index  # noqa: E402
-from index.layout import current_generation  # noqa: E402
-from index.store import METADATA, open_index  # noqa: E402
+from tests.index_contents import contents  # noqa: E402
 
 DEV_CORPUS = REPO.parent / "shared" / "data" / "realtimeqa-2022" / "corpus.jsonl.gz"
 
@@ -44,18 +42,6 @@ def write_sample(source: Path, folder: Path, count: int) -> None:
     folder.mkdir(parents=True)
     for n, record in enumerate(records[::step][:count]):
         (folder / f"{n:05d}.json").write_text(json.dumps(record, ensure_ascii=False))
-
-
-def contents(index_dir: Path) -> tuple[dict[str, list], dict[int, object]]:
-    db = sqlite3.connect(current_generation(index_dir) / METADATA)
-    tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-    rows = {name: db.execute(f"SELECT * FROM {name} ORDER BY rowid").fetchall() for name in tables}
-    db.close()
-    reader = open_index(index_dir)
-    ids = reader.chunk_ids()
-    vectors = dict(zip(ids.tolist(), reader.vectors.vectors(ids), strict=True))
-    reader.close()
-    return rows, vectors
 
 
 def compare(ray_dir: Path, local_dir: Path) -> str:

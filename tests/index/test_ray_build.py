@@ -4,19 +4,18 @@ inputs, vectors within cosine 0.9999, on a real local Ray (skipped where ray is 
 from __future__ import annotations
 
 import shutil
-import sqlite3
 from functools import partial
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from index.build import build_index
 from index.errors import ClusterError
 from index.layout import current_generation
-from index.store import METADATA, open_index
+from index.store import open_index
 from tests.cli.process import free_port
 from tests.conftest import REPO, SEED_CORPUS
+from tests.index_contents import contents
 
 pytest.importorskip("ray", reason="the Ray build needs the ray extra: pip install 'newsdesk[ray]'")
 
@@ -40,20 +39,6 @@ def newsroom_corpus(tmp_path: Path) -> Path:
     shutil.copy(NEWSROOM / "oil-prices.txt", corpus / "oil-prices-copy.txt")
     (corpus / "scan.pdf").write_bytes(b"%PDF-1.4")
     return corpus
-
-
-def contents(index_dir: Path) -> tuple[dict[str, list], dict[int, np.ndarray]]:
-    """Every table row the build wrote, in order, and the vector of each chunk."""
-    generation = current_generation(index_dir)
-    db = sqlite3.connect(generation / METADATA)
-    tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-    rows = {name: db.execute(f"SELECT * FROM {name} ORDER BY rowid").fetchall() for name in tables}
-    db.close()
-    reader = open_index(index_dir)
-    ids = reader.chunk_ids()
-    vectors = dict(zip(ids.tolist(), reader.vectors.vectors(ids), strict=True))
-    reader.close()
-    return rows, vectors
 
 
 def assert_same_index(ray_dir: Path, local_dir: Path, *, in_order: bool = True) -> None:
