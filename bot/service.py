@@ -20,13 +20,19 @@ from typing import Any
 import numpy as np
 
 from bot import logs, metrics
+from bot.factories import (  # noqa: F401 (check_sessions, qdrant_client_for: kept importable here)
+    check_sessions,
+    make_embedder,
+    open_backend,
+    qdrant_client_for,
+)
 from bot.settings import Settings
 from index.backend import IndexBackend
-from index.embedder import Embedder, openvino_bf16_available
+from index.embedder import Embedder
 from index.errors import NewsdeskError
 from index.layout import current_generation
 from index.local_backend import LocalBackend
-from index.qdrant_backend import QdrantBackend, connect
+from index.qdrant_backend import QdrantBackend
 from index.store import IndexSummary
 from index.vectors import set_threads
 from retrieval.answer import AnswerTuning, compose_answer, no_match_text
@@ -35,7 +41,7 @@ from retrieval.coverage import coverage, coverage_text, coverage_topic
 from retrieval.outcomes import OutcomeQuestion
 from retrieval.schema import Answer, Coverage
 from retrieval.search import DenseHits, Passage, Retriever, SearchFilters
-from retrieval.sessions import RedisSessionStore, Sessions, open_sessions
+from retrieval.sessions import Sessions, open_sessions
 from retrieval.speech_questions import SpeechQuestion, speech_question
 from retrieval.statement_answers import answer_speech, noting_no_statement, with_speakers
 from retrieval.timeline import answer_timeline, bounded_filters
@@ -449,50 +455,3 @@ def _spare_from_gc_scans() -> None:
     gc.unfreeze()
     gc.collect()
     gc.freeze()
-
-
-def open_backend(
-    settings: Settings, model_id: str | None = None, previous: IndexBackend | None = None
-) -> IndexBackend:
-    """The index `settings` name: the local generation, or the Qdrant collection behind the
-    alias (an embedded store is opened once per process, so a reload reuses its client)."""
-    if settings.backend != "qdrant":
-        return LocalBackend.open(settings.index_dir, model_id)
-    key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
-    if isinstance(previous, QdrantBackend):
-        return QdrantBackend(previous.client, settings.qdrant_location, settings.qdrant_prefix,
-                             model_id)  # fmt: skip
-    return QdrantBackend.open(settings.qdrant_location, key, settings.qdrant_prefix, model_id)
-
-
-def qdrant_client_for(settings: Settings) -> Any:
-    """A connected Qdrant client when `settings` choose the Qdrant backend, else None."""
-    if settings.backend != "qdrant":
-        return None
-    key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
-    return connect(settings.qdrant_location, key)
-
-
-def check_sessions(settings: Settings) -> None:
-    """Raise SessionsUnavailable now, as one line, when the shared session store (Redis) does
-    not answer, rather than at the first question after the model has loaded."""
-    store = open_sessions(settings.sessions, settings.session_ttl_s, settings.max_sessions)
-    if isinstance(store, RedisSessionStore):
-        try:
-            store.check()
-        finally:
-            store.close()
-
-
-def make_embedder(settings: Settings) -> Embedder:
-    """The encoder for building the index and for questions: the same one, so a question's vector
-    lives in the same numbers as the passages'."""
-    backend = settings.encoder
-    if backend == "auto":
-        backend = "openvino" if openvino_bf16_available() else "onnx"
-    return Embedder(
-        settings.model_name_or_path,
-        backend=backend,
-        threads=settings.threads,
-        cache_dir=settings.cache_dir,
-    )
