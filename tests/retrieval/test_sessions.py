@@ -57,6 +57,20 @@ def _what_follow_ups_read(conversation: Conversation) -> list[tuple]:
     ] + [sorted(conversation.quoted_spans())]  # fmt: skip
 
 
+@pytest.fixture
+def closing():
+    """Close each store a test opens when it ends (an open client's socket is a warning)."""
+    stores = []
+
+    def opened(store):
+        stores.append(store)
+        return store
+
+    yield opened
+    for store in stores:
+        store.close()
+
+
 def test_a_conversation_round_trips_through_its_stored_form():
     conversation = _conversation()
     stored = encode_conversation(conversation)
@@ -67,9 +81,11 @@ def test_a_conversation_round_trips_through_its_stored_form():
     assert len(stored) < 1200  # passages and titles are not stored
 
 
-def test_the_redis_store_keeps_a_conversation_for_another_store_on_the_same_server(redis_server):
-    first = RedisSessionStore(redis_server.url, ttl_s=60)
-    second = RedisSessionStore(redis_server.url, ttl_s=60)
+def test_the_redis_store_keeps_a_conversation_for_another_store_on_the_same_server(
+    redis_server, closing
+):
+    first = closing(RedisSessionStore(redis_server.url, ttl_s=60))
+    second = closing(RedisSessionStore(redis_server.url, ttl_s=60))
     conversation = first.get("web-1")
     assert conversation.turns == [] and second.find("web-1") is not None  # stored when issued
     for turn in _conversation().turns:
@@ -82,8 +98,8 @@ def test_the_redis_store_keeps_a_conversation_for_another_store_on_the_same_serv
     assert second.drop("web-1") and not first.drop("web-1") and first.find("web-1") is None
 
 
-def test_redis_sessions_expire_and_the_least_recently_used_go_past_the_cap(redis_server):
-    store = RedisSessionStore(redis_server.url, ttl_s=1, capacity=2)
+def test_redis_sessions_expire_and_the_least_recently_used_go_past_the_cap(redis_server, closing):
+    store = closing(RedisSessionStore(redis_server.url, ttl_s=1, capacity=2))
     store.get("a")
     store.get("b")
     store.get("a")  # a is used after b
@@ -95,10 +111,10 @@ def test_redis_sessions_expire_and_the_least_recently_used_go_past_the_cap(redis
     assert store.find("a") is None and store.find("c") is None
 
 
-def test_an_unreachable_redis_is_one_domain_error_without_the_password(redis_server):
+def test_an_unreachable_redis_is_one_domain_error_without_the_password(redis_server, closing):
     url = redis_server.url.replace("redis://", "redis://newsdesk:hunter2-pass@")
     redis_server.stop()
-    store = open_sessions(url, 60, 10)
+    store = closing(open_sessions(url, 60, 10))
     with pytest.raises(SessionsUnavailable) as caught:
         store.get("web-1")
     message = str(caught.value)

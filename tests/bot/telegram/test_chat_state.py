@@ -48,6 +48,8 @@ class Replicas:
     @asynccontextmanager
     async def running(self) -> AsyncIterator[Replicas]:
         async with AsyncExitStack() as stack:
+            for service in self.services:
+                stack.callback(service.sessions.close)
             for app in self.apps:
                 await stack.enter_async_context(app)
             yield self
