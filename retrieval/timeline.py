@@ -19,7 +19,7 @@ from index.lexical import LexicalIndex, tokenize
 from index.store import IndexSummary
 from retrieval.answer import abstention_held, no_match_text, passage_citation
 from retrieval.dates import human_date
-from retrieval.outcomes import SPECULATES, STATED, OutcomeQuestion
+from retrieval.outcomes import SPECULATES, STATED, YEAR, OutcomeQuestion
 from retrieval.schema import Answer, Citation, Timeline, TimelineEvent
 from retrieval.search import Passage, Retriever, SearchFilters
 from retrieval.sentence_kinds import is_answer_sentence
@@ -51,7 +51,6 @@ WHEN_WORD = re.compile(
 )
 # A sentence the splitter ended too early, at an abbreviation ("Roe v." | "Wade was …").
 CUT_SHORT = re.compile(r"(?:^|\s)(?:v|vs|Mr|Mrs|Ms|Dr|St|Gen|Sen|Rep|Gov|Lt|Sgt|No|U\.S)\.$")
-YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
 # Someone's words quoted at length: what was said, not what happened.
 QUOTATION = re.compile(r"[“\"](?:\S+\s+){4,}")
 # Not a report at all: an embedded post, a line introducing a list, a note about the story.

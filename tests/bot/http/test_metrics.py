@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import shutil
 import time
 from collections.abc import Iterator
@@ -15,7 +14,6 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.http.app import create_app
-from bot.logs import JsonFormatter, RequestIdFilter
 from bot.service import NewsdeskService
 from bot.settings import Settings
 from tests.bot.http.live_server import serve_in_thread
@@ -103,24 +101,6 @@ def test_without_an_index_the_scrape_says_so(tmp_path: Path) -> None:
     assert value(samples, "newsdesk_index_loaded") == 0
     assert value(samples, "newsdesk_http_requests_total", route="/ask", method="POST",
                  status="503") == 1  # fmt: skip
-
-
-@pytest.fixture
-def json_log() -> Iterator[io.StringIO]:
-    """The JSON lines the bot's loggers write, at DEBUG, as `NEWSDESK_LOG_FORMAT=json` does."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.addFilter(RequestIdFilter())
-    handler.setFormatter(JsonFormatter())
-    logger = logging.getLogger("bot")
-    level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
-        yield stream
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
 
 
 def test_request_id_follows_the_question_into_the_pipeline_log(

@@ -8,7 +8,6 @@ import logging
 
 import pytest
 
-from bot.logs import JsonFormatter, RequestIdFilter
 from bot.metrics import Metrics
 from bot.service import NewsdeskService
 from tests.bot.telegram.telegram_harness import BotHarness, new_chat_id, run
@@ -39,16 +38,10 @@ def test_updates_answers_and_send_failures_are_counted(
     assert registry.get_sample_value("newsdesk_telegram_send_failures_total", failures) == 1
 
 
-def test_the_update_id_names_the_pipeline_lines_of_its_question(service: NewsdeskService) -> None:
+def test_the_update_id_names_the_pipeline_lines_of_its_question(
+    service: NewsdeskService, json_log: io.StringIO
+) -> None:
     """JSON log lines written while a Telegram question is answered carry `tg-<update id>`."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.addFilter(RequestIdFilter())
-    handler.setFormatter(JsonFormatter())
-    logger = logging.getLogger("bot")
-    level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
 
     async def scenario() -> int:
         async with BotHarness(service) as bot:
@@ -56,11 +49,7 @@ def test_the_update_id_names_the_pipeline_lines_of_its_question(service: Newsdes
             await bot.process(update)
             return update["update_id"]
 
-    try:
-        update_id = run(scenario())
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    update_id = run(scenario())
+    lines = [json.loads(line) for line in json_log.getvalue().splitlines()]
     answered = [line for line in lines if line["message"].startswith("answered a said question")]
     assert [line["request_id"] for line in answered] == [f"tg-{update_id}"]
