@@ -41,6 +41,11 @@ POLL_MAX_BACKOFF_S = 2.0
 OUTAGE_LOG_EVERY_S = 60.0
 
 
+# What a Bot API call returns, and the call PTB hands the rate limiter.
+BotResult = bool | dict[str, Any] | list[dict[str, Any]]
+BotCall = Callable[..., Coroutine[Any, Any, BotResult]]
+
+
 class SendRetry(BaseRateLimiter[int]):
     """Retry a Bot API call on 429 (after `retry_after`) and on network faults (bounded)."""
 
@@ -63,13 +68,13 @@ class SendRetry(BaseRateLimiter[int]):
 
     async def process_request(
         self,
-        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        callback: BotCall,
         args: Any,
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
         rate_limit_args: int | None,
-    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+    ) -> BotResult:
         """Call `callback`; on a retryable fault wait and call it again, else re-raise (and
         count the failure by method and error class)."""
         try:
@@ -80,12 +85,12 @@ class SendRetry(BaseRateLimiter[int]):
 
     async def _with_retries(
         self,
-        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        callback: BotCall,
         args: Any,
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
-    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+    ) -> BotResult:
         network_faults = flood_waits = 0
         while True:
             try:
