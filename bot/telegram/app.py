@@ -76,7 +76,7 @@ def build_application(
     if request is not None:
         builder = builder.request(request)
     handlers = NewsdeskBot(service, settings, example_question=example_question)
-    app = builder.post_init(handlers.post_init).build()
+    app = builder.post_init(handlers.post_init).post_shutdown(handlers.post_shutdown).build()
     polling.keep_trying = lambda: app.updater is not None and app.updater.running
     handlers.install(app)
     return app
@@ -100,6 +100,13 @@ async def running(app: Application, *, poll_timeout: float = 10.0) -> AsyncItera
         finally:
             await app.updater.stop()
             await app.stop()
+            await after_stop(app)
+
+
+async def after_stop(app: Application) -> None:
+    """Run the post_shutdown hook, which PTB calls only from its own run_polling/run_webhook."""
+    if app.post_shutdown is not None:
+        await app.post_shutdown(app)
 
 
 async def _initialize(app: Application) -> None:

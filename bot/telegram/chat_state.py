@@ -67,6 +67,7 @@ class ChatStore(Protocol):
     async def save_settings(self, key: ConversationKey, state: ChatState) -> None: ...
     async def remember(self, key: ConversationKey, state: ChatState, answer: Answer) -> int: ...
     async def forget_answers(self, key: ConversationKey, state: ChatState) -> None: ...
+    def close(self) -> None: ...
 
 
 def open_chat_states(settings: Settings) -> ChatStore:
@@ -105,6 +106,9 @@ class ChatStates:
 
     async def forget_answers(self, key: ConversationKey, state: ChatState) -> None:
         state.answers.clear()
+
+    def close(self) -> None:
+        """Nothing to release: the states live in this process."""
 
 
 class RedisChatStates(RedisRecords):

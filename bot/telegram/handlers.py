@@ -130,6 +130,10 @@ class NewsdeskBot:
         """Register the command menu with Telegram at start-up."""
         await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
 
+    async def post_shutdown(self, app: Application) -> None:
+        """Release the chat store's connection (Redis) when the bot stops."""
+        self._chats.close()
+
     # ---- access ----
 
     async def gate(self, update: Update, context: Context) -> None:

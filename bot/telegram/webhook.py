@@ -113,7 +113,7 @@ class WebhookReceiver:
     @asynccontextmanager
     async def running(self, app: Application) -> AsyncIterator[Application]:
         """Set the webhook, answer updates until the block ends, finish the accepted ones."""
-        from bot.telegram.app import ALLOWED_UPDATES, _initialize
+        from bot.telegram.app import ALLOWED_UPDATES, _initialize, after_stop
 
         await _initialize(app)
         async with app:
@@ -133,6 +133,7 @@ class WebhookReceiver:
                 self.app = None
                 await self._finish_accepted()
                 await app.stop()
+                await after_stop(app)
                 if self._queue is not None:
                     await self._queue.close()
 

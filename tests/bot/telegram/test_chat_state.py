@@ -15,12 +15,12 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.service import NewsdeskService
-from bot.telegram.app import build_application
+from bot.telegram.app import build_application, running
 from bot.telegram.chat_state import KEY_PREFIX, RECENT_ANSWERS, decode_answer, encode_answer
 from tests.bot.telegram.telegram_harness import BotHarness, bot_settings, new_chat_id, run
 from tests.conftest import settings_for
 from tests.redis_server import redis_server_fixture  # noqa: F401 (the redis_server fixture)
-from tests.telegram_standin import RecordingRequest, SentMessage, StandInBotApi
+from tests.telegram_standin import RecordingRequest, SentMessage, StandInBotApi, StandInServer
 
 SEED = "What did Blinken say about a multinational force?"
 
@@ -178,3 +178,25 @@ def test_an_answer_stored_in_another_form_retires_its_buttons_only(
             assert bots.api.failures() == []
 
     run(scenario())
+
+
+def test_a_stopped_bot_leaves_no_connection_open_in_redis(
+    redis_server, service: NewsdeskService
+) -> None:
+    """A bot that stops (SIGTERM, a deploy) hangs up on the shared store instead of leaving its
+    connection for Redis to time out: replicas come and go, connections must not pile up."""
+    client = redis.Redis.from_url(redis_server.url)
+
+    async def scenario(server: StandInServer) -> None:
+        api = server.api
+        settings = bot_settings(api, server.base_url, sessions=redis_server.url)
+        chat = new_chat_id()
+        async with running(build_application(settings, service), poll_timeout=1):
+            api.push(api.user_message(chat, SEED))
+            await api.wait_for(lambda: len(api.sent(chat)) == 1)
+            assert len(client.client_list()) == 2  # the bot's chat state and this test
+
+    with StandInServer() as server:
+        run(scenario(server), timeout=30)
+    assert len(client.client_list()) == 1  # only this test's own connection is left
+    client.close()
