@@ -127,6 +127,9 @@ class WebhookReceiver:
             await app.start()
             self.app = app
             logger.info("Telegram webhook set to %s", self.url)
+            if self._queue is not None:  # answer what a stopped or killed replica left queued
+                for chat in await self._queue.waiting_chats():
+                    self._spawn(self._queue.drain(chat, self._process))
             try:
                 yield app
             finally:
@@ -185,18 +188,26 @@ class ChatQueue:
 
     async def drain(self, chat: str, handle: Callable[[str], Awaitable[None]]) -> None:
         """Handle the chat's queued updates, oldest first, while holding its lock. Whoever put
-        an update drains after it, so none is left behind when a lock holder has just finished."""
+        an update drains after it, so none is left behind when a lock holder has just finished.
+        An update leaves the queue only once handled: a replica killed mid-answer leaves it for
+        the next drain (at least once: its answer may then be sent twice, never lost)."""
         from redis.exceptions import LockError
 
         lock = self._client.lock(LOCK_PREFIX + chat, timeout=LOCK_LEASE_S, sleep=LOCK_POLL_S,
                                  blocking_timeout=LOCK_WAIT_S)  # fmt: skip
         try:
             async with lock:
-                while popped := await self._client.zpopmin(QUEUE_PREFIX + chat, 1):
-                    body = popped[0][0]
+                while oldest := await self._client.zrange(QUEUE_PREFIX + chat, 0, 0):
+                    body = oldest[0]
                     await _handled(handle, body.decode() if isinstance(body, bytes) else body)
+                    await self._client.zrem(QUEUE_PREFIX + chat, body)
         except LockError as error:  # the lease ran out under a very slow answer
             logger.warning("Lost the turn on a chat's updates: %s", error)
+
+    async def waiting_chats(self) -> list[str]:
+        """Chats with updates still queued, e.g. by a replica that stopped before answering."""
+        keys = [key async for key in self._client.scan_iter(match=QUEUE_PREFIX + "*")]
+        return [(k.decode() if isinstance(k, bytes) else k)[len(QUEUE_PREFIX) :] for k in keys]
 
     async def close(self) -> None:
         await self._client.aclose()
