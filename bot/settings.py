@@ -103,6 +103,12 @@ class Settings(BaseSettings):
         description="Prefix of the Qdrant collections and alias (several indexes "
         "may share one server).",
     )
+    qdrant_quantization: Literal["none", "int8"] = Field(
+        "none",
+        description="int8: a build gives the Qdrant collection's dense vector int8 scalar "
+        "quantization (a quarter of the vector memory; the server rescores with the originals). "
+        "The embedded mode ignores it.",
+    )
 
     @field_validator("sessions")
     @classmethod

@@ -180,13 +180,39 @@ def _upload(client: Any, collection: str, points: Iterable[Any]) -> int:
     return written
 
 
-def _create_collection(client: Any, name: str, dimension: int, idf: str) -> None:
+def dense_quantization(quantization: str) -> Any:
+    """The dense vector's quantization config: None, or for "int8" scalar quantization (a byte
+    per dimension, a quarter of the float32 vectors, kept in RAM while the originals may live
+    on disk; quantile 0.99 clips the rare extreme values so the other 99% keep their
+    resolution). The server searches the int8 copies and rescores the best with the originals;
+    the embedded client ignores it (it searches the float32 vectors)."""
+    from qdrant_client import models
+
+    if quantization == "none":
+        return None
+    if quantization != "int8":
+        raise ValueError(f"unknown Qdrant quantization {quantization!r} (none or int8)")
+    return models.ScalarQuantization(
+        scalar=models.ScalarQuantizationConfig(
+            type=models.ScalarType.INT8, quantile=0.99, always_ram=True
+        )
+    )
+
+
+def _create_collection(
+    client: Any, name: str, dimension: int, idf: str, quantization: str = "none"
+) -> None:
     from qdrant_client import models
 
     modifier = models.Modifier.IDF if idf == "qdrant" else None
+    dense = models.VectorParams(
+        size=dimension,
+        distance=models.Distance.DOT,
+        quantization_config=dense_quantization(quantization),
+    )
     client.create_collection(
         name,
-        vectors_config={DENSE: models.VectorParams(size=dimension, distance=models.Distance.DOT)},
+        vectors_config={DENSE: dense},
         sparse_vectors_config={SPARSE: models.SparseVectorParams(modifier=modifier)},
     )
     schema = {"keyword": models.PayloadSchemaType.KEYWORD,
@@ -203,10 +229,12 @@ def publish_generation(
     prefix: str,
     *,
     idf: str = "newsdesk",
+    quantization: str = "none",
     on_progress: Callable[[int, int], None] | None = None,
 ) -> str:
     """Copy a local generation into a new collection and point the alias at it; returns the
-    collection's name. The collection the alias named before is kept until the next build."""
+    collection's name. The collection the alias named before is kept until the next build.
+    `quantization` ("none" or "int8") configures the new collection's dense vector."""
     from qdrant_client import models
 
     progress = on_progress or (lambda _done, _total: None)
@@ -214,7 +242,7 @@ def publish_generation(
     previous = current_collection(client, prefix)
     source = GenerationPoints(reader)
     try:
-        _create_collection(client, name, reader.manifest.dimension, idf)
+        _create_collection(client, name, reader.manifest.dimension, idf, quantization)
         chunk_ids = source.chunk_ids.tolist()
         total = len(chunk_ids) + len(reader.articles)
         for start in range(0, len(chunk_ids), BATCH * 8):
@@ -268,14 +296,17 @@ def _remove_quietly(client: Any, name: str) -> None:
         logger.warning("could not remove the Qdrant collection %s", name, exc_info=True)
 
 
-def update_published(reader: IndexReader, client: Any, prefix: str) -> tuple[int, int]:
+def update_published(
+    reader: IndexReader, client: Any, prefix: str, *, quantization: str = "none"
+) -> tuple[int, int]:
     """Bring the aliased collection in line with `reader` (an updated local generation) in
-    place; returns (articles written, articles removed)."""
+    place; returns (articles written, articles removed). An existing collection keeps its
+    quantization; `quantization` applies only when there is none yet."""
     from qdrant_client import models
 
     name = current_collection(client, prefix)
     if name is None:
-        publish_generation(reader, client, prefix)
+        publish_generation(reader, client, prefix, quantization=quantization)
         return len(reader.articles), 0
     corpus = client.retrieve(name, [CORPUS_POINT])[0].payload
     stored = _stored_articles(client, name)
@@ -339,7 +370,9 @@ def _stored_articles(client: Any, name: str) -> dict[str, tuple[str, tuple[str, 
             return found
 
 
-def publish_current(index_dir: Path, client: Any, prefix: str, *, incremental: bool) -> str:
+def publish_current(
+    index_dir: Path, client: Any, prefix: str, *, incremental: bool, quantization: str = "none"
+) -> str:
     """Copy the current local generation of `index_dir` (the build's working copy) to Qdrant:
     a new collection behind the alias, or with `incremental` the aliased one changed in place.
     Returns the collection's name."""
@@ -348,6 +381,6 @@ def publish_current(index_dir: Path, client: Any, prefix: str, *, incremental: b
         if incremental and current_collection(client, prefix) is not None:
             update_published(reader, client, prefix)
             return current_collection(client, prefix) or ""
-        return publish_generation(reader, client, prefix)
+        return publish_generation(reader, client, prefix, quantization=quantization)
     finally:
         reader.close()

@@ -97,8 +97,9 @@ def _run_build(
         where: object = settings.index_dir
         if client is not None:
             collection = publish_current(
-                settings.index_dir, client, settings.qdrant_prefix, incremental=incremental
-            )
+                settings.index_dir, client, settings.qdrant_prefix, incremental=incremental,
+                quantization=settings.qdrant_quantization,
+            )  # fmt: skip
             where = f"Qdrant {settings.qdrant_location} ({collection})"
             client.close()
     console.print(_report_line(report, where), highlight=False, soft_wrap=True)

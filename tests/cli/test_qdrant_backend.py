@@ -15,9 +15,11 @@ QUESTION = "What did Arab ministers press Blinken for?"
 
 @pytest.fixture(scope="module")
 def qdrant_build(newsroom_corpus: Path, model_cache: Path, tmp_path_factory) -> dict[str, str]:
-    """`newsdesk index build --backend qdrant` into an embedded store (a folder)."""
+    """`newsdesk index build --backend qdrant` into an embedded store (a folder), asking for
+    int8 quantization (which the embedded store records but does not search by)."""
     root = tmp_path_factory.mktemp("qdrant-cli")
-    env = user_env(cache_dir=model_cache, index_dir=root / "index", qdrant_url=root / "qdrant")
+    env = user_env(cache_dir=model_cache, index_dir=root / "index", qdrant_url=root / "qdrant",
+                   qdrant_quantization="int8")  # fmt: skip
     built = run_newsdesk("index", "build", "--backend", "qdrant", "--corpus",
                          str(newsroom_corpus), env=env)  # fmt: skip
     assert built.returncode == 0, built.stderr
@@ -45,6 +47,21 @@ def test_stats_read_the_collection(qdrant_build: dict[str, str]) -> None:
     summary = json.loads(stats.stdout)
     assert summary["articles"] == 8 and summary["statements"] > 0
     assert "newsdesk-chunks" in summary["path"]
+
+
+def test_the_build_gives_the_collection_the_quantization_asked_for(
+    qdrant_build: dict[str, str],
+) -> None:
+    from qdrant_client import models
+
+    from index.qdrant_backend import DENSE, alias_name, connect
+
+    client = connect(qdrant_build["NEWSDESK_QDRANT_URL"])
+    try:
+        dense = client.get_collection(alias_name("newsdesk-")).config.params.vectors[DENSE]
+    finally:
+        client.close()
+    assert dense.quantization_config.scalar.type == models.ScalarType.INT8
 
 
 @pytest.mark.parametrize(
