@@ -38,6 +38,7 @@ from index.vectors import set_threads
 from retrieval.answer import AnswerTuning, compose_answer, no_match_text
 from retrieval.conversation import Conversation, Turn
 from retrieval.coverage import coverage, coverage_text, coverage_topic
+from retrieval.outcome_search import merged, report_filters, result_query
 from retrieval.outcomes import OutcomeQuestion
 from retrieval.schema import Answer, Coverage
 from retrieval.search import DenseHits, Passage, Retriever, SearchFilters
@@ -226,12 +227,18 @@ class NewsdeskService:
         if query_vector is None and state.retriever.tuning.mode != "lexical":
             query_vector = state.retriever.encode_query(query)  # statements are scored with it
             stages.lap("encode")
-        outcome = OutcomeQuestion.of(query) is not None
+        outcome_question = OutcomeQuestion.of(query)
+        outcome = outcome_question is not None
         if outcome:
             k = max(k, OUTCOME_PASSAGES)
         passages = state.retriever.search(
             query, k, filters, as_of=as_of, query_vector=query_vector, dense_hits=dense_hits
         )
+        searched, ranks = len(passages), None
+        if outcome_question is not None and passages:
+            passages, ranks = self._with_result_reports(
+                state, query, outcome_question, passages, k, filters, as_of, query_vector
+            )
         stages.lap("search")
         exclude = conversation.quoted_spans() if conversation.wants_more(question) else set()
         if not passages and not state.retriever.matches_any(filters):
@@ -251,14 +258,37 @@ class NewsdeskService:
                 as_of,
                 exclude,
             )
-            answer = speech or self._ordinary_answer(query, passages, state, exclude, as_of, asked)
+            answer = speech or self._ordinary_answer(
+                query, passages, state, exclude, as_of, asked, ranks
+            )
         answer = replace(answer, query=question, rewritten_query=rewritten, session_id=session)
         stages.lap("compose")
-        conversation.add(Turn(question, query, k, filters, as_of, answer, shown=len(passages)))
+        conversation.add(Turn(question, query, k, filters, as_of, answer, shown=searched))
         if keep:
             self.sessions.save(conversation)
         metrics.answered(asked.kind if asked else "outcome" if outcome else "other", answer, stages)
         return answer
+
+    def _with_result_reports(
+        self,
+        state: _Loaded,
+        query: str,
+        outcome: OutcomeQuestion,
+        passages: list[Passage],
+        k: int,
+        filters: SearchFilters,
+        as_of: date,
+        query_vector: np.ndarray | None,
+    ) -> tuple[list[Passage], list[int] | None]:
+        """`passages` joined by those of a second search for the reported result, with each
+        passage's rank in the search that found it (see `retrieval.outcome_search`)."""
+        narrowed = report_filters(filters, as_of)
+        if narrowed is None:
+            return passages, None
+        reports = state.retriever.search(
+            result_query(query, outcome), k, narrowed, as_of=as_of, query_vector=query_vector
+        )
+        return merged(passages, reports)
 
     def timeline(
         self,
@@ -309,6 +339,7 @@ class NewsdeskService:
         exclude: set[tuple[str, int, int]],
         as_of: date,
         asked: SpeechQuestion | None,
+        ranks: list[int] | None = None,
     ) -> Answer:
         """The answer from the passages' best sentences, each citation marked with its speaker
         when it quotes an attributed statement (statement answers come marked)."""
@@ -320,6 +351,7 @@ class NewsdeskService:
             self.answer_tuning,
             exclude=exclude,
             as_of=as_of,
+            ranks=ranks,
         )
         if asked is not None:
             answer = noting_no_statement(asked, answer, state.reader.lexical, state.summary)

@@ -164,17 +164,19 @@ def compose_answer(
     tuning: AnswerTuning | None = None,
     exclude: set[tuple[str, int, int]] | None = None,
     as_of: date | None = None,
+    ranks: Sequence[int] | None = None,
 ) -> Answer:
     """One to `max_sentences` sentences with citation markers, or an abstention.
 
     `exclude` holds (article id, start, end) of quotes already given ("what else…"); the
     sentences they come from are not quoted again. `as_of` is the day the question is asked:
-    an outcome is answered from the latest report of it on or before that day.
+    an outcome is answered from the latest report of it on or before that day. `ranks` are the
+    passages' places in the searches that found them (their order in `passages` when None).
     """
     tuning = tuning or AnswerTuning()
     if after_archive(query, summary, as_of):
         return abstain(query, summary, "after_archive")
-    statements = _answer_sentences(query, passages, lexical, tuning, as_of, exclude or set())
+    statements = _answer_sentences(query, passages, lexical, tuning, as_of, exclude or set(), ranks)
     focus = Focus.of(query, lexical)
     if not statements:
         return abstain(query, summary, "no_focus_match", closest_headlines(focus, passages))
@@ -232,13 +234,14 @@ def _answer_sentences(
     tuning: AnswerTuning,
     as_of: date | None,
     exclude: set[tuple[str, int, int]],
+    ranks: Sequence[int] | None = None,
 ) -> list[_Candidate]:
     """The passages' sentences best first, leaving out those quoted already and those that state
     nothing (a question in an article, "What next?", page furniture)."""
     quoted = _spans_by_article(exclude)
     return [
         c
-        for c in _score_sentences(query, passages, lexical, tuning, as_of)
+        for c in _score_sentences(query, passages, lexical, tuning, as_of, ranks)
         if not _quoted(c, quoted) and is_answer_sentence(c.quote)
     ]
 
@@ -301,13 +304,15 @@ def _score_sentences(
     lexical: LexicalIndex,
     tuning: AnswerTuning,
     as_of: date | None = None,
+    ranks: Sequence[int] | None = None,
 ) -> list[_Candidate]:
     query_terms = set(tokenize([query])[0])
     weights = lexical.idf(sorted(query_terms))
     total = sum(weights.values())
     if not passages or total == 0:
         return []
-    sentence_spans = [(p, rank, a, b) for rank, p in enumerate(passages) for a, b in p.sentences]
+    ranked = zip(ranks if ranks is not None else range(len(passages)), passages, strict=True)
+    sentence_spans = [(p, rank, a, b) for rank, p in ranked for a, b in p.sentences]
     sentence_terms = tokenize([p.text[a - p.start : b - p.start] for p, _, a, b in sentence_spans])
     asked = AskedKind.of(query)
     outcome = OutcomePreference.of(
