@@ -2,18 +2,23 @@
 
 Usage:
     .venv/bin/python bench/clusters.py compare   # datasketch against rensa, MinHash and LSH
-    .venv/bin/python bench/clusters.py sweep     # pairs and labelled precision/recall by threshold
+    .venv/bin/python bench/clusters.py sweep     # pairs by Jaccard, and the rule on the labels
     .venv/bin/python bench/clusters.py params    # shingle size and permutations, on the labels
     .venv/bin/python bench/clusters.py sample    # (re)write bench/data/cluster_pairs.jsonl
     .venv/bin/python bench/clusters.py show      # the sampled pairs' texts, for labelling
-    .venv/bin/python bench/clusters.py score     # precision and recall of the chosen rule
+    .venv/bin/python bench/clusters.py score     # precision and recall of the index's rule
+    .venv/bin/python bench/clusters.py timing    # seconds to cluster the corpus, and one update
 
-`sample` takes every pair the index clusters (`index.clusters`: exact Jaccard of word 5-grams,
-photo galleries left out, >= THRESHOLD) and the NEAR_PAIRS non-clustered candidate pairs nearest
-below the threshold, and keeps the labels already in the file (`whole` is the Jaccard with the
-galleries left in, for comparison). A label says
-whether the two articles are the same story told from the same copy (one text republished,
-updated or edited: `same: true`) or different stories (`same: false`), judged by reading both.
+`sample` takes every candidate pair of the loose LSH whose Jaccard (word 5-grams, photo galleries
+left out) is at least NEAR_FLOOR — on the development corpus that is every pair the rule could
+cluster and every pair near it — and keeps the labels already in the file (`whole` is the
+Jaccard with the galleries left in, for comparison). `clustered` says whether the index's rule
+(`index.clusters`, run over the whole corpus) puts the two in one story. A label says whether
+the two articles are versions of one piece of copy (`same: true`: republished, syndicated,
+updated, or re-topped with the earlier body kept) or not (`same: false`: template text shared by
+newsletter issues, listings or annual explainers, or separate reports sharing some background),
+judged by reading both; bench/data/README.md has the guide and the changes. A note starting
+"borderline" marks a hard call; `score` reports the figures with and without those.
 Skips (exit 0) when the development corpus is absent.
 """
 
@@ -21,7 +26,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -33,10 +40,12 @@ from rensa import RMinHash, RMinHashLSH  # noqa: E402
 
 from index import clusters  # noqa: E402
 from index.articles import Article, read_corpus  # noqa: E402
+from index.store import create_metadata  # noqa: E402
 
 DEV_CORPUS = REPO.parent / "shared" / "data" / "realtimeqa-2022" / "corpus.jsonl.gz"
 LABELS = REPO / "bench" / "data" / "cluster_pairs.jsonl"
-NEAR_PAIRS = 110  # non-clustered pairs sampled below the threshold
+NEAR_FLOOR = 0.2  # candidate pairs at or above this Jaccard are sampled for labelling
+ROWS = clusters.PERMUTATIONS // clusters.BANDS
 
 
 def load(corpus: Path) -> list[Article]:
@@ -78,8 +87,26 @@ def pair_row(a: Article, b: Article) -> dict[str, object]:
     }
 
 
-def clustered(row: dict[str, object], threshold: float = clusters.THRESHOLD) -> bool:
-    return row["story"] >= threshold  # type: ignore[operator]
+def story_db(articles: list[Article]) -> sqlite3.Connection:
+    """An in-memory index database holding the articles, clustered by the index's own rule."""
+    db = create_metadata(Path(":memory:"))
+    db.executemany(
+        "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(a.id, a.title, a.source, a.date, a.url, a.origin, "", a.text) for a in articles],
+    )
+    clusters.cluster_articles(db, [a.id for a in articles], previous_attached=False)
+    return db
+
+
+def stories(articles: list[Article]) -> dict[str, str]:
+    """Article id → its story under the index's rule (only articles in stories of two or more)."""
+    db = story_db(articles)
+    return dict(db.execute("SELECT article_id, cluster FROM story_clusters").fetchall())
+
+
+def together(story: dict[str, str], row: dict[str, object]) -> bool:
+    one, other = story.get(str(row["a"])), story.get(str(row["b"]))
+    return one is not None and one == other
 
 
 def compare(articles: list[Article]) -> None:
@@ -111,7 +138,7 @@ def compare(articles: list[Article]) -> None:
         sketches.append(minhash)
     datasketch_s = time.perf_counter() - started
     started = time.perf_counter()
-    index = MinHashLSH(num_perm=clusters.PERMUTATIONS, params=(clusters.BANDS, 4))
+    index = MinHashLSH(num_perm=clusters.PERMUTATIONS, params=(clusters.BANDS, ROWS))
     for n, minhash in enumerate(sketches):
         index.insert(n, minhash)
     found = sum(len(index.query(m)) - 1 for m in sketches)
@@ -126,15 +153,15 @@ def compare(articles: list[Article]) -> None:
 
 
 def lsh_recall(articles: list[Article], rows: list[dict[str, object]]) -> None:
-    """How many of the exact clustered pairs the index's own LSH (BANDS × 4 rows) proposes."""
+    """How many of the pairs at or above the revision floor the index's own LSH proposes."""
     position = {a.id: n for n, a in enumerate(articles)}
     signatures = [clusters.signature(a.text) for a in articles]
     lsh = RMinHashLSH(clusters.THRESHOLD, clusters.PERMUTATIONS, clusters.BANDS)
     lsh.insert_pairs(list(enumerate(signatures)))
-    wanted = [r for r in rows if clustered(r)]
+    wanted = [r for r in rows if r["story"] >= clusters.REVISION_FLOOR]  # type: ignore[operator]
     hit = sum(position[str(r["b"])] in lsh.query(signatures[position[str(r["a"])]]) for r in wanted)
-    print(f"LSH ({clusters.BANDS} bands × 4 rows) proposes {hit} of the {len(wanted)} pairs "
-          f"at or above {clusters.THRESHOLD}")  # fmt: skip
+    print(f"LSH ({clusters.BANDS} bands × {ROWS} rows) proposes {hit} of the {len(wanted)} pairs "
+          f"at or above {clusters.REVISION_FLOOR}")  # fmt: skip
 
 
 def read_labels() -> dict[tuple[str, str], dict[str, object]]:
@@ -147,26 +174,33 @@ def read_labels() -> dict[tuple[str, str], dict[str, object]]:
 def sample(articles: list[Article], rows: list[dict[str, object]]) -> None:
     by_id = {a.id: a for a in articles}
     labels = read_labels()
-    inside = [r for r in rows if clustered(r)]
-    outside = sorted((r for r in rows if not clustered(r)), key=lambda r: -r["story"])  # type: ignore[operator]
-    chosen = inside + outside[:NEAR_PAIRS]
-    taken = {(r["a"], r["b"]) for r in chosen}
-    for a, b in labels.keys() - taken:  # labelled before: kept, with today's scores
+    story = stories(articles)
+    labelled = {frozenset(pair): pair for pair in labels}
+    chosen = []
+    for row in rows:  # a labelled pair keeps the order it was labelled in
+        pair = labelled.pop(frozenset((row["a"], row["b"])), None)
+        if pair is not None:
+            chosen.append(pair_row(by_id[pair[0]], by_id[pair[1]]))
+        elif row["story"] >= NEAR_FLOOR:  # type: ignore[operator]
+            chosen.append(row)
+    for a, b in labelled.values():  # labelled before, no longer a candidate: kept
         chosen.append(pair_row(by_id[a], by_id[b]))
+    ordered = sorted(chosen, key=lambda r: (not together(story, r), -r["story"]))  # type: ignore[operator]
     LABELS.parent.mkdir(parents=True, exist_ok=True)
     with LABELS.open("w") as out:
-        for row in chosen:
+        for row in ordered:
             a, b = by_id[str(row["a"])], by_id[str(row["b"])]
             old = labels.get((a.id, b.id), {})
             record = row | {
-                "clustered": clustered(row),
+                "clustered": together(story, row),
                 "titles": [a.title, b.title],
                 "dates": [a.date, b.date],
                 "same": old.get("same"),
                 "note": old.get("note", ""),
             }
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
-    print(f"wrote {len(chosen)} pairs ({len(inside)} clustered) to {LABELS}")
+    inside = sum(together(story, r) for r in chosen)
+    print(f"wrote {len(chosen)} pairs ({inside} clustered) to {LABELS}")
 
 
 def show(articles: list[Article], width: int = 600) -> None:
@@ -182,26 +216,63 @@ def show(articles: list[Article], width: int = 600) -> None:
 
 
 def score(rows: list[dict[str, object]] | None = None) -> None:
+    """Precision and recall of the `clustered` flags (the index's rule, written by `sample`),
+    then of a Jaccard threshold alone, on the labelled pairs."""
     labels = list(read_labels().values())
     if any(r["same"] is None for r in labels):
         print(f"{sum(r['same'] is None for r in labels)} pairs are not labelled yet")
     labelled = [r for r in labels if r["same"] is not None]
-    for threshold in (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7):
-        taken = [r for r in labelled if clustered(r, threshold)]
-        true = sum(bool(r["same"]) for r in taken)
-        same = sum(bool(r["same"]) for r in labelled)
-        precision = true / len(taken) if taken else 1.0
-        recall = true / same if same else 1.0
-        mark = "  <- chosen" if threshold == clusters.THRESHOLD else ""
-        print(f"threshold {threshold:.2f}: {len(taken):3d} clustered, precision {precision:.3f}, "
-              f"recall {recall:.3f} (of {same} labelled same){mark}")  # fmt: skip
+    clear = [r for r in labelled if not str(r["note"]).startswith("borderline")]
+    for name, group in (("all labelled pairs", labelled), ("without borderline", clear)):
+        _report(f"index rule, {name}", group, lambda r: bool(r["clustered"]))
+    for threshold in (0.3, 0.4, 0.5, 0.6):
+        _report(f"Jaccard >= {threshold:.2f} alone", labelled,
+                lambda r, t=threshold: r["story"] >= t)  # type: ignore[misc]  # fmt: skip
     with_galleries = [r for r in labelled if r["whole"] >= clusters.THRESHOLD]  # type: ignore[operator]
     true = sum(bool(r["same"]) for r in with_galleries)
-    print(f"galleries left in, at {clusters.THRESHOLD}: {len(with_galleries)} clustered, "
+    print(f"galleries left in, Jaccard >= {clusters.THRESHOLD}: {len(with_galleries)} pairs, "
           f"precision {true / max(len(with_galleries), 1):.3f}")  # fmt: skip
     inside = sum(bool(r["clustered"]) for r in labelled)
     print(f"labelled pairs: {len(labelled)} ({inside} clustered, "
-          f"{len(labelled) - inside} near the threshold, not clustered)")  # fmt: skip
+          f"{len(labelled) - inside} near the threshold, not clustered; "
+          f"{len(labelled) - len(clear)} borderline)")  # fmt: skip
+
+
+def _report(name: str, labelled: list[dict[str, object]], taken_by) -> None:  # type: ignore[no-untyped-def]
+    taken = [r for r in labelled if taken_by(r)]
+    true = sum(bool(r["same"]) for r in taken)
+    same = sum(bool(r["same"]) for r in labelled)
+    precision = true / len(taken) if taken else 1.0
+    recall = true / same if same else 1.0
+    print(f"{name}: {len(taken)} clustered, {true} of them same: precision {precision:.3f}, "
+          f"recall {recall:.3f} ({true} of {same} labelled same)")  # fmt: skip
+
+
+def timing(articles: list[Article]) -> None:
+    """Seconds to cluster the corpus but its last article, and then to add that one the way
+    `index update` does: the others' signatures copied, the previous generation's pairs kept."""
+    started = time.perf_counter()
+    db = story_db(articles[:-1])
+    full = time.perf_counter() - started
+    pairs = db.execute("SELECT count(*) FROM near_duplicates").fetchone()[0]
+    print(f"cluster {len(articles) - 1} articles: {full:.2f} s ({pairs} pairs)")
+    with tempfile.TemporaryDirectory() as folder:
+        previous = Path(folder) / "previous.sqlite"
+        with sqlite3.connect(previous) as copy:
+            db.backup(copy)
+        update = create_metadata(Path(":memory:"))
+        update.execute("ATTACH DATABASE ? AS previous", (str(previous),))
+        update.executemany(
+            "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(a.id, a.title, a.source, a.date, a.url, a.origin, "", a.text) for a in articles],
+        )
+        update.execute("INSERT INTO story_signatures SELECT * FROM previous.story_signatures")
+        started = time.perf_counter()
+        clusters.cluster_articles(update, [articles[-1].id], previous_attached=True)
+        one = time.perf_counter() - started
+        kept = update.execute("SELECT count(*) FROM near_duplicates").fetchone()[0]
+        update.close()
+    print(f"add one article to them: {one:.3f} s ({kept} pairs)")
 
 
 def params(articles: list[Article]) -> None:
@@ -224,7 +295,7 @@ def params(articles: list[Article]) -> None:
         print(f"{size}-word shingles: best recall at precision >= 0.95 is {best[2]:.3f} "
               f"(threshold {best[0]:.2f}, precision {best[1]:.3f})")  # fmt: skip
     clusters.SHINGLE_WORDS = chosen
-    wanted = [r for r in labelled if r["story"] >= clusters.THRESHOLD]  # type: ignore[operator]
+    wanted = [r for r in labelled if r["story"] >= clusters.REVISION_FLOOR]  # type: ignore[operator]
     for permutations in (64, 128, 256):
         started = time.perf_counter()
         signatures = {}
@@ -233,11 +304,11 @@ def params(articles: list[Article]) -> None:
             minhash.update(list(clusters.shingles(clusters.words(article.text))))
             signatures[article.id] = minhash
         keys = list(signatures)
-        lsh = RMinHashLSH(clusters.THRESHOLD, permutations, permutations // 4)
+        lsh = RMinHashLSH(clusters.THRESHOLD, permutations, permutations // ROWS)
         lsh.insert_pairs([(n, signatures[key]) for n, key in enumerate(keys)])
         seconds = time.perf_counter() - started
         found = sum(keys.index(str(r["b"])) in lsh.query(signatures[str(r["a"])]) for r in wanted)
-        print(f"{permutations} permutations ({permutations // 4} bands of 4 rows): "
+        print(f"{permutations} permutations ({permutations // ROWS} bands of {ROWS} rows): "
               f"{found} of {len(wanted)} clustered pairs proposed; {seconds:.1f} s "
               f"with shingling")  # fmt: skip
 
@@ -272,6 +343,8 @@ def main() -> int:
         params(articles)
     elif args.command == "show":
         show(articles)
+    elif args.command == "timing":
+        timing(articles)
     else:
         rows = scored_pairs(articles)
         (sample if args.command == "sample" else sweep)(articles, rows)

@@ -1,18 +1,29 @@
 """Story clusters: articles whose texts are near-duplicates (wire copies, updated versions).
 
 The same story often reaches the archive several times — a wire copy under another headline, a
-version with its first paragraph rewritten, a paragraph dropped or a correction appended. Each
-article gets a MinHash signature over its word 5-grams (`rensa`); an LSH index over the
-signatures proposes candidate pairs, and a pair is a near-duplicate when the exact Jaccard
-similarity of its 5-gram sets is at least `THRESHOLD`. Photo galleries are left out of the
-comparison (a line of captions with photo credits, CNN's "Hide Caption 3 of 40"): pages of
-different stories often carry the same long gallery, which alone can make them look alike.
-The threshold was chosen on hand-labelled pairs of the development corpus (`bench/clusters.py`).
-Clusters are the connected groups of near-duplicate pairs.
+version with its first paragraph rewritten, a paragraph dropped or a correction appended, or the
+story re-topped a day later with the earlier body kept below. Each article gets a MinHash
+signature over its word 5-grams (`rensa`); a loose LSH index over the signatures proposes
+candidate pairs (and each article's neighbours), and the exact Jaccard similarity of the pair's
+5-gram sets decides:
+
+- at or above `THRESHOLD` the two are near-duplicates;
+- from `REVISION_FLOOR` up, they are a revision (a story re-topped or updated with the earlier
+  body kept) only when both are dated within `REVISION_DAYS` of each other and, once their
+  template text is left out, at least `REVISION_CONTAINMENT` of the shorter one's 5-grams are
+  in the other. Template text is the 5-grams that a neighbour published at another time (more
+  than `REVISION_DAYS` from both) also carries: daily newsletters, monthly listings and annual
+  explainers share their boilerplate with issues weeks or years apart; a revision shares its
+  body with nothing else. Two reports that only reuse some background stay apart.
+
+Photo galleries are left out of the comparison (a line of captions with photo credits, CNN's
+"Hide Caption 3 of 40"): pages of different stories often carry the same long gallery, which alone
+can make them look alike. The thresholds were chosen on hand-labelled pairs of the development
+corpus (`bench/clusters.py`). Clusters are the connected groups of near-duplicate pairs.
 
 Signatures and pairs are stored in the index, so `index update` hashes only new or changed
-articles, matches them against the stored signatures and keeps the pairs between unchanged
-articles; a removed article leaves its cluster with its pairs.
+articles and pairs them, and their neighbours (whose template evidence may have changed), against
+the stored signatures; the pairs between the other articles are kept.
 """
 
 from __future__ import annotations
@@ -22,18 +33,22 @@ import re
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from rensa import RMinHash, RMinHashLSH
 
 logger = logging.getLogger(__name__)
 
 # Raise when anything below changes, so `index update` hashes and pairs every article again.
-RULES_VERSION = 2
+RULES_VERSION = 3
 SHINGLE_WORDS = 5
 PERMUTATIONS = 128
-BANDS = 32  # 32 bands of 4 rows: a pair at Jaccard 0.6 becomes a candidate with p ≈ 0.99
+BANDS = 64  # 64 bands of 2 rows: a pair at Jaccard 0.3 becomes a candidate with p ≈ 0.998
 SEED = 1729
-THRESHOLD = 0.6
+THRESHOLD = 0.6  # near-duplicates whatever their dates
+REVISION_FLOOR = 0.3  # the least Jaccard of a revision
+REVISION_DAYS = 21  # a revision is dated within this many days of the other version
+REVISION_CONTAINMENT = 0.65  # share of the shorter text (template left out) in the other
 
 TABLE = """
 CREATE TABLE story_signatures (
@@ -93,6 +108,12 @@ def jaccard(one: set[str], other: set[str]) -> float:
     return len(one & other) / union if union else 0.0
 
 
+def containment(one: set[str], other: set[str]) -> float:
+    """How much of the smaller set is in the other."""
+    smaller = min(len(one), len(other))
+    return len(one & other) / smaller if smaller else 0.0
+
+
 def similarity(text: str, other: str) -> float:
     """The pair's exact similarity: the Jaccard of their 5-gram sets."""
     return jaccard(shingles(words(text)), shingles(words(other)))
@@ -126,8 +147,9 @@ def _loaded(state: bytes) -> RMinHash | None:
 def cluster_articles(
     db: sqlite3.Connection, fresh: Iterable[str], *, previous_attached: bool
 ) -> ClusterTally:
-    """Pair the `fresh` articles (new, changed or unsigned) with every signed article, keep the
-    previous generation's pairs between the others, and write the clusters.
+    """Pair the `fresh` articles (new, changed or unsigned) and their neighbours with every
+    signed article, keep the previous generation's pairs between the others, and write the
+    clusters.
 
     Every article in `articles` must have a signature row or be in `fresh`; fresh articles
     without one are hashed here.
@@ -147,22 +169,121 @@ def cluster_articles(
         db.execute("DELETE FROM story_signatures WHERE article_id = ?", (article_id,))
         store_signature(db, article_id, signatures[article_id])
         signed += 1
-    if previous_attached:
-        _keep_previous_pairs(db, fresh)
     lsh = RMinHashLSH(THRESHOLD, PERMUTATIONS, BANDS)
     keys = sorted(signatures)
     lsh.insert_pairs([(n, signatures[key]) for n, key in enumerate(keys)])
-    texts = _TextCache(db)
-    for article_id in sorted(fresh):
-        for n in lsh.query(signatures[article_id]):
-            other = keys[n]
-            if other == article_id or (other in fresh and other < article_id):
-                continue  # itself, or a fresh pair already checked from the other side
-            score = similarity(texts[article_id], texts[other])
-            if score >= THRESHOLD:
+    pairing = _Pairing(db, lsh, keys, signatures)
+    touched = set(fresh)
+    for article_id in fresh:
+        touched |= pairing.neighbours(article_id)
+    if previous_attached:
+        touched |= _previous_neighbours(db, pairing, fresh)
+        _keep_previous_pairs(db, touched)
+    for article_id in sorted(touched):
+        for other in sorted(pairing.neighbours(article_id)):
+            if other in touched and other < article_id:
+                continue  # a touched pair already checked from the other side
+            score = pairing.decide(article_id, other)
+            if score is not None:
                 pair = (min(article_id, other), max(article_id, other), round(score, 4))
                 db.execute("INSERT OR IGNORE INTO near_duplicates VALUES (?, ?, ?)", pair)
     return _write_clusters(db, signed)
+
+
+class _Pairing:
+    """Neighbours, 5-gram sets and dates of the articles being paired, each read once."""
+
+    def __init__(
+        self,
+        db: sqlite3.Connection,
+        lsh: RMinHashLSH,
+        keys: list[str],
+        signatures: dict[str, RMinHash],
+    ) -> None:
+        self._db, self._lsh, self._keys, self._signatures = db, lsh, keys, signatures
+        self._neighbours: dict[str, set[str]] = {}
+        self._shingles: dict[str, set[str]] = {}
+        self._dates: dict[str, date | None] = {}
+
+    def neighbours(self, article_id: str, minhash: RMinHash | None = None) -> set[str]:
+        """The articles the loose LSH proposes for this one (itself left out)."""
+        if minhash is not None:
+            return {self._keys[n] for n in self._lsh.query(minhash)} - {article_id}
+        if article_id not in self._neighbours:
+            found = self._lsh.query(self._signatures[article_id])
+            self._neighbours[article_id] = {self._keys[n] for n in found} - {article_id}
+        return self._neighbours[article_id]
+
+    def decide(self, one: str, other: str) -> float | None:
+        """The pair's Jaccard when they are near-duplicates or a revision, else None."""
+        first, second = self.shingles(one), self.shingles(other)
+        score = jaccard(first, second)
+        if score >= THRESHOLD:
+            return score
+        if score < REVISION_FLOOR or not self._close_in_time(one, other):
+            return None
+        template: set[str] = set()
+        for neighbour in (self.neighbours(one) | self.neighbours(other)) - {one, other}:
+            if self._far_in_time(neighbour, one) and self._far_in_time(neighbour, other):
+                template |= (first | second) & self.shingles(neighbour)
+        if containment(first - template, second - template) >= REVISION_CONTAINMENT:
+            return score
+        return None
+
+    def shingles(self, article_id: str) -> set[str]:
+        if article_id not in self._shingles:
+            row = self._db.execute(
+                "SELECT text FROM articles WHERE id = ?", (article_id,)
+            ).fetchone()
+            self._shingles[article_id] = shingles(words(row[0]))
+        return self._shingles[article_id]
+
+    def date(self, article_id: str) -> date | None:
+        if article_id not in self._dates:
+            row = self._db.execute(
+                "SELECT date FROM articles WHERE id = ?", (article_id,)
+            ).fetchone()
+            self._dates[article_id] = _day(row[0] if row else None)
+        return self._dates[article_id]
+
+    def _close_in_time(self, one: str, other: str) -> bool:
+        first, second = self.date(one), self.date(other)
+        if first is None or second is None:
+            return False
+        return abs(first - second).days <= REVISION_DAYS
+
+    def _far_in_time(self, neighbour: str, article_id: str) -> bool:
+        """Undated neighbours count as far: their shared text is evidence of a template."""
+        return not self._close_in_time(neighbour, article_id)
+
+
+def _day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def _previous_neighbours(db: sqlite3.Connection, pairing: _Pairing, fresh: set[str]) -> set[str]:
+    """Articles near a removed article or near a changed article's previous text: the template
+    evidence their pairs were decided on may have changed."""
+    near: set[str] = set()
+    removed = db.execute(
+        "SELECT article_id, signature FROM previous.story_signatures "
+        "WHERE article_id NOT IN (SELECT id FROM articles)"
+    ).fetchall()
+    changed = []
+    for article_id in fresh:
+        row = db.execute(
+            "SELECT signature FROM previous.story_signatures WHERE article_id = ?", (article_id,)
+        ).fetchone()
+        if row is not None:
+            changed.append((article_id, row[0]))
+    for article_id, state in removed + changed:
+        minhash = _loaded(state)
+        if minhash is not None:
+            near |= pairing.neighbours(article_id, minhash)
+    return near
 
 
 def _keep_previous_pairs(db: sqlite3.Connection, fresh: set[str]) -> None:
@@ -176,17 +297,6 @@ def _keep_previous_pairs(db: sqlite3.Connection, fresh: set[str]) -> None:
         "WHERE p.article_id NOT IN fresh_articles AND p.other_id NOT IN fresh_articles"
     )
     db.execute("DROP TABLE fresh_articles")
-
-
-class _TextCache(dict[str, str]):
-    def __init__(self, db: sqlite3.Connection) -> None:
-        super().__init__()
-        self._db = db
-
-    def __missing__(self, article_id: str) -> str:
-        row = self._db.execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()
-        self[article_id] = row[0]
-        return row[0]
 
 
 def _write_clusters(db: sqlite3.Connection, signed: int) -> ClusterTally:

@@ -1,15 +1,17 @@
-"""Story clusters over planted wire copies, with the real model: build, update, removal."""
+"""Story clusters over planted wire copies and revisions, with the real model: build, update,
+removal; and the revision rule on invented texts."""
 
 from __future__ import annotations
 
 import json
+import random
 import shutil
 from pathlib import Path
 
 from index.build import build_index, update_index
-from index.clusters import THRESHOLD, similarity
+from index.clusters import REVISION_FLOOR, THRESHOLD, cluster_articles, similarity
 from index.layout import current_generation
-from index.store import open_index
+from index.store import create_metadata, open_index
 from tests.story_corpus import LONE, STORIES, planted_articles, write_planted
 
 
@@ -119,3 +121,89 @@ def test_a_shared_photo_gallery_does_not_make_two_stories_one():
         f"Photos: The war A building burns. Hide Caption {n} of 90" for n in range(90)
     )
     assert similarity(first + captions, second + captions) < THRESHOLD / 4
+
+
+def invented_paragraphs(seed: int, count: int) -> list[str]:
+    """`count` paragraphs of invented prose that share no five words in a row with another
+    seed's (a vocabulary of 400 made-up words drawn at random)."""
+    chooser = random.Random(seed)
+    vocabulary = [f"w{chooser.randrange(10**6)}" for _ in range(400)]
+    return [" ".join(chooser.choice(vocabulary) for _ in range(60)) + "." for _ in range(count)]
+
+
+def write_articles(folder: Path, articles: dict[str, tuple[str, list[str]]]) -> None:
+    """Article id → (date, paragraphs), one JSON file each."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for article_id, (date, paragraphs) in articles.items():
+        record = {"id": article_id, "title": article_id, "source": "Wire", "date": date,
+                  "text": "\n\n".join(paragraphs)}  # fmt: skip
+        (folder / f"{article_id}.json").write_text(json.dumps(record))
+
+
+def clustered_pairs(articles: dict[str, tuple[str, list[str]]]) -> set[frozenset[str]]:
+    """The pairs in one story, from the rule alone (an in-memory index database)."""
+    db = create_metadata(Path(":memory:"))
+    db.executemany(
+        "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(key, key, "Wire", date, None, key, "", "\n\n".join(text))
+         for key, (date, text) in articles.items()],
+    )  # fmt: skip
+    cluster_articles(db, list(articles), previous_attached=False)
+    stories: dict[str, set[str]] = {}
+    for article_id, story in db.execute("SELECT article_id, cluster FROM story_clusters"):
+        stories.setdefault(story, set()).add(article_id)
+    return {frozenset((a, b)) for group in stories.values() for a in group for b in group if a < b}
+
+
+def test_a_story_re_topped_days_later_joins_its_first_version_but_not_months_later():
+    body = invented_paragraphs(1, 8)
+    retopped = invented_paragraphs(2, 5) + body[1:]  # a new top, the first paragraph dropped
+    assert REVISION_FLOOR <= similarity("\n".join(body), "\n".join(retopped)) < THRESHOLD
+    days_later = {"first": ("2022-06-01", body), "update": ("2022-06-03", retopped)}
+    months_later = {"first": ("2022-06-01", body), "update": ("2022-09-03", retopped)}
+    undated = {"first": ("", body), "update": ("", retopped)}
+    assert clustered_pairs(days_later) == {frozenset(("first", "update"))}
+    assert clustered_pairs(months_later) == set()
+    assert clustered_pairs(undated) == set()
+
+
+def test_two_reports_sharing_only_some_background_stay_apart():
+    background = invented_paragraphs(3, 4)
+    one = invented_paragraphs(4, 3) + background
+    other = invented_paragraphs(5, 3) + background
+    assert similarity("\n".join(one), "\n".join(other)) >= REVISION_FLOOR
+    assert clustered_pairs({"one": ("2022-06-01", one), "other": ("2022-06-02", other)}) == set()
+
+
+def newsletters() -> dict[str, tuple[str, list[str]]]:
+    """Issues of a newsletter: the same long boilerplate, a short item of their own each."""
+    boilerplate = invented_paragraphs(6, 6)
+    return {
+        "issue-june-1": ("2022-06-01", [*boilerplate, *invented_paragraphs(7, 2)]),
+        "issue-june-8": ("2022-06-08", [*boilerplate, *invented_paragraphs(8, 2)]),
+        "issue-august-3": ("2022-08-03", [*boilerplate, *invented_paragraphs(9, 2)]),
+    }
+
+
+def test_newsletter_issues_stay_apart_once_an_issue_from_another_time_shows_the_template():
+    issues = newsletters()
+    close = {key: issues[key] for key in ("issue-june-1", "issue-june-8")}
+    # Two issues alone look like a revision: the boilerplate is most of either text.
+    assert clustered_pairs(close) == {frozenset(close)}
+    assert clustered_pairs(issues) == set()
+
+
+def test_update_decides_the_neighbours_again_and_agrees_with_a_full_build(tmp_path: Path, embedder):
+    issues = newsletters()
+    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
+    write_articles(corpus, {key: issues[key] for key in ("issue-june-1", "issue-june-8")})
+    build_index(corpus, index_dir, embedder)
+    assert stories_of(index_dir)["issue-june-1"] == {"issue-june-1", "issue-june-8"}
+
+    write_articles(corpus, {"issue-august-3": issues["issue-august-3"]})
+    update_index(corpus, index_dir, embedder)
+    assert all(story == {key} for key, story in stories_of(index_dir).items())
+
+    (corpus / "issue-august-3.json").unlink()  # the evidence goes, and the pair is back
+    update_index(corpus, index_dir, embedder)
+    assert stories_of(index_dir)["issue-june-8"] == {"issue-june-1", "issue-june-8"}
