@@ -90,3 +90,22 @@ class QdrantUnavailable(NewsdeskError):
 
     def __reduce__(self) -> tuple[object, ...]:
         return type(self), (self.location, self.reason)
+
+
+class QdrantStoreBusy(QdrantUnavailable):
+    """An embedded Qdrant store (a folder) that another process has open: embedded mode lets one
+    process at a time use a folder, so a second `serve` or a build beside a running bot on the
+    same folder must be told which folder and what to do instead."""
+
+    def __init__(self, location: str) -> None:
+        self.location = location
+        self.reason = "in use by another process"
+        NewsdeskError.__init__(
+            self,
+            f"The embedded Qdrant store {location} is in use by another process (embedded mode "
+            f"opens a folder in one process at a time); stop that process, or run a Qdrant "
+            f"server and set NEWSDESK_QDRANT_URL to its http(s) URL.",
+        )
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return type(self), (self.location,)

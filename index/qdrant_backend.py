@@ -41,7 +41,7 @@ import numpy as np
 
 from index import stored_statements
 from index.backend import Hits, IndexBackend, SearchFilters
-from index.errors import IndexIncompatible, IndexNotFound, QdrantUnavailable
+from index.errors import IndexIncompatible, IndexNotFound, QdrantStoreBusy, QdrantUnavailable
 from index.lexical import tokenize
 from index.store import ArticleRecord, ChunkRecord, Manifest
 from index.stored_statements import StoredStatement
@@ -87,7 +87,11 @@ def connect(location: str, api_key: str | None = None, timeout: float = 10.0) ->
         else:
             client = QdrantClient(path=location)
         client.get_collections()
-    except Exception as error:  # connection refused, TLS, a folder another process holds
+    except RuntimeError as error:
+        if "already accessed by another instance" in str(error):  # the folder's lock
+            raise QdrantStoreBusy(location) from None
+        raise QdrantUnavailable(location, _brief(error)) from None
+    except Exception as error:  # connection refused, TLS, an unreadable folder
         raise QdrantUnavailable(location, _brief(error)) from None
     # Closed before the interpreter tears modules down: the client's own __del__ then fails
     # noisily (an embedded store also releases its folder lock here).

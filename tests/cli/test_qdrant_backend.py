@@ -64,6 +64,23 @@ def test_the_build_gives_the_collection_the_quantization_asked_for(
     assert dense.quantization_config.scalar.type == models.ScalarType.INT8
 
 
+def test_a_store_another_process_holds_is_named_in_one_line(
+    qdrant_build: dict[str, str],
+) -> None:
+    from index.qdrant_backend import connect
+
+    folder = qdrant_build["NEWSDESK_QDRANT_URL"]
+    holder = connect(folder)  # this test's process holds the folder's lock
+    try:
+        stats = run_newsdesk("index", "stats", "--backend", "qdrant", env=qdrant_build)
+    finally:
+        holder.close()
+    assert stats.returncode == 1
+    lines = stats.stderr.strip().splitlines()
+    assert len(lines) == 1, stats.stderr
+    assert f"The embedded Qdrant store {folder} is in use by another process" in lines[0]
+
+
 @pytest.mark.parametrize(
     "command",
     [("ask", QUESTION), ("index", "stats"), ("index", "build"), ("serve", "--port", "0")],
