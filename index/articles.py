@@ -149,20 +149,31 @@ def read_input(path: Path, origin: str) -> Iterator[Article | SkippedInput]:
             yield SkippedInput(item[0], str(why))
 
 
+def text_digest(text: str) -> bytes:
+    """What makes two texts the same article: their words, whatever the spacing between them."""
+    return hashlib.sha1(" ".join(text.split()).encode()).digest()
+
+
 def unique_articles(
-    items: Iterable[Article | SkippedInput], on_skip: Callable[[SkippedInput], None] | None
+    items: Iterable[Article | SkippedInput],
+    on_skip: Callable[[SkippedInput], None] | None,
+    seen: tuple[dict[bytes, str], dict[str, str]] | None = None,
 ) -> Iterator[Article]:
     """The articles of `items` in order, each text and each id once (the first wins); skipped
-    inputs and the duplicates go to `on_skip`, or are logged without one."""
-    text_owner: dict[bytes, str] = {}  # digest of normalised text → id of the first article
-    id_origin: dict[str, str] = {}
+    inputs and the duplicates go to `on_skip`, or are logged without one.
+
+    `seen` is what came before `items` (an update that reads only the files added since):
+    text digest → article id, and article id → origin; they are not changed.
+    """
+    text_owner: dict[bytes, str] = dict(seen[0]) if seen else {}  # text digest → first id
+    id_origin: dict[str, str] = dict(seen[1]) if seen else {}
     report = on_skip or log_skip
     for item in items:
         if isinstance(item, SkippedInput):
             report(item)
             continue
         article = item
-        digest = hashlib.sha1(" ".join(article.text.split()).encode()).digest()
+        digest = text_digest(article.text)
         if digest in text_owner:
             report(SkippedInput(article.origin, f"duplicate of {text_owner[digest]}"))
         elif article.id in id_origin:

@@ -3,16 +3,16 @@
 A build writes a new generation next to the current one and publishes it only when complete
 (see `index.layout`), so a failed or killed build leaves the previous index serving. An update
 reuses the chunks and vectors of articles whose content hash is unchanged; its result equals a
-full build of the same folder.
+full build of the same folder. It is written one of two ways: when the corpus only grew (files
+added after the unchanged ones, `index.corpus_state`) by copying the previous generation whole
+and appending the new articles (`index.appending`), otherwise by reading every article again
+and copying the unchanged ones' rows one by one (`index.rewriting`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import shutil
-import sqlite3
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -23,36 +23,34 @@ from typing import Protocol
 
 import numpy as np
 
-from index import clusters, layout
-from index.articles import Article, SkippedInput, log_skip, read_corpus
-from index.chunking import Chunk, ChunkerSettings, chunk_article, embedding_text
+from index import clusters, corpus_state, layout
+from index.appending import append_generation
+from index.articles import (
+    Article,
+    SkippedInput,
+    check_corpus,
+    log_skip,
+    read_corpus,
+    read_input,
+    unique_articles,
+)
+from index.chunking import Chunk, ChunkerSettings, chunk_article
 from index.errors import CorpusError, IndexCorrupt, IndexIncompatible, IndexNotFound
-from index.lexical import LexicalBuilder, LexicalIndex
+from index.rewriting import rewrite_generation
 from index.store import (
-    CHUNK_TABLE,
     FORMAT_VERSION,
-    LEXICAL,
     MANIFEST,
     METADATA,
-    VECTORS,
-    ChunkTable,
     IndexReader,
     Manifest,
-    create_metadata,
     generation_files,
+    generation_times,
 )
-from index.stored_statements import (
-    RULES_VERSION,
-    copy_statements,
-    find_statements,
-    insert_statements,
-)
-from index.vectors import VectorIndex
+from index.stored_statements import RULES_VERSION
+from index.tally import Tally
 from index.writing import is_out_of_space, write_failed, writing
 
 logger = logging.getLogger(__name__)
-
-EMBED_BATCH = 256
 
 
 class Encoder(Protocol):
@@ -122,7 +120,10 @@ SourceFactory = Callable[[Encoder, ChunkerSettings], ChunkSource]
 
 
 class LocalSource:
-    """Reads, chunks and encodes in this process (the default; `index.ray_build` is the other)."""
+    """Reads, chunks and encodes in this process (the default; `index.ray_build` is the other).
+    A build encodes its chunks on a thread while it goes on reading (`index.encoding`)."""
+
+    encodes_while_reading = True
 
     def __init__(self, encoder: Encoder, chunker: ChunkerSettings) -> None:
         self.encoder = encoder
@@ -152,12 +153,14 @@ def build_index(
     on_progress: ProgressCallback | None = None,
     on_skip: Callable[[SkippedInput], None] | None = None,
     source: SourceFactory = LocalSource,
+    overlap: bool = True,
 ) -> BuildReport:
     """Build (or with `incremental`, update) the index of `corpus` in `index_dir`.
 
     Inputs that cannot become articles are recorded in the index and go to `on_skip`, or are
     logged without one. `source` makes the object that reads, chunks and encodes (in this
-    process unless told otherwise, e.g. `index.ray_build.ray_source`).
+    process unless told otherwise, e.g. `index.ray_build.ray_source`). `overlap=False` encodes
+    only after reading, as builds did before (to measure what the overlap gains).
     """
     started = time.perf_counter()
     chunker = chunker or ChunkerSettings(max_tokens=encoder.max_tokens)
@@ -178,7 +181,7 @@ def build_index(
             try:
                 tally, final = _build_generation(
                     corpus, index_dir, encoder, chunker, previous, skipped, record_skip, progress,
-                    started, source(encoder, chunker),
+                    started, source(encoder, chunker), overlap,
                 )  # fmt: skip
             finally:
                 if previous is not None:
@@ -222,7 +225,8 @@ def _build_generation(
     progress: ProgressCallback,
     started: float,
     source: ChunkSource,
-) -> tuple[_Tally, Path]:
+    overlap: bool,
+) -> tuple[Tally, Path]:
     """Write a new generation and publish it; on any failure remove it, so the current one
     stays. A failed write (a full disk) becomes IndexWriteFailed naming the file."""
     partial = layout.new_partial(index_dir)
@@ -232,30 +236,18 @@ def _build_generation(
         return writing(path, generation=partial, kept_previous=kept_previous)
 
     try:
-        old = previous.articles if previous else {}
-        known = {article_id: record.content_hash for article_id, record in old.items()}
-        articles = source.articles(corpus, record_skip, known)
+        check_corpus(corpus)
+        files = corpus_state.scan(corpus)  # before reading: a file written meanwhile is new
+        grown = _growth(corpus, previous, files)
+        if previous is not None and grown is not None:
+            tally = _append(partial, previous, grown, record_skip, source, write, progress)
+        else:
+            tally = _rewrite(partial, corpus, previous, files, encoder, source, record_skip,
+                             write, progress, overlap)  # fmt: skip
         with write(partial / METADATA):
-            db = create_metadata(partial / METADATA)
-            try:
-                tally = _fill_metadata(db, articles, previous, source, progress)
-            except BaseException:
-                db.close()
-                raise
             for item in skipped:
                 tally.db.execute("INSERT INTO skipped VALUES (?, ?)", (item.origin, item.reason))
             tally.db.commit()
-        if tally.articles == 0:
-            raise CorpusError(f"No readable article in {corpus}; nothing to index.")
-        vectors, terms = _vectors_and_terms(tally, previous, encoder, source, progress)
-        progress(BuildProgress("saving", 0, 1))
-        with write(partial / VECTORS):
-            vectors.save(partial / VECTORS, like=previous.vectors if previous else None)
-        with write(partial / LEXICAL):
-            terms.save(partial / LEXICAL)
-        with write(partial / CHUNK_TABLE):
-            ChunkTable.from_metadata(tally.db).save(partial / CHUNK_TABLE)
-        with write(partial / METADATA):
             tally.db.close()
         manifest = Manifest(
             format_version=FORMAT_VERSION,
@@ -271,6 +263,7 @@ def _build_generation(
             built_at=datetime.now(UTC).isoformat(timespec="seconds"),
             build_seconds=round(time.perf_counter() - started, 3),
             files=generation_files(partial),
+            modified_ns=generation_times(partial),
             statement_rules=RULES_VERSION,
             cluster_rules=clusters.RULES_VERSION,
         )
@@ -282,6 +275,77 @@ def _build_generation(
         shutil.rmtree(partial, ignore_errors=True)
         raise
     return tally, final
+
+
+def _growth(
+    corpus: Path, previous: IndexReader | None, files: list[corpus_state.CorpusFile]
+) -> corpus_state.Growth | None:
+    """How the corpus grew since `previous` was built from it, when an update can append
+    (same corpus, same format and rules, and the corpus only grew); else None."""
+    if previous is None:
+        return None
+    manifest = previous.manifest
+    if (
+        manifest.format_version != FORMAT_VERSION
+        or manifest.statement_rules != RULES_VERSION
+        or manifest.cluster_rules != clusters.RULES_VERSION
+        or manifest.corpus != str(corpus)
+    ):
+        return None
+    origins = {article_id: record.origin for article_id, record in previous.articles.items()}
+    return corpus_state.growth(previous.directory / METADATA, files, origins)
+
+
+def _append(
+    partial: Path,
+    previous: IndexReader,
+    grown: corpus_state.Growth,
+    record_skip: Callable[[SkippedInput], None],
+    source: ChunkSource,
+    write: Callable[[Path], AbstractContextManager[None]],
+    progress: ProgressCallback,
+) -> Tally:
+    """The previous generation plus the articles of the files added since (see
+    `index.appending`); what the unchanged files skipped is reported again."""
+    logger.info(
+        "the corpus only grew: reading the %d added file(s), keeping the %d unchanged",
+        len(grown.added), grown.unchanged,
+    )  # fmt: skip
+    for origin, reason in grown.skipped:
+        record_skip(SkippedInput(origin, reason))
+    items = (item for f in grown.added for item in read_input(f.path, f.origin))
+    articles = unique_articles(items, record_skip, (grown.digests, grown.origins))
+    return append_generation(
+        partial, previous, articles, grown.added, source, write,
+        lambda phase, done, total: progress(BuildProgress(phase, done, total)),
+    )  # fmt: skip
+
+
+def _rewrite(
+    partial: Path,
+    corpus: Path,
+    previous: IndexReader | None,
+    files: list[corpus_state.CorpusFile],
+    encoder: Encoder,
+    source: ChunkSource,
+    record_skip: Callable[[SkippedInput], None],
+    write: Callable[[Path], AbstractContextManager[None]],
+    progress: ProgressCallback,
+    overlap: bool,
+) -> Tally:
+    """Every article read again (see `index.rewriting`)."""
+    old = previous.articles if previous else {}
+    known = {article_id: record.content_hash for article_id, record in old.items()}
+    tally = rewrite_generation(
+        partial, source.articles(corpus, record_skip, known), previous, files,
+        encoder.dimension, source, write,
+        lambda phase, done, total: progress(BuildProgress(phase, done, total)),
+        overlap=overlap and getattr(source, "encodes_while_reading", False),
+    )  # fmt: skip
+    if tally.articles == 0:
+        tally.db.close()
+        raise CorpusError(f"No readable article in {corpus}; nothing to index.")
+    return tally
 
 
 def update_index(corpus: Path, index_dir: Path, encoder: Encoder, **options: object) -> BuildReport:
@@ -307,151 +371,3 @@ def _previous_generation(
         previous.close()
         return None
     return previous
-
-
-@dataclass
-class _Tally:
-    db: sqlite3.Connection
-    fingerprint: hashlib._Hash
-    articles: int = 0
-    chunks: int = 0
-    tokens: int = 0
-    statements: int = 0
-    added: int = 0
-    changed: int = 0
-    removed: int = 0
-    reused: list[int] = field(default_factory=list)
-    to_embed: list[int] = field(default_factory=list)
-    statement_seconds: float = 0.0
-    fresh: list[str] = field(default_factory=list)  # articles to hash for story clusters
-    stories: clusters.ClusterTally | None = None
-    cluster_seconds: float = 0.0
-
-    def add_statements(
-        self, article_id: str, text: str, spans: Sequence[tuple[int, Sequence[tuple[int, int]]]]
-    ) -> None:
-        """Find an article's statements and store them, timing the finding (the build report
-        says what share of the build it took)."""
-        started = time.perf_counter()
-        rows = find_statements(article_id, text, spans)
-        self.statement_seconds += time.perf_counter() - started
-        self.statements += insert_statements(self.db, rows)
-
-
-def _fill_metadata(
-    db: sqlite3.Connection,
-    articles: Iterator[Article],
-    previous: IndexReader | None,
-    source: ChunkSource,
-    progress: ProgressCallback,
-) -> _Tally:
-    """Pass 1: articles, chunk offsets and statements into SQLite; decides which chunks need
-    embedding."""
-    tally = _Tally(db=db, fingerprint=hashlib.sha256())
-    same_rules = previous is not None and previous.manifest.statement_rules == RULES_VERSION
-    same_clusters = (
-        previous is not None and previous.manifest.cluster_rules == clusters.RULES_VERSION
-    )
-    if previous is not None:
-        db.execute("ATTACH DATABASE ? AS previous", (str(previous.directory / METADATA),))
-    seen: set[str] = set()
-    for article in articles:
-        content_hash = article.content_hash
-        old = previous.article(article.id) if previous else None
-        db.execute(
-            "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (article.id, article.title, article.source, article.date, article.url,
-             article.origin, content_hash, article.text),
-        )  # fmt: skip
-        if old is not None and old.content_hash == content_hash:
-            rows = db.execute(
-                'SELECT id, ordinal, start, "end", sentences, tokens FROM previous.chunks '
-                "WHERE article_id = ? ORDER BY ordinal",
-                (article.id,),
-            ).fetchall()
-            tally.reused.extend(row[0] for row in rows)
-            tally.tokens += sum(row[5] for row in rows)
-            db.executemany(
-                "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(row[0], article.id, *row[1:]) for row in rows],
-            )
-            tally.chunks += len(rows)
-            if same_rules:
-                tally.statements += copy_statements(db, article.id)
-            else:
-                spans = [(row[0], [tuple(span) for span in json.loads(row[4])]) for row in rows]
-                tally.add_statements(article.id, article.text, spans)
-            if not (same_clusters and clusters.copy_signature(db, article.id)):
-                tally.fresh.append(article.id)
-        else:
-            chunks = source.chunks(article)
-            db.executemany(
-                "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(c.id, c.article_id, c.ordinal, c.start, c.end, json.dumps(c.sentences), c.tokens)
-                 for c in chunks],
-            )  # fmt: skip
-            spans = [(c.id, c.sentences) for c in chunks]
-            tally.add_statements(article.id, article.text, spans)
-            tally.to_embed.extend(c.id for c in chunks)
-            tally.fresh.append(article.id)
-            tally.tokens += sum(c.tokens for c in chunks)
-            tally.chunks += len(chunks)
-            if old is None:
-                tally.added += 1
-            else:
-                tally.changed += 1
-        seen.add(article.id)
-        tally.fingerprint.update(content_hash.encode())
-        tally.articles += 1
-        if tally.articles % 50 == 0:
-            progress(BuildProgress("reading", tally.articles, None))
-    progress(BuildProgress("reading", tally.articles, tally.articles))
-    started = time.perf_counter()
-    tally.stories = clusters.cluster_articles(db, tally.fresh, previous_attached=same_clusters)
-    tally.cluster_seconds = time.perf_counter() - started
-    if previous is not None:
-        tally.removed = sum(1 for article_id in previous.articles if article_id not in seen)
-        db.commit()
-        db.execute("DETACH DATABASE previous")
-    return tally
-
-
-def _vectors_and_terms(
-    tally: _Tally,
-    previous: IndexReader | None,
-    encoder: Encoder,
-    source: ChunkSource,
-    progress: ProgressCallback,
-) -> tuple[VectorIndex, LexicalIndex]:
-    """Pass 2: reuse vectors and term rows of unchanged chunks; embed and tokenize the rest."""
-    vectors = VectorIndex.empty(encoder.dimension)
-    terms = LexicalBuilder(previous.lexical.vocabulary if previous else None)
-    if previous is not None and tally.reused:
-        reused = np.asarray(tally.reused, dtype=np.int64)
-        vectors.add(reused, previous.vectors.vectors(reused))
-        terms.add_rows(previous.lexical, reused)
-    total = len(tally.to_embed)
-    progress(BuildProgress("embedding", 0, total))
-    done = 0
-    for batch in _embedding_batches(tally.db, tally.to_embed):
-        ids, texts = zip(*batch, strict=True)
-        vectors.add(np.asarray(ids, dtype=np.int64), source.vectors(ids, texts))
-        terms.add_texts(ids, texts)
-        done += len(batch)
-        progress(BuildProgress("embedding", done, total))
-    return vectors, terms.finish()
-
-
-def _embedding_batches(
-    db: sqlite3.Connection, chunk_ids: list[int]
-) -> Iterator[list[tuple[int, str]]]:
-    query = (
-        'SELECT c.id, a.title, substr(a.text, c.start + 1, c."end" - c.start) '
-        "FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id = ?"
-    )
-    for offset in range(0, len(chunk_ids), EMBED_BATCH):
-        batch = []
-        for chunk_id in chunk_ids[offset : offset + EMBED_BATCH]:
-            row = db.execute(query, (chunk_id,)).fetchone()
-            batch.append((row[0], embedding_text(row[1], row[2])))
-        yield batch

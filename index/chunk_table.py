@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -33,10 +34,16 @@ class ChunkTable:
     def from_metadata(cls, db: sqlite3.Connection) -> ChunkTable:
         """Read from the chunks and articles tables (a build, or an index written without it)."""
         position = {row[0]: n for n, row in enumerate(db.execute(ARTICLE_ORDER))}
+        rows = db.execute(CHUNK_QUERY)
+        return cls.from_rows((row[0], position[row[1]], *row[2:]) for row in rows)
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[tuple[int, int, int, int, str]]) -> ChunkTable:
+        """From (id, article position, start, end, sentence spans as JSON) rows, in any order."""
         ids, article, start, end, sentences = [], [], [], [], []
-        for row in db.execute(CHUNK_QUERY):
+        for row in sorted(rows):
             ids.append(row[0])
-            article.append(position[row[1]])
+            article.append(row[1])
             start.append(row[2])
             end.append(row[3])
             sentences.append(row[4].encode())
@@ -63,6 +70,31 @@ class ChunkTable:
         with open(path, "wb") as handle:
             np.savez(handle, ids=self.ids, article=self.article, start=self.start, end=self.end,
                      sentences=self._sentences, offsets=self._offsets)  # fmt: skip
+
+    def merged(self, other: ChunkTable) -> ChunkTable:
+        """This table with `other`'s chunks (of other articles) inserted in id order: an update
+        that adds a few articles to a million chunks splices them in instead of reading every
+        chunk again."""
+        order = np.argsort(other.ids, kind="stable")
+        added = other.ids[order]
+        at = np.searchsorted(self.ids, added)
+        if np.isin(added, self.ids).any():
+            raise ValueError("the chunks to add are already in the table")
+        pieces, done = [], 0
+        for place, row in zip(at.tolist(), order.tolist(), strict=True):
+            pieces.append(self._sentences[self._offsets[done] : self._offsets[place]])
+            pieces.append(other._sentences[other._offsets[row] : other._offsets[row + 1]])
+            done = place
+        pieces.append(self._sentences[self._offsets[done] :])
+        lengths = np.insert(np.diff(self._offsets), at, np.diff(other._offsets)[order])
+        return ChunkTable({
+            "ids": np.insert(self.ids, at, added),
+            "article": np.insert(self.article, at, other.article[order]),
+            "start": np.insert(self.start, at, other.start[order]),
+            "end": np.insert(self.end, at, other.end[order]),
+            "sentences": np.concatenate(pieces) if pieces else self._sentences,
+            "offsets": np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+        })  # fmt: skip
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -47,7 +47,16 @@ FILE_MAGIC = b"IxM2"  # how FAISS starts an IndexIDMap2 on disk
 IVF_MAGIC = b"IwFl"  # how FAISS starts an IndexIVFFlat on disk
 APPROXIMATE_SUFFIX = ".ivf"  # vectors.faiss → vectors.ivf
 FAST_SEARCH_MIN_VECTORS = 20_000  # below this a full scan costs under a millisecond or two
-PROBED_SHARE = 8  # an unfiltered search probes 1/8 of the lists
+PROBED_SHARE = 8  # an unfiltered search probes 1/8 of the lists …
+# … but no more than this many: the cost grows with the lists probed, the recall much less. On
+# the million-chunk index (1,017 lists) probing 32 kept 0.977 of the exact top 100 at a fifth
+# of the cost of 127 (0.995); the development index (214 lists) still probes 26.
+MAX_PROBES = 32
+
+
+def probes(lists: int) -> int:
+    """How many of `lists` lists an unfiltered search probes."""
+    return max(16, min(lists // PROBED_SHARE, MAX_PROBES))
 
 
 def list_count(total: int) -> int:
@@ -78,7 +87,9 @@ class VectorIndex:
         after a thousand questions nearly every list has been read anyway."""
         stored = approximate_path(path)
         if stored.is_file():
-            return cls(None, faiss.read_index(str(stored)))
+            inverted = faiss.read_index(str(stored))
+            inverted.nprobe = probes(inverted.nlist)  # files written before MAX_PROBES hold more
+            return cls(None, inverted)
         return cls(faiss.read_index(str(path)))
 
     @staticmethod
@@ -110,6 +121,34 @@ class VectorIndex:
         _write(self._index, path)
         if len(self) >= (FAST_SEARCH_MIN_VECTORS if min_vectors is None else min_vectors):
             _write(self._inverted_file(like), approximate_path(path))
+
+    def save_appended(
+        self, path: Path, previous_path: Path, ids: np.ndarray, vectors: np.ndarray
+    ) -> None:
+        """Write this index (the generation an update replaces, saved at `previous_path`) with
+        `vectors` added under `ids`, without reading its vectors back one by one: the exact
+        file is read whole and added to, and the stored lists take the new vectors in their
+        nearest lists. Where there are no stored lists, or they no longer fit the new total,
+        the files are written as `save` writes them (training new lists, and saying so).
+
+        This index takes the new vectors too: it must not be served again."""
+        exact = VectorIndex(faiss.read_index(str(previous_path)))
+        exact.add(ids, vectors)
+        total = len(exact)
+        inverted = self._lists() if self._stored else None
+        if (
+            inverted is None
+            or total < FAST_SEARCH_MIN_VECTORS
+            or abs(inverted.nlist - list_count(total)) > list_count(total) / 10
+        ):
+            exact.save(path, like=self)
+            return
+        _write(exact._index, path)
+        del exact
+        self._probe.add_with_ids(
+            np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64)
+        )
+        _write(self._probe, approximate_path(path))
 
     def _inverted_file(self, like: VectorIndex | None) -> faiss.IndexIVFFlat:
         ids = self.ids()
@@ -143,7 +182,7 @@ class VectorIndex:
                 faiss.swig_ptr(np.ascontiguousarray(ids)),
                 faiss.swig_ptr(np.ascontiguousarray(assigned)),
             )
-        inverted.nprobe = max(16, inverted.nlist // PROBED_SHARE)
+        inverted.nprobe = probes(inverted.nlist)
         inverted.set_direct_map_type(faiss.DirectMap.Hashtable)
         return inverted
 
@@ -241,7 +280,7 @@ class VectorIndex:
                 faiss.IndexFlatIP(self.dimension), self.dimension, lists, faiss.METRIC_INNER_PRODUCT
             )
             inverted.train(vectors)
-            inverted.nprobe = max(16, lists // PROBED_SHARE)
+            inverted.nprobe = probes(lists)
             probe = faiss.IndexIDMap2(inverted)
         probe.add_with_ids(vectors, ids)
         self._probe = probe
@@ -255,7 +294,7 @@ class VectorIndex:
             fresh = self._empty_lists_like(lists, dimension)
             if fresh is None:
                 return None
-            fresh.nprobe = max(16, fresh.nlist // PROBED_SHARE)
+            fresh.nprobe = probes(fresh.nlist)
             return faiss.IndexIDMap2(fresh)
         inverted = faiss.extract_index_ivf(self._probe)
         if abs(inverted.nlist - lists) > lists / 10:
