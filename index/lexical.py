@@ -181,8 +181,15 @@ class LexicalBuilder:
 
     def add_rows(self, previous: LexicalIndex, chunk_ids: Sequence[int]) -> None:
         """Reuse the rows of unchanged chunks (the vocabulary started from `previous`'s)."""
-        position = {int(c): row for row, c in enumerate(previous.chunk_ids)}
-        rows = np.asarray([position[int(c)] for c in chunk_ids], dtype=np.int64)
+        wanted = np.asarray(chunk_ids, dtype=np.int64)
+        if np.array_equal(wanted, previous.chunk_ids):  # every row, as they are (an update)
+            self._pieces.append(previous.rows(slice(None)))
+            self._chunk_ids.append(wanted)
+            return
+        order = np.argsort(previous.chunk_ids, kind="stable")
+        rows = order[np.searchsorted(previous.chunk_ids, wanted, sorter=order)]
+        if not np.array_equal(previous.chunk_ids[rows], wanted):
+            raise KeyError("chunk ids the previous index does not hold")
         self._pieces.append(previous.rows(rows))
         self._chunk_ids.append(np.asarray(chunk_ids, dtype=np.int64))
 
