@@ -311,13 +311,13 @@ def _score_sentences(
     total = sum(weights.values())
     if not passages or total == 0:
         return []
-    ranked = zip(ranks if ranks is not None else range(len(passages)), passages, strict=True)
-    sentence_spans = [(p, rank, a, b) for rank, p in ranked for a, b in p.sentences]
-    sentence_terms = tokenize([p.text[a - p.start : b - p.start] for p, _, a, b in sentence_spans])
     asked = AskedKind.of(query)
     outcome = OutcomePreference.of(
         query, passages, as_of, tuning.outcome_weight, tuning.recency_weight
     )
+    ranked = zip(ranks if ranks is not None else range(len(passages)), passages, strict=True)
+    sentence_spans = [(p, rank, a, b) for rank, p in ranked for a, b in outcome.spans(p)]
+    sentence_terms = tokenize([p.text[a - p.start : b - p.start] for p, _, a, b in sentence_spans])
     matchers = _term_matchers(weights, set().union(*sentence_terms))
     candidates = []
     for (passage, rank, start, end), terms in zip(sentence_spans, sentence_terms, strict=True):

@@ -55,7 +55,10 @@ STATED_KINDS = {
     r"(?:victory|win|title|crown|championship|trophy|seat|presidency)"
     r"|(?:declared|named|pronounced|announced as|was|were|is|are|been|became)\s+(?:now\s+)?"
     r"(?:the\s+)?(?:new\s+|\d{4}\s+)?(?:winners?|champions?|victors?|president-elect)"
-    r"|(?:his|her|their|its) (?:victory|win|triumph)|after (?:winning|beating|defeating)",
+    r"|(?:his|her|their|its) (?:victory|win|triumph)|after (?:winning|beating|defeating)"
+    # The plural present of chronologies and headlines, after a name: "The Houston Astros win
+    # the World Series", "The Los Angeles Rams defeat the Cincinnati Bengals".
+    r"|(?<=[A-Z][a-z]s )(?:win|defeat|beat|capture|clinch|claim|edge|rout|sweep)",
     "loss": r"lost|loses|losing|conceded|concedes|ousted|eliminated|knocked out"
     r"|(?:his|her|their|its) (?:defeat|loss)",
     "death": r"died|dies|killed|kills|dead|deaths|death toll|fatalities|passed away|perished"
@@ -79,6 +82,14 @@ GOVERNED = re.compile(
     re.I,
 )
 CONDITION = re.compile(r"\b(?:if|whether|unless)\b[^,;:]*$", re.I)
+# A stated verb whose subject is a pronoun does not say who ("Now she has a WNBA championship
+# to go along with a NCAA title she won", "in 2016, when she won her House seat"): about one in
+# eight stated wins in the development corpus. The sentence that names the winner is the answer.
+PRONOUN_SUBJECT = re.compile(
+    r"\b(?:he|she|they|it|we|I|you)(?:\s+(?:\w+ly|also|just|then|still|had|has|have|was|were))*"
+    r"\s+$",
+    re.I,
+)
 GOVERNED_REACH = 60  # characters before a verb searched for what governs it
 # A sentence speculates when it looks ahead. "may" only in lower case: "May" is the month.
 SPECULATES = re.compile(
@@ -90,6 +101,15 @@ SPECULATES = re.compile(
     r"|\bshowdown\b|\bcontenders?\b|\bhopefuls?\b|\bnominat\w+\b|\bnominees?\b|\bif\b"
     r"|\bwhether\b|\bsoon\b|\btomorrow\b|\bnext (?:week|month|year)\b"
     r"|\bpolls? (?:show|suggest|indicate)\w*\b|\bexit polls?\b)"
+)
+
+# A sentence that opens with a named winner and its result: "The Los Angeles Rams defeat …",
+# "Scottie Scheffler wins, claiming …", "Argentina beat France …".
+NAMED_RESULT = re.compile(
+    r"(?:The\s+)?(?!(?:This|That|These|Those|There|It|He|She|They|We)\b)"
+    r"(?:[A-Z][\w.’'-]*\s+){1,5}"
+    r"(?:won|wins?|beat|beats|defeat|defeats|defeated|captures?|captured|clinch(?:es|ed)?"
+    r"|claim(?:s|ed)?|edged?|edges|routs?|routed|sweeps?|swept)\b"
 )
 
 ASKS_COUNT = re.compile(r"\bhow (many|much)\b|\bwhat (number|figure)\b|\btoll\b", re.I)
@@ -159,7 +179,7 @@ class OutcomeQuestion:
             m.start()
             for kind in self.kinds
             for m in STATED[kind].finditer(sentence)
-            if not _governed(sentence, m.start())
+            if not _governed(sentence, m.start()) and not _pronoun_subject(sentence, m.start())
         ]
         if "death" in self.kinds and (count := STATED_COUNT.search(sentence)):
             stated.append(count.start())
@@ -261,6 +281,26 @@ class OutcomePreference:
                 signal *= min(1.0, coverage / FULL_COVERAGE)
             score += self.outcome_weight * signal
         return score
+
+    def spans(self, passage: Passage) -> list[tuple[int, int]]:
+        """The spans of `passage` to score as answers: its sentences and, for an outcome
+        question, each sentence that sets a scene without an outcome ("Super Bowl LVI takes place
+        at SoFi Stadium") joined to the next when that one states the outcome without naming the
+        event ("The Los Angeles Rams defeat the Cincinnati Bengals, 23-20"): the pair answers
+        what neither does alone."""
+        sentences = list(passage.sentences)
+        if self.question is None:
+            return sentences
+        text = [passage.text[a - passage.start : b - passage.start] for a, b in sentences]
+        joined = [
+            (sentences[n][0], sentences[n + 1][1])
+            for n in range(len(sentences) - 1)
+            if self.question.signal(text[n]) == 0
+            and NAMED_RESULT.match(text[n + 1])
+            and self.question.signal(text[n + 1]) > 0
+            and "\n\n" not in _gap(passage, sentences, n)
+        ]
+        return sentences + joined
 
     def freshness(self, published: date | None) -> float:
         """1 for the newest report on or before `as_of`, halving each week before it; 0 for
@@ -385,6 +425,15 @@ def _counts_as(word: str, counted: Sequence[str]) -> bool:
 def _governed(sentence: str, position: int) -> bool:
     before = sentence[max(0, position - GOVERNED_REACH) : position]
     return bool(GOVERNED.search(before) or CONDITION.search(before))
+
+
+def _gap(passage: Passage, sentences: Sequence[tuple[int, int]], n: int) -> str:
+    """The text between sentence `n` and the next (a paragraph break ends a scene)."""
+    return passage.text[sentences[n][1] - passage.start : sentences[n + 1][0] - passage.start]
+
+
+def _pronoun_subject(sentence: str, position: int) -> bool:
+    return bool(PRONOUN_SUBJECT.search(sentence[max(0, position - GOVERNED_REACH) : position]))
 
 
 def _between(sentence: str, a: int, b: int) -> str:

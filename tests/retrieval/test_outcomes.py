@@ -3,6 +3,7 @@ event rather than the previews before it, with an updated count noted against th
 
 from __future__ import annotations
 
+import re
 import shutil
 from dataclasses import replace
 from datetime import date
@@ -89,6 +90,14 @@ WIN = OutcomeQuestion(("win",))
         ("Winners of the MTV Video Music Awards will be revealed Sunday.", -1.0),
         ("Gustavo Petro will become president after winning the runoff on Sunday.", 0.5),
         ("The game takes place at SoFi Stadium in Los Angeles.", 0.0),
+        # A pronoun as the winner says no one's name: not the answer to "who won".
+        ("Now she has a championship to go along with a title she won in college.", 0.0),
+        ("In 2016, when she won her House seat, the field was fractured.", 0.0),
+        ("They finally beat the Sun in Game 4.", 0.0),
+        # The present tense of chronologies and headlines, after a name.
+        ("The Los Angeles Rams defeat the Cincinnati Bengals, 23-20.", 1.0),
+        ("November 5 - The Houston Astros win the World Series in Game 6.", 1.0),
+        ("If the Astros win on Saturday, the series is over.", -1.0),
     ],
 )
 def test_a_sentence_states_speculates_or_neither(sentence, signal):
@@ -101,6 +110,56 @@ def test_a_stated_outcome_counts_only_when_it_is_of_the_kind_asked():
     assert died is not None
     assert died.signal("At least 5,300 people died in the floods.") == 1.0
     assert died.signal("The Eagles beat the Chiefs.") == 0.0
+
+
+def _passage_of(text: str) -> Passage:
+    """A passage of `text` split at each full stop followed by a space or a blank line."""
+    starts = [0] + [m.end() for m in re.finditer(r"(?<=\.)\s+", text)]
+    ends = [m.start() + 1 for m in re.finditer(r"\.(?=\s|$)", text)]
+    sentences = tuple(zip(starts, ends, strict=True))
+    return Passage(0, "a", "t", None, None, None, text, 0, len(text), sentences, 0.0)
+
+
+def test_a_scene_and_the_result_after_it_are_read_together():
+    question = OutcomePreference(OutcomeQuestion.of("Who won Super Bowl LVI?"))
+    passage = _passage_of(
+        "February 13 - Super Bowl LVI takes place at SoFi Stadium in Los Angeles. "
+        "The Los Angeles Rams defeat the Cincinnati Bengals, 23-20. "
+        "It is just the second time a team played on its home field."
+    )
+
+    spans = question.spans(passage)
+
+    assert spans[:3] == list(passage.sentences)
+    joined = [passage.text[a:b] for a, b in spans[3:]]
+    assert joined == [
+        "February 13 - Super Bowl LVI takes place at SoFi Stadium in Los Angeles. "
+        "The Los Angeles Rams defeat the Cincinnati Bengals, 23-20."
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # The next sentence does not open with a named winner …
+        "The final takes place in Denver. After a long night, the Avalanche won it.",
+        # … the first already states an outcome …
+        "The Avalanche beat the Lightning on Sunday. The Avalanche won the Stanley Cup.",
+        # … or a paragraph lies between them.
+        "The final takes place in Denver.\n\nThe Avalanche won the Stanley Cup.",
+    ],
+)
+def test_other_neighbours_are_not_joined(text):
+    question = OutcomePreference(OutcomeQuestion.of("Who won the Stanley Cup?"))
+    passage = _passage_of(text)
+
+    assert question.spans(passage) == list(passage.sentences)
+
+
+def test_a_question_about_no_outcome_reads_single_sentences():
+    passage = _passage_of("The final takes place in Denver. The Avalanche won the Stanley Cup.")
+
+    assert OutcomePreference(None).spans(passage) == list(passage.sentences)
 
 
 @pytest.mark.parametrize(
@@ -338,3 +397,33 @@ def test_an_outcome_reported_below_many_previews_is_still_found(tmp_path, embedd
 
     assert answer.citations[0].article_id == "report"
     assert "The Pelicans beat the Gulls" in answer.answer.split("[1]")[0]
+
+
+def test_a_chronology_line_is_answered_with_the_result_after_it(tmp_path, embedder):
+    from tests.conftest import service_over
+
+    review = {
+        "id": "review", "title": "The year in sport", "source": "Sports Desk",
+        "date": "2024-12-20",
+        "text": "March 3 - The Lake Marathon takes place. Ana Ruiz wins the women's race.\n\n"
+        "May 12 - The Harbor Cup final takes place at the old quay stadium. The Pelicans "
+        "defeat the Gulls 3-1. It is the first final played at the quay.\n\n"
+        "June 9 - The River Regatta is held in Millbrook. Crews from nine towns take part.",
+    }  # fmt: skip
+    preview = {
+        "id": "preview", "title": "Harbor Cup final preview", "source": "Sports Desk",
+        "date": "2024-05-10",
+        "text": "The Harbor Cup final takes place on Sunday. Fans of both sides fill the harbour.",
+    }  # fmt: skip
+    service = service_over(tmp_path, [review, preview], embedder)
+
+    answer = service.ask("Who won the Harbor Cup final?", as_of=date(2024, 12, 28))
+
+    first = answer.citations[0]
+    assert first.article_id == "review"
+    assert first.quote == (
+        "May 12 - The Harbor Cup final takes place at the old quay stadium. "
+        "The Pelicans defeat the Gulls 3-1."
+    )
+    assert answer.answer.startswith(f"{first.quote} [1]")
+    assert service.article("review")["text"][first.start : first.end] == first.quote
