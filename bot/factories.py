@@ -8,7 +8,8 @@ from typing import Any
 
 from bot.settings import Settings
 from index.backend import IndexBackend
-from index.embedder import Embedder, openvino_bf16_available
+from index.embedder import Embedder
+from index.encoder_choice import choose_encoder
 from index.local_backend import LocalBackend
 from index.qdrant_backend import QdrantBackend, connect
 from retrieval.sessions import RedisSessionStore, open_sessions
@@ -50,12 +51,11 @@ def check_sessions(settings: Settings) -> None:
 def make_embedder(settings: Settings) -> Embedder:
     """The encoder for building the index and for questions: the same one, so a question's vector
     lives in the same numbers as the passages'."""
-    backend = settings.encoder
-    if backend == "auto":
-        backend = "openvino" if openvino_bf16_available() else "onnx"
+    choice = choose_encoder(settings.encoder)
     return Embedder(
         settings.model_name_or_path,
-        backend=backend,
+        backend=choice.backend,
         threads=settings.threads,
         cache_dir=settings.cache_dir,
+        device=choice.device,
     )

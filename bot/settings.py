@@ -35,10 +35,11 @@ class Settings(BaseSettings):
     model: str = Field("", description="Embedding model name or path; empty = packaged MiniLM.")
     encoder: Literal["auto", "onnx", "openvino", "torch"] = Field(
         "auto",
-        description="auto: openvino on CPUs with bfloat16 units (AMX or AVX512-BF16), onnx "
-        "elsewhere. onnx: an ONNX export of the model in onnxruntime (the same vectors as torch, "
-        "faster). openvino: the same export in OpenVINO, bfloat16 where the CPU has it (fastest; "
-        "vectors within cosine 0.9999 of float32). torch: plain sentence-transformers.",
+        description="auto: torch in float16 on a CUDA device when there is one, else openvino "
+        "on CPUs with bfloat16 units (AMX or AVX512-BF16), else onnx. onnx: an ONNX export of "
+        "the model in onnxruntime (the same vectors as torch, faster). openvino: the same export "
+        "in OpenVINO, bfloat16 where the CPU has it (fastest; vectors within cosine 0.9999 of "
+        "float32). torch: plain sentence-transformers.",
     )
     cache_dir: Path = Field(
         Path.home() / ".cache" / "newsdesk", description="Where the ONNX export is kept."

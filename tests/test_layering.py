@@ -19,7 +19,7 @@ EDGE_LIBRARIES = {
     "pydantic_settings",
 }
 OWNERS = {"faiss": {"index/vectors.py"}, "sentence_transformers": {"index/embedder.py"},
-          "onnxruntime": {"index/embedder.py"},
+          "onnxruntime": {"index/embedder.py", "index/embedding_runners.py"},
           "qdrant_client": {"index/qdrant_backend.py", "index/qdrant_publish.py"}}  # fmt: skip
 
 
