@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from bot.cli.support import (
+    BackendOption,
     BuildProgressBar,
     CorpusOption,
     IndexDirOption,
@@ -46,16 +47,6 @@ RayAddressOption = Annotated[
         "--ray-address", envvar="NEWSDESK_RAY_ADDRESS", metavar="ADDRESS",
         help="The Ray cluster to build on (host:6379, ray://host:10001, or auto for the one "
         "started on this machine); implies --ray.",
-    ),
-]  # fmt: skip
-
-
-BackendOption = Annotated[
-    str | None,
-    typer.Option(
-        "--backend", envvar="NEWSDESK_BACKEND", metavar="local|qdrant",
-        help="Where the index is stored: local (default) or qdrant (the collection at "
-        "NEWSDESK_QDRANT_URL; the build's working copy stays in --index-dir).",
     ),
 ]  # fmt: skip
 

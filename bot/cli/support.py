@@ -46,6 +46,14 @@ ModelOption = Annotated[
                  help="Embedding model name or path (default: the packaged all-MiniLM-L6-v2)."),
 ]  # fmt: skip
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+BackendOption = Annotated[
+    str | None,
+    typer.Option(
+        "--backend", envvar="NEWSDESK_BACKEND", metavar="local|qdrant",
+        help="Where the index is stored: local (default) or qdrant (the collection at "
+        "NEWSDESK_QDRANT_URL; the build's working copy stays in --index-dir).",
+    ),
+]  # fmt: skip
 
 
 def fail(message: str) -> NoReturn:

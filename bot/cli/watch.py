@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import logging
 import signal
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from bot.cli.support import (
+    BackendOption,
     CorpusOption,
     IndexDirOption,
     ModelOption,
@@ -24,12 +26,13 @@ from bot.cli.support import (
     load_settings,
     log_service_events,
 )
-from bot.service import make_embedder
+from bot.service import make_embedder, qdrant_client_for
 from bot.settings import Settings
 from index.articles import SkippedInput, read_corpus
 from index.build import BuildReport, update_index
 from index.chunking import ChunkerSettings
 from index.errors import NewsdeskError
+from index.qdrant_publish import current_collection, publish_current
 from index.watching import WatchedUpdate, index_matches_corpus, watch_corpus
 
 logger = logging.getLogger(__name__)
@@ -48,11 +51,13 @@ def watch(
     index_dir: IndexDirOption = None,
     model: ModelOption = None,
     interval: IntervalOption = 60.0,
+    backend: BackendOption = None,
 ) -> None:
     """Watch the corpus folder and update the index whenever files appear, change or go (one
     log line per update), until Ctrl-C or SIGTERM. A running `serve` or `telegram` picks up
-    each new index without a restart."""
-    settings = load_settings(corpus=corpus, index_dir=index_dir, model=model)
+    each new index without a restart. With --backend qdrant each update is also made to the
+    Qdrant collection, in place."""
+    settings = load_settings(corpus=corpus, index_dir=index_dir, model=model, backend=backend)
     log_service_events()
     with friendly_errors(), _sigterm_interrupts():
         try:
@@ -64,6 +69,17 @@ def watch(
 def _watch(settings: Settings, interval: float) -> None:
     corpus, index_dir = Path(settings.corpus), Path(settings.index_dir)
     read_corpus(corpus)  # a missing or unreadable corpus fails now, in one line
+    client = qdrant_client_for(settings)  # unreachable or busy: one line, before the model
+    try:
+        _watch_with(settings, interval, corpus, index_dir, client)
+    finally:
+        if client is not None:
+            client.close()
+
+
+def _watch_with(
+    settings: Settings, interval: float, corpus: Path, index_dir: Path, client: Any
+) -> None:
     embedder = make_embedder(settings)
     reported: set[tuple[str, str]] = set()  # skipped inputs already named, so each is named once
     seen: set[tuple[str, str]] = set()
@@ -78,10 +94,15 @@ def _watch(settings: Settings, interval: float) -> None:
         report = update_index(corpus, index_dir, embedder, on_skip=note_skip)
         reported.clear()
         reported.update(seen)
+        if client is not None:
+            _publish(settings, client)
         return report
 
     def needs_update() -> bool:
         chunker = ChunkerSettings(max_tokens=embedder.max_tokens)
+        if client is not None and current_collection(client, settings.qdrant_prefix) is None:
+            logger.info("no index in Qdrant at %s yet; copying it there", settings.qdrant_location)
+            return True
         if index_matches_corpus(corpus, index_dir, embedder.model_id, chunker):
             logger.info("the index at %s is up to date with %s", index_dir, corpus)
             return False
@@ -99,6 +120,20 @@ def _watch(settings: Settings, interval: float) -> None:
             "watching %s (an update at most %gs after a change)", corpus, interval
         ),
     )
+
+
+def _publish(settings: Settings, client: Any) -> None:
+    """The update just written locally, made to the aliased Qdrant collection in place (or a
+    first collection when there is none), as `index update --backend qdrant` does."""
+    started = time.perf_counter()
+    collection = publish_current(
+        Path(settings.index_dir), client, settings.qdrant_prefix, incremental=True,
+        quantization=settings.qdrant_quantization,
+    )  # fmt: skip
+    logger.info(
+        "Qdrant %s (%s) updated in %.2fs",
+        settings.qdrant_location, collection, time.perf_counter() - started,
+    )  # fmt: skip
 
 
 def _log_update(outcome: WatchedUpdate) -> None:
