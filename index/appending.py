@@ -112,7 +112,7 @@ def append_generation(
 
 def _previous_tally(db: sqlite3.Connection, previous: IndexReader) -> Tally:
     """The counts of the copied generation, as if its articles had been read again."""
-    tally = Tally(db=db, fingerprint=hashlib.sha256())
+    tally = Tally(db=db, fingerprint=hashlib.sha256(), appended=True)
     for record in previous.articles.values():  # in the order they were written
         tally.fingerprint.update(record.content_hash.encode())
     tally.articles = len(previous.articles)

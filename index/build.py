@@ -92,6 +92,7 @@ class BuildReport:
     seconds: float = 0.0
     generation: str = ""
     incremental: bool = False
+    appended: bool = False  # an update of a corpus that only grew (see `index.appending`)
 
 
 ProgressCallback = Callable[[BuildProgress], None]
@@ -211,6 +212,7 @@ def build_index(
         seconds=time.perf_counter() - started,
         generation=final.name,
         incremental=previous is not None,
+        appended=tally.appended,
     )
 
 

@@ -30,6 +30,7 @@ class Tally:
     fresh: list[str] = field(default_factory=list)  # articles to hash for story clusters
     stories: clusters.ClusterTally | None = None
     cluster_seconds: float = 0.0
+    appended: bool = False  # written by copying the previous generation and adding to it
 
     def add_statements(
         self, article_id: str, text: str, spans: Sequence[tuple[int, Sequence[tuple[int, int]]]]
