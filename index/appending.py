@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import shutil
 import sqlite3
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -44,6 +46,7 @@ class Source(Protocol):
     def vectors(self, ids: Sequence[int], texts: Sequence[str]) -> np.ndarray: ...
 
 
+logger = logging.getLogger(__name__)
 Progress = Callable[[str, int, int | None], None]  # phase, done, total
 Write = Callable[[Path], AbstractContextManager[None]]
 
@@ -60,8 +63,18 @@ def append_generation(
     """Write `partial` as `previous` plus `articles` (new, de-duplicated against it, read from
     `added_files`). The metadata connection is left open in the tally (the caller adds the
     skipped inputs and closes it)."""
+    timings: dict[str, float] = {}
+    mark = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal mark
+        now = time.perf_counter()
+        timings[name] = now - mark
+        mark = now
+
     with write(partial / METADATA):
         shutil.copyfile(previous.directory / METADATA, partial / METADATA)
+        lap("metadata copied")
         db = sqlite3.connect(partial / METADATA, check_same_thread=False)
         try:
             db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;")
@@ -69,9 +82,11 @@ def append_generation(
             tally = _previous_tally(db, previous)
             new = _add_articles(tally, previous, articles, source, progress)
             corpus_state.record_files(db, added_files)
+            lap("new articles")
             db.execute("DELETE FROM story_clusters")  # written again, with the new pairs
             tally.cluster(previous_attached=False)
             db.commit()
+            lap("story clusters")
         except BaseException:
             db.close()
             raise
@@ -88,17 +103,20 @@ def append_generation(
                                      texts[offset : offset + EMBED_BATCH]))  # fmt: skip
         progress("embedding", min(offset + EMBED_BATCH, len(ids)), len(ids))
     vectors = np.concatenate(pieces)
+    lap("encoding")
     progress("saving", 0, 1)
     chunk_ids = np.asarray(ids, dtype=np.int64)
     with write(partial / VECTORS):
         previous.vectors.save_appended(
             partial / VECTORS, previous.directory / VECTORS, chunk_ids, vectors
         )
+    lap("vectors")
     terms = LexicalBuilder(previous.lexical.vocabulary)
     terms.add_rows(previous.lexical, previous.lexical.chunk_ids)
     terms.add_texts(ids, texts)
     with write(partial / LEXICAL):
         terms.finish().save(partial / LEXICAL)
+    lap("BM25")
     first = len(previous.articles)
     rows = [
         (chunk.id, first + n, chunk.start, chunk.end, json.dumps(chunk.sentences))
@@ -107,6 +125,9 @@ def append_generation(
     ]
     with write(partial / CHUNK_TABLE):
         previous.chunk_table.merged(ChunkTable.from_rows(rows)).save(partial / CHUNK_TABLE)
+    lap("chunk table")
+    spent = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in timings.items())
+    logger.info("appended %d article(s): %s", len(new), spent)
     return tally
 
 
