@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -30,6 +31,13 @@ STOP_WORDS = frozenset(STOPWORDS_EN_PLUS)
 MATRIX = "term_frequencies.npz"
 VOCABULARY = "vocabulary.json"
 CHUNK_IDS = "chunk_ids.npy"
+# The BM25 weights by term column (CSC arrays), written beside the counts so that opening an
+# index maps them instead of computing them (10 s at a million chunks). Indexes written before
+# them compute the weights at open, as they always did.
+WEIGHT_POINTERS = "weight_columns.npy"
+WEIGHT_ROWS = "weight_rows.npy"
+WEIGHTS = "weights.npy"
+WEIGHT_FILES = (WEIGHT_POINTERS, WEIGHT_ROWS, WEIGHTS)
 
 
 def tokenize(texts: Sequence[str]) -> list[list[str]]:
@@ -44,35 +52,83 @@ def tokenize(texts: Sequence[str]) -> list[list[str]]:
     ]
 
 
+@dataclass(frozen=True)
+class TermColumns:
+    """A term's weights are `data[indptr[t]:indptr[t + 1]]`, for the chunk rows in `indices`
+    (the arrays of a `scipy.sparse.csc_matrix`, kept bare so they can be memory-mapped)."""
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+
+    def problem(self, rows: int, terms: int) -> str | None:
+        """Why these cannot be the weights of `rows` chunks and `terms` terms (None if they may
+        be; only the shapes are compared, which reads no more than the arrays' headers)."""
+        if self.indptr.ndim != 1 or len(self.indptr) != terms + 1:
+            return f"{len(self.indptr) - 1} term columns for {terms} terms"
+        stored = int(self.indptr[-1])
+        if not (len(self.indices) == len(self.data) == stored):
+            return f"{len(self.indices)} rows and {len(self.data)} weights for {stored} entries"
+        return None
+
+
 class LexicalIndex:
+    """BM25 over chunk rows. Scores come from `_weights` (the saturated term frequencies by term
+    column); the raw counts (`_rows`) are only needed to save the index or to copy rows into an
+    update, so an index loaded with its saved weights reads them from disk only when asked."""
+
     def __init__(
-        self, chunk_ids: np.ndarray, frequencies: sp.csr_matrix, vocabulary: dict[str, int]
+        self,
+        chunk_ids: np.ndarray,
+        frequencies: sp.csr_matrix | None,
+        vocabulary: dict[str, int],
+        *,
+        weights: TermColumns | None = None,
+        counts_file: Path | None = None,
     ) -> None:
         self.chunk_ids = chunk_ids
         self.vocabulary = vocabulary
-        self._rows = frequencies.tocsr()
-        lengths = np.asarray(self._rows.sum(axis=1)).ravel().astype(np.float32)
-        average = float(lengths.mean()) if len(lengths) else 1.0
-        self._length_norm = K1 * (1 - B + B * lengths / max(average, 1e-9))
-        width = self._rows.shape[1]
-        document_frequency = np.bincount(self._rows.indices, minlength=width).astype(np.float32)
+        self._counts_file = counts_file
+        self._rows = None if frequencies is None else frequencies.tocsr()
+        if weights is not None:
+            self._weights = weights
+            document_frequency = np.diff(weights.indptr).astype(np.float32)
+        elif self._rows is not None:
+            width = self._rows.shape[1]
+            document_frequency = np.bincount(self._rows.indices, minlength=width)
+            document_frequency = document_frequency.astype(np.float32)
+        else:
+            raise ValueError("a lexical index needs its term counts or its weights")
         total = len(chunk_ids)
         self._idf = np.log1p((total - document_frequency + 0.5) / (document_frequency + 0.5))
 
     @cached_property
-    def _weights(self) -> sp.csc_matrix:
+    def _weights(self) -> TermColumns:
         """Each (chunk, term) entry as BM25's saturated term frequency, column by column, so a
-        question only sums idf-weighted slices. Made on first use: building never scores, and
-        the raw counts stay in `_rows` (what is saved)."""
-        columns = self._rows.tocsc()
+        question only sums idf-weighted slices. Made on first use (or loaded, see `load`):
+        building never scores, and the raw counts stay in `_rows`."""
+        counts = self._counts()
+        lengths = np.asarray(counts.sum(axis=1)).ravel().astype(np.float32)
+        average = float(lengths.mean()) if len(lengths) else 1.0
+        length_norm = K1 * (1 - B + B * lengths / max(average, 1e-9))
+        columns = counts.tocsc()
         frequency = columns.data.astype(np.float32)
-        columns.data = frequency * (K1 + 1) / (frequency + self._length_norm[columns.indices])
-        return columns
+        scored = frequency * (K1 + 1) / (frequency + length_norm[columns.indices])
+        return TermColumns(columns.indptr.astype(np.int64), columns.indices, scored)
+
+    def _counts(self) -> sp.csr_matrix:
+        """The raw term counts: held since building, or read from the saved matrix now."""
+        if self._rows is None:
+            if self._counts_file is None:
+                raise ValueError("the term counts of a served index were dropped; open it again")
+            self._rows = sp.load_npz(self._counts_file).tocsr()
+        return self._rows
 
     def prepare_scoring(self, keep_counts: bool = False) -> None:
         """Make the BM25 weights now, so the first question does not wait for them; a served
-        index then drops the raw counts (only an update copies them, from its own reader),
-        which at a million chunks is most of a gigabyte."""
+        index then drops the raw counts (only an update copies them, from its own reader, and
+        an index with saved weights reads them back from disk then), which at a million chunks
+        is most of a gigabyte."""
         _ = self._weights
         if not keep_counts:
             self._rows = None
@@ -89,8 +145,9 @@ class LexicalIndex:
         directory: Path,
         reading: Callable[[Path], AbstractContextManager[object]] = lambda _: nullcontext(),
     ) -> LexicalIndex:
-        """Load the three files; `reading(path)` is entered around each, so the caller can say
-        which one was damaged."""
+        """Load the files; `reading(path)` is entered around each, so the caller can say which
+        one was damaged. Saved weights are memory-mapped and the counts left on disk (only
+        their shape is read); without saved weights the counts are read to compute them."""
         with reading(directory / VOCABULARY):
             vocabulary = json.loads((directory / VOCABULARY).read_bytes())
             if not isinstance(vocabulary, dict):
@@ -99,22 +156,39 @@ class LexicalIndex:
             chunk_ids = np.load(directory / CHUNK_IDS)
             if chunk_ids.ndim != 1 or chunk_ids.dtype != np.int64:
                 raise ValueError(f"an array of {chunk_ids.dtype} {chunk_ids.shape}, not chunk ids")
+        expected = (len(chunk_ids), len(vocabulary))
+        saved = all((directory / name).is_file() for name in WEIGHT_FILES)
         with reading(directory / MATRIX):
-            frequencies = sp.load_npz(directory / MATRIX).tocsr()
-            if frequencies.shape != (len(chunk_ids), len(vocabulary)):
+            frequencies = None if saved else sp.load_npz(directory / MATRIX).tocsr()
+            shape = _stored_shape(directory / MATRIX) if saved else frequencies.shape
+            if shape != expected:
                 raise ValueError(
-                    f"a {frequencies.shape} matrix for {len(chunk_ids)} chunks "
-                    f"and {len(vocabulary)} terms"
+                    f"a {shape} matrix for {len(chunk_ids)} chunks and {len(vocabulary)} terms"
                 )
+        if not saved:
             return cls(chunk_ids, frequencies, vocabulary)
+        arrays = []
+        for name in WEIGHT_FILES:
+            with reading(directory / name):
+                arrays.append(np.load(directory / name, mmap_mode="r"))
+        weights = TermColumns(*arrays)
+        with reading(directory / WEIGHTS):
+            if problem := weights.problem(*expected):
+                raise ValueError(problem)
+        return cls(chunk_ids, None, vocabulary, weights=weights, counts_file=directory / MATRIX)
 
     def save(self, directory: Path) -> None:
-        """Write the three files; a failed write names its file (numpy's errors do not)."""
+        """Write the files; a failed write names its file (numpy's errors do not)."""
         directory.mkdir(parents=True, exist_ok=True)
+        counts = self._counts()
+        weights = self._weights
         writes: list[tuple[str, Callable[[Path], object]]] = [
-            (MATRIX, lambda path: sp.save_npz(path, self._rows, compressed=False)),
+            (MATRIX, lambda path: sp.save_npz(path, counts, compressed=False)),
             (CHUNK_IDS, lambda path: np.save(path, self.chunk_ids)),
             (VOCABULARY, lambda path: path.write_text(json.dumps(self.vocabulary))),
+            (WEIGHT_POINTERS, lambda path: np.save(path, weights.indptr)),
+            (WEIGHT_ROWS, lambda path: np.save(path, weights.indices)),
+            (WEIGHTS, lambda path: np.save(path, weights.data)),
         ]
         for name, write in writes:
             try:
@@ -123,10 +197,8 @@ class LexicalIndex:
                 error.filename = error.filename or str(directory / name)
                 raise
 
-    def rows(self, positions: np.ndarray) -> sp.csr_matrix:
-        if self._rows is None:
-            raise ValueError("the term counts of a served index were dropped; open it again")
-        return self._rows[positions]
+    def rows(self, positions: np.ndarray | slice) -> sp.csr_matrix:
+        return self._counts()[positions]
 
     def idf(self, tokens: Sequence[str]) -> dict[str, float]:
         """Inverse document frequency of each known token (unknown tokens are left out)."""
@@ -155,6 +227,17 @@ class LexicalIndex:
             rows = self._weights.indices[start:end]
             scores[rows] += (self._idf[column] * count) * self._weights.data[start:end]
         return scores
+
+
+def _stored_shape(path: Path) -> tuple[int, int]:
+    """The shape of a matrix saved by `scipy.sparse.save_npz`, reading nothing else of it."""
+    with np.load(path) as stored:
+        stored_format = stored["format"].item()
+        stored_format = stored_format.decode() if isinstance(stored_format, bytes) else stored_format
+        if stored_format != "csr":
+            raise ValueError(f"a {stored_format} matrix, not csr")
+        rows, columns = (int(n) for n in stored["shape"])
+    return rows, columns
 
 
 class LexicalBuilder:

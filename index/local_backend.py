@@ -31,9 +31,12 @@ class LocalBackend:
         self._rows_by_id = np.argsort(self._chunk_ids, kind="stable")  # chunk ids are sparse
         self._sorted_ids = self._chunk_ids[self._rows_by_id]
         # Per chunk row (BM25 order): its article's position, outlet code and day, as arrays
-        # made from the chunk table and one pass over the articles (not over the chunks).
+        # made from the chunk table and one pass over the articles (not over the chunks). The
+        # table is sorted by id and holds the same ids (the reader checked), so the k-th row in
+        # id order is the table's k-th row: no search for each of a million ids.
         table = reader.chunk_table
-        self._article_of_row = table.article[table.rows(self._chunk_ids)]
+        self._article_of_row = np.empty(len(self._chunk_ids), dtype=table.article.dtype)
+        self._article_of_row[self._rows_by_id] = table.article
         self._article_ids = np.asarray(reader.article_ids, dtype=object)
         records = [reader.articles[a] for a in reader.article_ids]
         sources = [(r.source or "").lower() for r in records]

@@ -35,6 +35,7 @@ CREATE TABLE statements (
 );
 CREATE INDEX statements_by_speaker ON statements(speaker_key);
 CREATE INDEX statements_by_article ON statements(article_id);
+CREATE INDEX statements_by_name ON statements(speaker); -- `counts` at open: 0.3 s, not 6, at 1.5M
 """
 COLUMNS = (
     "article_id, chunk_id, speaker, speaker_as_written, verb, kind, content_start, content_end, "

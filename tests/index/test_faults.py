@@ -18,7 +18,7 @@ from index import layout
 from index.build import BuildProgress, build_index, update_index
 from index.errors import CorpusError, IndexCorrupt, IndexIncompatible, IndexWriteFailed
 from index.layout import current_generation
-from index.store import check_generation, open_index
+from index.store import Manifest, check_generation, open_index
 from tests.conftest import SEED_CORPUS
 
 SEED_ARTICLES = 1
@@ -239,3 +239,15 @@ def test_a_fifo_in_the_corpus_is_skipped_not_waited_for(
         pytest.fail("the build waited on a FIFO")
     assert reports[0].articles == SEED_ARTICLES
     assert [(s.origin, s.reason) for s in skipped] == [("feed.jsonl", "not a regular file")]
+
+
+def test_a_build_records_when_it_wrote_the_metadata(index_copy: Path) -> None:
+    """Opening reads the whole metadata file (SQLite's quick_check) only when it changed after
+    the build: the build records its modification time, and a rewrite such as the damage above
+    moves it."""
+    generation = current_generation(index_copy)
+    manifest = Manifest.load(generation)
+    metadata = generation / "meta.sqlite"
+    assert manifest.modified_ns["meta.sqlite"] == metadata.stat().st_mtime_ns
+    overwrite_middle(metadata)
+    assert manifest.modified_ns["meta.sqlite"] != metadata.stat().st_mtime_ns

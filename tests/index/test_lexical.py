@@ -6,7 +6,7 @@ import bm25s
 import numpy as np
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
-from index.lexical import _STEMMER, LexicalIndex, tokenize
+from index.lexical import _STEMMER, WEIGHT_FILES, LexicalIndex, tokenize
 
 TEXTS = [
     "What did Blinken say about a multinational force?",
@@ -31,3 +31,21 @@ def test_the_chunk_with_the_question_words_scores_highest() -> None:
     scores = index.scores("Who did Netanyahu meet in Tel Aviv?")
     assert index.chunk_ids[int(np.argmax(scores))] == 22
     assert scores[index.chunk_ids.tolist().index(44)] == 0
+
+
+def test_saved_weights_score_as_computed_ones_and_the_counts_stay_on_disk(tmp_path) -> None:
+    """An index opened with its saved weights (mapped, not computed) scores exactly as the one
+    that was built; its counts are read only when an update asks for rows. An index saved
+    before the weights were (no weight files) computes them at open, as it always did."""
+    built = LexicalIndex.build([11, 22, 33, 44], TEXTS[1:5])
+    built.save(tmp_path / "bm25")
+    loaded = LexicalIndex.load(tmp_path / "bm25")
+    question = "Who did Netanyahu meet in Tel Aviv?"
+    assert np.array_equal(loaded.scores(question), built.scores(question))
+    assert loaded._rows is None
+    assert (loaded.rows(np.arange(4)) != built.rows(np.arange(4))).nnz == 0
+    for name in WEIGHT_FILES:
+        (tmp_path / "bm25" / name).unlink()
+    older = LexicalIndex.load(tmp_path / "bm25")
+    assert np.array_equal(older.scores(question), built.scores(question))
+    assert older.idf(["blinken", "netanyahu"]) == built.idf(["blinken", "netanyahu"])
