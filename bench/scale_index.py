@@ -53,7 +53,7 @@ sys.path.insert(0, str(REPO))
 
 from index import layout  # noqa: E402
 from index.chunking import chunk_id  # noqa: E402
-from index.lexical import CHUNK_IDS, MATRIX, VOCABULARY, LexicalIndex  # noqa: E402
+from index.lexical import LexicalIndex  # noqa: E402
 from index.store import (  # noqa: E402
     CHUNK_TABLE,
     FORMAT_VERSION,
@@ -64,6 +64,7 @@ from index.store import (  # noqa: E402
     Manifest,
     create_metadata,
     generation_files,
+    generation_times,
 )
 from index.vectors import VectorIndex  # noqa: E402
 
@@ -267,10 +268,8 @@ def write_index(source_dir: Path, out: Path, target_chunks: int, seed: int = 0) 
             rows.indices = column_map(lexical.vocabulary, copy)[rows.indices]
             rows.sum_duplicates()
             pieces.append(rows)
-        (partial / LEXICAL).mkdir()
-        sp.save_npz(partial / LEXICAL / MATRIX, sp.vstack(pieces, format="csr"), compressed=False)
-        np.save(partial / LEXICAL / CHUNK_IDS, ids_all)
-        (partial / LEXICAL / VOCABULARY).write_text(json.dumps(lexical.vocabulary))
+        matrix = sp.vstack(pieces, format="csr")
+        LexicalIndex(ids_all, matrix, lexical.vocabulary).save(partial / LEXICAL)  # and weights
         del lexical, pieces
 
         Manifest(
@@ -287,6 +286,7 @@ def write_index(source_dir: Path, out: Path, target_chunks: int, seed: int = 0) 
             built_at=datetime.now(UTC).isoformat(timespec="seconds"),
             build_seconds=round(time.perf_counter() - started, 3),
             files=generation_files(partial),
+            modified_ns=generation_times(partial),
             statement_rules=manifest.statement_rules,
             cluster_rules=manifest.cluster_rules,
         ).save(partial)
