@@ -51,7 +51,8 @@ import scipy.sparse as sp
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from index import layout  # noqa: E402
+from index import corpus_state, layout  # noqa: E402
+from index.articles import text_digest  # noqa: E402
 from index.chunking import chunk_id  # noqa: E402
 from index.lexical import LexicalIndex  # noqa: E402
 from index.store import (  # noqa: E402
@@ -154,6 +155,7 @@ def write_index(source_dir: Path, out: Path, target_chunks: int, seed: int = 0) 
         layout.remove_stale(index_dir)
         partial = layout.new_partial(index_dir)
         db = create_metadata(partial / METADATA)
+        db.executescript(corpus_state.TABLE)  # so that `index update` of added files appends
         db.execute("ATTACH DATABASE ? AS src", (f"file:{source_gen / METADATA}?mode=ro",))
         db.execute(
             "CREATE TEMP TABLE chunk_map (copy INTEGER, old INTEGER, new INTEGER, "
@@ -195,6 +197,7 @@ def write_index(source_dir: Path, out: Path, target_chunks: int, seed: int = 0) 
                  new_text),
             )  # fmt: skip
             db.execute("INSERT INTO article_map VALUES (?, ?)", (copy, article_id))
+            corpus_state.record_digest(db, new_id, text_digest(new_text))
             rows = by_article.get(article_id, [])
             fresh = [(chunk_id(new_id, r[3], r[4]) if copy else r[0], new_id, *r[2:]) for r in rows]
             db.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)", fresh)
@@ -208,6 +211,7 @@ def write_index(source_dir: Path, out: Path, target_chunks: int, seed: int = 0) 
             tokens += sum(r[6] for r in rows)
         for handle in corpus_files.values():
             handle.close()
+        corpus_state.record_files(db, corpus_state.scan(corpus_dir))
         for copy in range(copies):
             tail = suffix(copy)
             db.execute(
