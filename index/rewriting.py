@@ -174,7 +174,7 @@ def _fill_metadata(
         tally.articles += 1
         if tally.articles % 50 == 0:
             progress("reading", tally.articles, None)
-            if background is not None:
+            if background is not None and background.encoded:
                 progress("embedding", background.encoded, None)
     if batcher is not None:
         batcher.flush()
