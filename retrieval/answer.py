@@ -27,6 +27,7 @@ from retrieval.answerability import (
 )
 from retrieval.dates import human_date
 from retrieval.deep_links import deep_url
+from retrieval.outcome_naming import name_described_winner
 from retrieval.outcomes import OutcomePreference, update_note
 from retrieval.phrasing import Phrased, phrase
 from retrieval.schema import Answer, Citation, Headline
@@ -193,6 +194,10 @@ def compose_answer(
     for n, candidate in enumerate(chosen, start=1):
         passage = candidate.passage
         phrased = phrase(candidate.quote, candidate.start, passage.article_text if n == 1 else None)
+        if n == 1 and phrased.start == candidate.start and passage.article_text:
+            phrased = name_described_winner(
+                query, phrased.text, phrased.start, passage.article_text
+            )
         citations.append(_citation(n, candidate, phrased))
         noted = update is not None and candidate is update.earlier
         sentences.append(update.text(n) if noted else f"{phrased.text} [{n}]")
