@@ -318,6 +318,7 @@ def update_published(
     gone = [*removed, *(a for a in changed if a in stored)]
     if gone:
         client.delete(name, _chunks_of(gone), wait=True)
+    if removed:  # an empty list of points is refused, not a no-op
         client.delete(name, [article_point(a) for a in removed], wait=True)
     source = GenerationPoints(reader, average_length=corpus.get("average_length"))
     try:

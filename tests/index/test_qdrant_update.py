@@ -62,6 +62,26 @@ def test_an_update_changes_the_collection_in_place(
     remote.close()
 
 
+def test_an_update_that_only_changes_an_article_rewrites_its_chunks(
+    newsroom: tuple[Path, Path], tmp_path: Path, embedder
+) -> None:
+    corpus, index_dir = newsroom
+    client = connect(str(tmp_path / "qdrant"))
+    publish_current(index_dir, client, "newsdesk-", incremental=False)
+    article = corpus / "oil-prices.txt"
+    article.write_text(article.read_text() + "\n\nTraders in Quillfen sold every barrel.\n")
+    build_index(corpus, index_dir, embedder, incremental=True)
+
+    publish_current(index_dir, client, "newsdesk-", incremental=True)
+    remote = QdrantBackend(client, str(tmp_path / "qdrant"))
+    local = LocalBackend(open_index(index_dir))
+    assert sorted(remote._chunks) == sorted(local.reader.lexical.chunk_ids.tolist())
+    found = remote.search_both("Quillfen barrel traders", None, 5, SearchFilters())[1]
+    assert list(found) == list(local.lexical_search("Quillfen barrel traders", 5))
+    assert "Quillfen" in remote.text(remote.chunk(next(iter(found))).article_id)
+    remote.close()
+
+
 def test_a_rebuild_switches_the_alias_and_keeps_one_collection_before_it(
     newsroom: tuple[Path, Path], tmp_path: Path
 ) -> None:
