@@ -73,8 +73,11 @@ class _CudaRunner:
         order = np.argsort([-len(text) for text in texts], kind="stable")
         batches = [order[start : start + size] for start in range(0, len(order), size)]
 
+        # sentence-transformers 6 renamed tokenize to preprocess
+        prepare = getattr(self.model, "preprocess", None) or self.model.tokenize
+
         def features(rows: np.ndarray) -> dict[str, Any]:
-            return self.model.tokenize([texts[i] for i in rows])
+            return prepare([texts[i] for i in rows])
 
         device = self.model.device
         results = []
@@ -84,7 +87,10 @@ class _CudaRunner:
             if number + 1 < len(batches):
                 pending = self.tokenizing.submit(features, batches[number + 1])
             with torch.inference_mode():
-                inputs = {name: value.to(device) for name, value in batch.items()}
+                inputs = {
+                    name: value.to(device) if hasattr(value, "to") else value
+                    for name, value in batch.items()
+                }
                 results.append(self.model(inputs)["sentence_embedding"])
         with torch.inference_mode():
             vectors = torch.cat(results).float().cpu().numpy()

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from index import embedding_runners
 from index.embedder import Embedder, openvino_bf16_available
 from index.encoder_choice import NVIDIA_DRIVER, choose_encoder, cuda_available
 from index.onnx_export import PROBE_TEXTS
@@ -57,6 +58,21 @@ def test_without_a_driver_choosing_does_not_import_torch():
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+def test_the_gpu_runner_puts_each_vector_back_in_its_texts_place(
+    embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+):
+    """The GPU runner's length-sorted batches and tokenising thread, run here on the CPU (in
+    float16 too): batches of three, so texts of mixed lengths cross batch boundaries."""
+    from tests.index.test_embedder import TEXTS
+
+    monkeypatch.setattr(embedding_runners, "CUDA_BATCH", 3)
+    model = Embedder(embedder.model, backend="torch")._load_sentence_transformer()
+    runner = embedding_runners._CudaRunner(model)
+    texts = [*TEXTS, *PROBE_TEXTS]
+    vectors = embedding_runners.normalise(runner.encode(texts, 1))
+    assert float((vectors * embedder.encode(texts)).sum(axis=1).min()) >= 0.999
 
 
 @pytest.mark.skipif(not HAS_CUDA, reason=NO_CUDA)
