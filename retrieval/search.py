@@ -122,14 +122,17 @@ class Retriever:
         if filters.active or dense_hits is None or len(dense_hits) < pool:
             dense_hits = None
         fused, cosines = self._fused_scores(query, query_vector, pool, filters, tuning, dense_hits)
+        # Each candidate's article, looked up once: the recency prior, the story and the
+        # per-article caps all ask for it, a few hundred candidates a question.
+        article_of = {chunk_id: self.reader.chunk(chunk_id).article_id for chunk_id in fused}
         if as_of is not None and tuning.recency_boost > 0:
-            fused = self._with_recency(fused, as_of, tuning)
+            fused = self._with_recency(fused, as_of, tuning, article_of)
         ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
-        cited = self._cited_in_stories(ranked)
+        cited = self._cited_in_stories(ranked, article_of)
         chosen: list[tuple[int, float]] = []
         per_article: dict[str, int] = {}
         for chunk_id, score in ranked:
-            article_id = self.reader.chunk(chunk_id).article_id
+            article_id = article_of[chunk_id]
             if cited.get(self.reader.story(article_id)[0], article_id) != article_id:
                 continue  # another article of the same story holds its slots
             if per_article.get(article_id, 0) >= tuning.per_article:
@@ -143,12 +146,14 @@ class Retriever:
         cosines = cosines | dict(zip(unknown, self._cosines(query_vector, unknown), strict=True))
         return [self._passage(chunk_id, score, cosines[chunk_id]) for chunk_id, score in chosen]
 
-    def _cited_in_stories(self, ranked: list[tuple[int, float]]) -> dict[str, str]:
+    def _cited_in_stories(
+        self, ranked: list[tuple[int, float]], article_of: dict[int, str]
+    ) -> dict[str, str]:
         """Story → the one article whose passages may represent it, for stories with more
         than one article among the candidates."""
         best: dict[str, dict[str, float]] = {}
         for chunk_id, score in ranked:
-            article_id = self.reader.chunk(chunk_id).article_id
+            article_id = article_of[chunk_id]
             members = self.reader.story(article_id)
             if len(members) > 1:
                 best.setdefault(members[0], {}).setdefault(article_id, score)
@@ -213,18 +218,23 @@ class Retriever:
         return [float(x) for x in vectors @ query_vector.reshape(-1)]
 
     def _with_recency(
-        self, fused: dict[int, float], as_of: date, tuning: SearchTuning
+        self,
+        fused: dict[int, float],
+        as_of: date,
+        tuning: SearchTuning,
+        article_of: dict[int, str],
     ) -> dict[int, float]:
         chunk_ids = list(fused)
         scores = np.fromiter(fused.values(), dtype=np.float64, count=len(fused))
-        days = np.fromiter(map(self._day_of, chunk_ids), dtype=np.int64, count=len(fused))
+        day_of = {a: self._day_of_article(a) for a in set(article_of.values())}
+        days = np.fromiter((day_of[article_of[c]] for c in chunk_ids), np.int64, len(fused))
         distance = np.abs(as_of.toordinal() - days) / tuning.recency_half_life_days
         closeness = np.where(days >= 0, 0.5**distance, 0.0)
         boosted = np.where(scores > 0, scores * (1 + tuning.recency_boost * closeness), scores)
         return dict(zip(chunk_ids, boosted.tolist(), strict=True))
 
-    def _day_of(self, chunk_id: int) -> int:
-        article = self.reader.article(self.reader.chunk(chunk_id).article_id)
+    def _day_of_article(self, article_id: str) -> int:
+        article = self.reader.article(article_id)
         return date.fromisoformat(article.date).toordinal() if article and article.date else -1
 
     def pool_size(self, k: int, offset: int = 0, tuning: SearchTuning | None = None) -> int:
