@@ -38,7 +38,7 @@ from index.vectors import set_threads
 from retrieval.answer import AnswerTuning, compose_answer, no_match_text
 from retrieval.conversation import Conversation, Turn
 from retrieval.coverage import coverage, coverage_text, coverage_topic
-from retrieval.outcome_search import merged, report_filters, result_query
+from retrieval.outcome_search import REPORT_POOL, merged, report_filters, result_query
 from retrieval.outcomes import OutcomeQuestion
 from retrieval.schema import Answer, Coverage
 from retrieval.search import DenseHits, Passage, Retriever, SearchFilters
@@ -281,12 +281,19 @@ class NewsdeskService:
         query_vector: np.ndarray | None,
     ) -> tuple[list[Passage], list[int] | None]:
         """`passages` joined by those of a second search for the reported result, with each
-        passage's rank in the search that found it (see `retrieval.outcome_search`)."""
+        passage's rank in the search that found it (see `retrieval.outcome_search`). The second
+        search is lexical: the result words are what it adds, and the first search already read
+        the question's vector (the passages still get their cosine to it)."""
         narrowed = report_filters(filters, as_of)
         if narrowed is None:
             return passages, None
         reports = state.retriever.search(
-            result_query(query, outcome), k, narrowed, as_of=as_of, query_vector=query_vector
+            result_query(query, outcome),
+            k,
+            narrowed,
+            as_of=as_of,
+            tuning=replace(state.retriever.tuning, mode="lexical", pool=REPORT_POOL),
+            query_vector=query_vector,
         )
         return merged(passages, reports)
 

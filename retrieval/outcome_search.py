@@ -4,8 +4,11 @@ Previews share more of the question's words than the result does ("Phillies and 
 in the 2022 World Series" against "Houston Astros won the World Series"), so the report of the
 result can rank far below them (14th, 33rd) and never reach the answer composer. A second
 search asks for the result in the words reports use for it (the question with "won beat
-defeated winner …" for "Who won …?") among the reports of the weeks before the question's
-`as_of` (what the question most likely asks about), and its passages join the first search's.
+defeated winner …" for "Who won …?"), lexically, among the reports of the 30 days before the
+question's `as_of` (what a news question most likely asks about), and its passages join the
+first search's. On the who-said-what set's outcome questions this found the World Series result
+(ranked 14th and 21st before) and the Conservative leadership result (33rd behind previews); as
+a lexical search over 40 candidates it adds about as much time as it saves in the composer.
 """
 
 from __future__ import annotations
@@ -17,8 +20,8 @@ from datetime import date, timedelta
 from retrieval.outcomes import OutcomeQuestion
 from retrieval.search import Passage, SearchFilters
 
-# Words a report of each kind of outcome states it with: added to the question for the second
-# search's lexical half (the dense half is the question's own vector).
+# Words a report of each kind of outcome states it with: added to the question for the second,
+# lexical, search.
 RESULT_WORDS = {
     "win": "won beat defeated winner champion elected victory",
     "loss": "lost defeated conceded ousted",
@@ -27,6 +30,7 @@ RESULT_WORDS = {
     "court": "sentenced convicted verdict guilty",
 }
 REPORT_WINDOW_DAYS = 30  # the second search reads reports of this many days up to `as_of`
+REPORT_POOL = 40  # lexical candidates it ranks (the first search ranks 100 of each kind)
 
 
 def result_query(question: str, outcome: OutcomeQuestion) -> str:

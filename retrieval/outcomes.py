@@ -18,6 +18,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Protocol
 
 from retrieval.search import Passage
@@ -175,18 +176,7 @@ class OutcomeQuestion:
         """+1 when the sentence states an outcome of an asked kind, −1 when it only speculates,
         ½ when a forward look comes before the outcome ("will become president after winning
         …"), 0 when it does neither."""
-        stated = [
-            m.start()
-            for kind in self.kinds
-            for m in STATED[kind].finditer(sentence)
-            if not _governed(sentence, m.start()) and not _pronoun_subject(sentence, m.start())
-        ]
-        if "death" in self.kinds and (count := STATED_COUNT.search(sentence)):
-            stated.append(count.start())
-        looks_ahead = SPECULATES.search(sentence)
-        if not stated:
-            return -1.0 if looks_ahead else 0.0
-        return 0.5 if looks_ahead and looks_ahead.start() < min(stated) else 1.0
+        return _signal(self.kinds, sentence)
 
     def figure(self, sentence: str) -> float | None:
         """The figure of what the question counts in `sentence`, or None when it holds none."""
@@ -201,6 +191,24 @@ class OutcomeQuestion:
             if between <= NEAR_WORDS and (best is None or between <= best[0]):
                 best = (between, _value(match))  # on a tie the later: "7.8 quake killed 5,000"
         return best[1] if best else None
+
+
+@lru_cache(maxsize=4096)
+def _signal(kinds: tuple[str, ...], sentence: str) -> float:
+    """`OutcomeQuestion.signal`, kept for the sentences of recent questions: the composer reads
+    each sentence's signal twice (joining a scene to its result, then scoring)."""
+    stated = [
+        m.start()
+        for kind in kinds
+        for m in STATED[kind].finditer(sentence)
+        if not _governed(sentence, m.start()) and not _pronoun_subject(sentence, m.start())
+    ]
+    if "death" in kinds and (count := STATED_COUNT.search(sentence)):
+        stated.append(count.start())
+    looks_ahead = SPECULATES.search(sentence)
+    if not stated:
+        return -1.0 if looks_ahead else 0.0
+    return 0.5 if looks_ahead and looks_ahead.start() < min(stated) else 1.0
 
 
 def earliest_day(question: str, as_of: date | None) -> date | None:
@@ -295,10 +303,10 @@ class OutcomePreference:
         joined = [
             (sentences[n][0], sentences[n + 1][1])
             for n in range(len(sentences) - 1)
-            if self.question.signal(text[n]) == 0
-            and NAMED_RESULT.match(text[n + 1])
-            and self.question.signal(text[n + 1]) > 0
+            if NAMED_RESULT.match(text[n + 1])  # the cheap test first
             and "\n\n" not in _gap(passage, sentences, n)
+            and self.question.signal(text[n]) == 0
+            and self.question.signal(text[n + 1]) > 0
         ]
         return sentences + joined
 
