@@ -8,7 +8,8 @@ defeated winner …" for "Who won …?"), lexically, among the reports of the 30
 question's `as_of` (what a news question most likely asks about), and its passages join the
 first search's. On the who-said-what set's outcome questions this found the World Series result
 (ranked 14th and 21st before) and the Conservative leadership result (33rd behind previews); as
-a lexical search over 40 candidates it adds about as much time as it saves in the composer.
+a lexical search over 40 candidates it keeps outcome questions about as fast as before (median
+114 ms with it, 104–121 ms without, on the quiz set's outcome questions on a loaded machine).
 """
 
 from __future__ import annotations
