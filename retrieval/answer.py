@@ -275,6 +275,7 @@ def _evidence(
     passages: list[Passage],
 ) -> Evidence:
     return evidence_of(
+        query,
         focus,
         chosen.quote,
         chosen.passage.article_id,
@@ -283,6 +284,7 @@ def _evidence(
         AskedKind.of(query).holds_in(chosen.quote),
         [(c.passage.article_id, c.score) for c in candidates],
         passages,
+        chosen.passage.similarity,
     )
 
 
@@ -292,11 +294,12 @@ def answer_evidence(
     lexical: LexicalIndex,
     tuning: AnswerTuning | None = None,
     as_of: date | None = None,
+    ranks: Sequence[int] | None = None,
 ) -> Evidence | None:
     """The evidence the answerability check weighs for `query` (None when no sentence is a
     candidate): what `bench/fit_answerability.py` fits the model on."""
     tuning = tuning or AnswerTuning()
-    statements = _answer_sentences(query, passages, lexical, tuning, as_of, set())
+    statements = _answer_sentences(query, passages, lexical, tuning, as_of, set(), ranks)
     if not statements:
         return None
     chosen = _select(statements, tuning)[0]

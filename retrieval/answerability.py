@@ -6,10 +6,14 @@ differently. The check combines evidence the pipeline already has:
 
 - the question's *focus* — its rare content words and names ("Mona Lisa", "Norwegian salmon"),
   not "painted" or "say" — and how much of it the chosen sentence and the passages hold;
-- whether the sentence holds the kind of thing asked for (a number for "how many" …);
+- whether the sentence holds the question's other words, its predicate ("painted", "invented"),
+  beside the focus;
+- whether the sentence holds the kind of thing asked for (a number for "how many" …), and for
+  "how many X" a number that counts X ("more than 300 of the spiders" does not count legs);
 - whether several retrieved passages agree on the focus, and how far the best sentence is
   ahead of the best one from another article;
-- the question–passage cosine and the sentence's coverage of all the question's terms.
+- the question–passage cosine (the closest passage's and the chosen sentence's own) and the
+  sentence's coverage of all the question's terms.
 
 A small logistic model weighs them; its weights are fitted on labelled questions by
 `bench/fit_answerability.py` and stored beside this module (`answerability.json`). A question
@@ -22,7 +26,7 @@ import json
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -40,6 +44,14 @@ YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
 AGREEING_PASSAGES = 5
 MAX_CLOSEST = 2
 MAX_STEM_GAP = 2
+COUNT_REACH = 4  # "12 new cases": words a number may stand before the thing it counts
+HOW_MANY = re.compile(r"\bhow many ([\w’'-]+)", re.IGNORECASE)
+WORD = re.compile(r"[\w’'-]+")
+COUNT = re.compile(
+    r"\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|"
+    r"hundreds?|thousands?|millions?|billions?|half|\w+teen|\w+ty",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -54,6 +66,9 @@ class Evidence:
     kind_found: float  # 1 when the sentence holds the kind of thing asked for (or none asked)
     margin: float  # score lead of the chosen sentence over the best from another article
     known_words: float  # share of the question's words some article holds ("sourdough": none)
+    counted: float  # 0 when "how many X" and no number in the sentence counts X; else 1
+    chosen_similarity: float  # cosine of the question and the chosen sentence's passage
+    predicate_in_sentence: float  # share of the question's other words the sentence holds
 
     def vector(self) -> list[float]:
         return list(asdict(self).values())
@@ -65,6 +80,8 @@ class Focus:
 
     weights: dict[str, float]
     known: float = 1.0  # share of the question's words that some article holds
+    # The question's other known words — its predicate ("painted", "keys", "evolves") — by IDF.
+    predicate: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def of(cls, question: str, lexical: LexicalIndex) -> Focus:
@@ -79,7 +96,8 @@ class Focus:
             return cls(unknown, known_share)
         rarest = max(idf.values())
         known = {t: w for t, w in idf.items() if w >= FOCUS_SHARE * rarest or t in names}
-        return cls(known | unknown, known_share)
+        predicate = {t: w for t, w in idf.items() if t not in known}
+        return cls(known | unknown, known_share, predicate)
 
     @property
     def total(self) -> float:
@@ -93,6 +111,15 @@ class Focus:
         held = set(tokenize([text])[0])
         found = sum(w for t, w in self.weights.items() if _holds(held, t))
         return found / self.total
+
+    def predicate_share_in(self, text: str) -> float:
+        """Share of the predicate's weight `text` holds (1 when the question is all focus):
+        "the World Wide Web" without "invented" says nothing of who invented it."""
+        if not self.predicate:
+            return 1.0
+        held = set(tokenize([text])[0])
+        found = sum(w for t, w in self.predicate.items() if _holds(held, t))
+        return found / sum(self.predicate.values())
 
 
 @dataclass(frozen=True)
@@ -118,6 +145,7 @@ def model() -> Model:
 
 
 def evidence_of(
+    question: str,
     focus: Focus,
     chosen_sentence: str,
     chosen_article: str,
@@ -126,6 +154,7 @@ def evidence_of(
     kind_found: bool,
     ranked: Sequence[tuple[str, float]],
     passages: Sequence[Passage],
+    chosen_similarity: float,
 ) -> Evidence:
     """`ranked` holds (article id, score) of the candidate sentences, best first."""
     top = passages[:AGREEING_PASSAGES]
@@ -140,6 +169,26 @@ def evidence_of(
         kind_found=float(kind_found),
         margin=chosen_score - runner_up,
         known_words=focus.known,
+        counted=float(counts_asked(question, chosen_sentence)),
+        chosen_similarity=chosen_similarity,
+        predicate_in_sentence=focus.predicate_share_in(chosen_sentence),
+    )
+
+
+def counts_asked(question: str, sentence: str) -> bool:
+    """Whether `sentence` holds a number counting what "how many X" asks about (True when the
+    question asks for no count): "How many legs does a spider have?" is not answered by "more
+    than 300 of the spiders", nor "how many players" by a sentence with no number of players."""
+    asked = HOW_MANY.search(question)
+    counted = tokenize([asked.group(1)])[0] if asked else []
+    if not counted:
+        return True
+    words = WORD.findall(sentence)
+    stems = tokenize(words)
+    return any(
+        COUNT.fullmatch(word)
+        and any(_holds(set(after), counted[0]) for after in stems[n + 1 : n + 1 + COUNT_REACH])
+        for n, word in enumerate(words)
     )
 
 
