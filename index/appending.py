@@ -35,7 +35,7 @@ from index.chunk_table import ChunkTable
 from index.chunking import Chunk, embedding_text
 from index.lexical import LexicalBuilder
 from index.rewriting import EMBED_BATCH
-from index.store import CHUNK_TABLE, LEXICAL, METADATA, VECTORS, IndexReader
+from index.store import CHUNK_TABLE, LEXICAL, METADATA, SCHEMA, VECTORS, IndexReader
 from index.tally import Tally
 
 
@@ -78,14 +78,20 @@ def append_generation(
         db = sqlite3.connect(partial / METADATA, check_same_thread=False)
         try:
             db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;")
+            _add_missing_schema(db)
             db.execute("DELETE FROM skipped")  # the caller writes them all again
             tally = _previous_tally(db, previous)
             new = _add_articles(tally, previous, articles, source, progress)
             corpus_state.record_files(db, added_files)
             lap("new articles")
-            db.execute("DELETE FROM story_clusters")  # written again, with the new pairs
-            tally.cluster(previous_attached=False)
+            # The story tables as a row-by-row update leaves them before clustering: every
+            # signature, no pairs; the pairs not touched by the new articles are copied back.
+            db.execute("ATTACH DATABASE ? AS previous", (str(previous.directory / METADATA),))
+            db.execute("DELETE FROM near_duplicates")
+            db.execute("DELETE FROM story_clusters")
+            tally.cluster(previous_attached=True)
             db.commit()
+            db.execute("DETACH DATABASE previous")
             lap("story clusters")
         except BaseException:
             db.close()
@@ -129,6 +135,19 @@ def append_generation(
     spent = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in timings.items())
     logger.info("appended %d article(s): %s", len(new), spent)
     return tally
+
+
+def _add_missing_schema(db: sqlite3.Connection) -> None:
+    """Create the tables and indexes the schema has gained since the copied file was written
+    (a full build would have them)."""
+    fresh = sqlite3.connect(":memory:")
+    fresh.executescript(SCHEMA + corpus_state.TABLE)
+    wanted = fresh.execute("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL").fetchall()
+    fresh.close()
+    present = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    for name, sql in wanted:
+        if name not in present:
+            db.execute(sql)
 
 
 def _previous_tally(db: sqlite3.Connection, previous: IndexReader) -> Tally:

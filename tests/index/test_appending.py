@@ -166,3 +166,37 @@ def test_a_failed_append_keeps_the_previous_index_serving(
     reader.close()
     report = update_index(corpus, tmp_path / "index", embedder)  # and the next update appends
     assert report.added_articles == 5 and report.reused_chunks == len(reader.chunk_ids())
+
+
+def words_from(first: int, count: int) -> str:
+    return " ".join(f"term{n}" for n in range(first, first + count)) + "."
+
+
+def test_an_added_article_that_shows_shared_text_is_a_template_splits_a_story_as_a_build_does(
+    tmp_path: Path, embedder
+) -> None:
+    """A revision pair (an update keeping its earlier body) stops being one when a later day
+    brings the same body under another story, far in time: the body was a template. Appending
+    re-decides the neighbours' pairs as a full build decides them."""
+    corpus = tmp_path / "corpus"
+    body = words_from(0, 60)
+    first = {"id": "first", "title": "First", "source": "Wire", "date": "2024-01-10", "text": body}
+    update = {**first, "id": "update", "date": "2024-01-12"}
+    update["text"] = f"{words_from(500, 70)} {body}"
+    write_day(corpus, 10, [first])
+    write_day(corpus, 12, [update])
+    build_index(corpus, tmp_path / "index", embedder)
+    reader = open_index(tmp_path / "index")
+    assert reader.story("first") == ("first", "update")
+    reader.close()
+    later = {**first, "id": "later", "date": "2024-03-20", "text": f"{words_from(900, 70)} {body}"}
+    (corpus / "2024-03-20.jsonl").write_text(json.dumps(later) + "\n")
+
+    report = update_index(corpus, tmp_path / "index", embedder)
+
+    assert report.appended
+    build_index(corpus, tmp_path / "fresh", embedder)
+    assert_same_index(tmp_path / "index", tmp_path / "fresh")
+    reader = open_index(tmp_path / "index")
+    assert reader.story("first") == ("first",)
+    reader.close()
