@@ -36,6 +36,7 @@ from index.qdrant_backend import QdrantBackend
 from index.store import IndexSummary
 from index.vectors import set_threads
 from retrieval.answer import AnswerTuning, compose_answer, no_match_text
+from retrieval.answerability import after_archive
 from retrieval.conversation import Conversation, Turn
 from retrieval.coverage import coverage, coverage_text, coverage_topic
 from retrieval.outcome_search import REPORT_POOL, merged, report_filters, result_query
@@ -249,8 +250,11 @@ class NewsdeskService:
                 abstain_reason="no_match",
             )
         else:
-            speech = asked and answer_speech(
-                asked,
+            # No statement answers for a year after the archive: the ordinary answer says
+            # where the articles end ("What does Harry reveal in Spare, published in 2023?").
+            said = None if after_archive(query, state.summary, as_of) else asked
+            speech = said and answer_speech(
+                said,
                 passages,
                 state.reader,
                 query_vector,

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from retrieval.abstention_eval import evaluate_abstention
-from retrieval.answerability import Focus, counts_asked, model
+from retrieval.answerability import YEAR, Focus, counts_asked, model
 from retrieval.labelled_sets import load_records
 
 REPO = Path(__file__).resolve().parents[2]
@@ -101,3 +101,23 @@ def test_the_development_archive_declines_what_it_cannot_answer_and_answers_what
         ).abstained
     ]
     assert len(abstained) / len(answerable) <= 0.05, abstained
+
+
+@pytest.mark.slow
+@needs_dev_index
+def test_a_question_naming_a_year_after_the_archive_says_where_it_ends_whatever_it_asks():
+    """Asked after the archive, a question naming a later year is refused by rule — also
+    "what did X say" ones, which statements would otherwise answer ("What does Prince Harry
+    reveal in his memoir Spare, published in January 2023?")."""
+    service = dev_service()
+    last = date.fromisoformat(service.summary().last_date)
+    later = [
+        r
+        for r in load_records(UNANSWERABLE)
+        if any(int(year) > last.year for year in YEAR.findall(r["question"]))
+    ]
+    assert any(" say" in r["question"] or "reveal" in r["question"] for r in later)
+    for record in later:
+        answer = service.ask(record["question"], as_of=date.fromisoformat(record["date"]))
+        assert answer.abstain_reason == "after_archive", record["question"]
+        assert "My articles end on 30 Dec 2022." in answer.answer
