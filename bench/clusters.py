@@ -258,6 +258,7 @@ def timing(articles: list[Article]) -> None:
     print(f"cluster {len(articles) - 1} articles: {full:.2f} s ({pairs} pairs)")
     with tempfile.TemporaryDirectory() as folder:
         previous = Path(folder) / "previous.sqlite"
+        db.commit()  # a backup waits for the source's open transaction
         with sqlite3.connect(previous) as copy:
             db.backup(copy)
         update = create_metadata(Path(":memory:"))
@@ -325,9 +326,8 @@ def sweep(articles: list[Article], rows: list[dict[str, object]]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "command", choices=["compare", "sweep", "params", "sample", "show", "score"]
-    )
+    commands = ["compare", "sweep", "params", "sample", "show", "score", "timing"]
+    parser.add_argument("command", choices=commands)
     parser.add_argument("--corpus", type=Path, default=DEV_CORPUS)
     args = parser.parse_args()
     if args.command == "score":
