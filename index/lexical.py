@@ -232,10 +232,10 @@ class LexicalIndex:
 def _stored_shape(path: Path) -> tuple[int, int]:
     """The shape of a matrix saved by `scipy.sparse.save_npz`, reading nothing else of it."""
     with np.load(path) as stored:
-        stored_format = stored["format"].item()
-        stored_format = stored_format.decode() if isinstance(stored_format, bytes) else stored_format
-        if stored_format != "csr":
-            raise ValueError(f"a {stored_format} matrix, not csr")
+        kind = stored["format"].item()
+        kind = kind.decode() if isinstance(kind, bytes) else kind
+        if kind != "csr":
+            raise ValueError(f"a {kind} matrix, not csr")
         rows, columns = (int(n) for n in stored["shape"])
     return rows, columns
 
