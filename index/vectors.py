@@ -23,7 +23,10 @@ The only module that imports faiss.
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
+import struct
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -149,19 +152,24 @@ class VectorIndex:
         the files are written as `save` writes them (training new lists, and saying so).
 
         This index takes the new vectors too: it must not be served again."""
-        exact = VectorIndex(faiss.read_index(str(previous_path)))
-        exact.add(ids, vectors)
-        total = len(exact)
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        ids = np.asarray(ids, dtype=np.int64)
+        total = len(self) + len(ids)
         inverted = self._lists() if self._stored else None
         if (
             inverted is None
             or total < FAST_SEARCH_MIN_VECTORS
             or abs(inverted.nlist - list_count(total)) > list_count(total) / 10
         ):
+            exact = VectorIndex(faiss.read_index(str(previous_path)))
+            exact.add(ids, vectors)
             exact.save(path, like=self)
             return
-        _write(exact._index, path)
-        del exact
+        if not _append_exact(previous_path, path, ids, vectors):  # another layout: through FAISS
+            exact = VectorIndex(faiss.read_index(str(previous_path)))
+            exact.add(ids, vectors)
+            _write(exact._index, path)
+            del exact
         self._probe.add_with_ids(
             np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64)
         )
@@ -351,6 +359,69 @@ class VectorIndex:
             return self._probe.search(queries, k, params=params)
         params = faiss.SearchParameters(sel=selector) if selector is not None else None
         return self._index.search(queries, k, params=params)
+
+
+# An exact index on disk (FAISS 1.x): "IxM2" and the IndexIDMap2's header, "IxFI" and the
+# IndexFlatIP's (each: dimension int32, count int64, two int64 fields, is_trained byte, metric
+# int32), the number of floats (uint64) and the vectors, then the number of ids and the ids.
+_HEADER = 37
+_COUNTS = (8, _HEADER + 8)  # where each header holds the count
+_FLOATS = 2 * _HEADER  # where the number of floats is
+_VECTORS = _FLOATS + 8
+
+
+def _append_exact(previous: Path, path: Path, ids: np.ndarray, vectors: np.ndarray) -> bool:
+    """Write the exact index at `previous` with `vectors` added under `ids` to `path` by copying
+    its bytes (in the kernel: at a million chunks FAISS's read, add and write took 30 s of an
+    update's 85), when the file has the layout above; False, having written nothing, otherwise."""
+    rows, dimension = vectors.shape
+    with open(previous, "rb", buffering=0) as old:
+        head = old.read(_VECTORS)
+        size = os.fstat(old.fileno()).st_size
+        if len(head) < _VECTORS or head[:4] != b"IxM2" or head[_HEADER : _HEADER + 4] != b"IxFI":
+            return False
+        held = struct.unpack_from("<q", head, _COUNTS[0])[0]
+        facts = (
+            struct.unpack_from("<i", head, 4)[0],
+            struct.unpack_from("<i", head, _HEADER + 4)[0],
+            struct.unpack_from("<q", head, _COUNTS[1])[0],
+            struct.unpack_from("<Q", head, _FLOATS)[0],
+            size,
+        )
+        codes = held * dimension * 4
+        expected = (dimension, dimension, held, held * dimension, _VECTORS + codes + 8 + held * 8)
+        if facts != expected or os.pread(old.fileno(), 8, _VECTORS + codes) != struct.pack(
+            "<Q", held
+        ):
+            return False
+        total = held + rows
+        header = bytearray(head)
+        for offset in _COUNTS:
+            struct.pack_into("<q", header, offset, total)
+        struct.pack_into("<Q", header, _FLOATS, total * dimension)
+        with open(path, "wb", buffering=0) as out:
+            out.write(header)
+            _copy(old.fileno(), out.fileno(), _VECTORS, codes)
+            out.write(vectors.astype("<f4").tobytes())
+            out.write(struct.pack("<Q", total))
+            _copy(old.fileno(), out.fileno(), _VECTORS + codes + 8, held * 8)
+            out.write(ids.astype("<i8").tobytes())
+    return True
+
+
+def _copy(source: int, target: int, offset: int, count: int) -> None:
+    """`count` bytes of `source` from `offset` to `target` at its position."""
+    while count > 0:
+        try:
+            done = os.copy_file_range(source, target, count, offset)
+        except OSError as error:
+            if error.errno not in (errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL):
+                raise
+            done = os.write(target, os.pread(source, min(count, 1 << 26), offset))
+        if done == 0:
+            raise OSError(errno.EIO, "the previous vectors file ended early", str(target))
+        offset += done
+        count -= done
 
 
 def _write(index: faiss.Index, path: Path) -> None:

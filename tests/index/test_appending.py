@@ -15,6 +15,7 @@ import index.vectors
 from index.build import LocalSource, build_index, update_index
 from index.layout import current_generation
 from index.store import open_index
+from index.vectors import VectorIndex, _append_exact
 from tests.index_contents import contents
 
 GREW = "the corpus only grew"
@@ -200,3 +201,21 @@ def test_an_added_article_that_shows_shared_text_is_a_template_splits_a_story_as
     reader = open_index(tmp_path / "index")
     assert reader.story("first") == ("first",)
     reader.close()
+
+
+def test_the_exact_vectors_file_appended_by_copying_bytes_is_what_faiss_writes(tmp_path: Path):
+    rng = np.random.default_rng(7)
+    before = VectorIndex.empty(8)
+    before.add(np.arange(100, 130), rng.standard_normal((30, 8)).astype(np.float32))
+    before.save(tmp_path / "before.faiss", min_vectors=10**9)
+    ids, vectors = np.array([7, 5, 900]), rng.standard_normal((3, 8)).astype(np.float32)
+    after = VectorIndex.load(tmp_path / "before.faiss")
+    after.add(ids, vectors)
+    after.save(tmp_path / "faiss.faiss", min_vectors=10**9)
+
+    assert _append_exact(tmp_path / "before.faiss", tmp_path / "copied.faiss", ids, vectors)
+
+    assert (tmp_path / "copied.faiss").read_bytes() == (tmp_path / "faiss.faiss").read_bytes()
+    (tmp_path / "other.faiss").write_bytes(b"IxM2" + bytes(100))  # not the layout it knows
+    assert not _append_exact(tmp_path / "other.faiss", tmp_path / "none.faiss", ids, vectors)
+    assert not (tmp_path / "none.faiss").exists()
