@@ -78,7 +78,7 @@ class ChunkTable:
         order = np.argsort(other.ids, kind="stable")
         added = other.ids[order]
         at = np.searchsorted(self.ids, added)
-        if np.isin(added, self.ids).any():
+        if len(self.ids) and (self.ids[np.minimum(at, len(self.ids) - 1)] == added).any():
             raise ValueError("the chunks to add are already in the table")
         pieces, done = [], 0
         for place, row in zip(at.tolist(), order.tolist(), strict=True):
