@@ -18,6 +18,7 @@ from index import layout
 from index.build import BuildProgress, build_index, update_index
 from index.errors import CorpusError, IndexCorrupt, IndexIncompatible, IndexWriteFailed
 from index.layout import current_generation
+from index.lexical import WEIGHT_FILES
 from index.store import Manifest, check_generation, open_index
 from tests.conftest import SEED_CORPUS
 
@@ -65,6 +66,7 @@ DAMAGES: dict[str, tuple[str, Callable[[Path], None], str]] = {
         "unreadable (not a JSON object)",
     ),  # fmt: skip
     "term matrix truncated": ("bm25/term_frequencies.npz", truncate, "truncated"),
+    "bm25 weights truncated": ("bm25/weights.npy", truncate, "truncated"),
     "chunk ids missing": ("bm25/chunk_ids.npy", Path.unlink, "missing"),
 }
 
@@ -251,3 +253,11 @@ def test_a_build_records_when_it_wrote_the_metadata(index_copy: Path) -> None:
     assert manifest.modified_ns["meta.sqlite"] == metadata.stat().st_mtime_ns
     overwrite_middle(metadata)
     assert manifest.modified_ns["meta.sqlite"] != metadata.stat().st_mtime_ns
+
+
+def test_a_built_index_serves_bm25_from_its_saved_weights(index_copy: Path) -> None:
+    """The weights are written at build and mapped at open; the raw counts stay on disk."""
+    reader = open_index(index_copy)
+    assert all((reader.directory / "bm25" / name).is_file() for name in WEIGHT_FILES)
+    assert reader.lexical._rows is None
+    assert reader.lexical.scores("Blinken").max() > 0
