@@ -266,7 +266,7 @@ class LexicalBuilder:
         """Reuse the rows of unchanged chunks (the vocabulary started from `previous`'s)."""
         wanted = np.asarray(chunk_ids, dtype=np.int64)
         if np.array_equal(wanted, previous.chunk_ids):  # every row, as they are (an update)
-            self._pieces.append(previous.rows(slice(None)))
+            self._pieces.append(previous._counts())  # not copied: `finish` copies each piece once
             self._chunk_ids.append(wanted)
             return
         order = np.argsort(previous.chunk_ids, kind="stable")
@@ -277,9 +277,28 @@ class LexicalBuilder:
         self._chunk_ids.append(np.asarray(chunk_ids, dtype=np.int64))
 
     def finish(self) -> LexicalIndex:
-        width = len(self.vocabulary)
-        for piece in self._pieces:
-            piece.resize(piece.shape[0], width)
-        matrix = sp.vstack(self._pieces, format="csr") if self._pieces else sp.csr_matrix((0, 0))
+        """Every row gathered into one matrix as wide as the vocabulary, each piece copied once
+        and left as it was (a piece may be a previous index's own counts)."""
+        matrix = _stacked(self._pieces, len(self.vocabulary))
         chunk_ids = np.concatenate(self._chunk_ids) if self._chunk_ids else np.zeros(0, np.int64)
         return LexicalIndex(chunk_ids, matrix, self.vocabulary)
+
+
+def _stacked(pieces: list[sp.csr_matrix], width: int) -> sp.csr_matrix:
+    """The rows of `pieces` one after the other, `width` columns wide (at least as wide as any
+    piece): the arrays concatenated, each once. scipy's vstack needs the pieces resized to one
+    width first, which changes them in place (a previous index's counts among them)."""
+    if not pieces:
+        return sp.csr_matrix((0, 0))
+    sizes = np.array([piece.nnz for piece in pieces], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    index_type = np.int32 if starts[-1] < np.iinfo(np.int32).max else np.int64
+    shifted = [
+        piece.indptr[:-1].astype(np.int64) + start
+        for piece, start in zip(pieces, starts[:-1], strict=True)
+    ]
+    indptr = np.concatenate([*shifted, starts[-1:]]).astype(index_type)
+    data = np.concatenate([piece.data for piece in pieces])
+    indices = np.concatenate([piece.indices.astype(index_type, copy=False) for piece in pieces])
+    rows = sum(piece.shape[0] for piece in pieces)
+    return sp.csr_matrix((data, indices, indptr), shape=(rows, width), copy=False)
