@@ -44,6 +44,7 @@ YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
 AGREEING_PASSAGES = 5
 MAX_CLOSEST = 2
 MAX_STEM_GAP = 2
+COMMONER_FORM = 0.6  # a shorter stem with less than this share of a term's IDF is another word
 COUNT_REACH = 4  # "12 new cases": words a number may stand before the thing it counts
 HOW_MANY = re.compile(r"\bhow many ([\w’'-]+)", re.IGNORECASE)
 WORD = re.compile(r"[\w’'-]+")
@@ -82,6 +83,8 @@ class Focus:
     known: float = 1.0  # share of the question's words that some article holds
     # The question's other known words — its predicate ("painted", "keys", "evolves") — by IDF.
     predicate: dict[str, float] = field(default_factory=dict)
+    # What tells a form of a term from a commoner word that happens to start it.
+    lexical: LexicalIndex | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def of(cls, question: str, lexical: LexicalIndex) -> Focus:
@@ -93,11 +96,11 @@ class Focus:
         # unknown word may just be phrased differently in the articles.
         unknown = {t: UNKNOWN_IDF for t in (terms & names) - idf.keys()}
         if not idf:
-            return cls(unknown, known_share)
+            return cls(unknown, known_share, lexical=lexical)
         rarest = max(idf.values())
         known = {t: w for t, w in idf.items() if w >= FOCUS_SHARE * rarest or t in names}
         predicate = {t: w for t, w in idf.items() if t not in known}
-        return cls(known | unknown, known_share, predicate)
+        return cls(known | unknown, known_share, predicate, lexical)
 
     @property
     def total(self) -> float:
@@ -108,18 +111,29 @@ class Focus:
         stem, as the answer layer counts "Israel" and "Israeli")."""
         if not self.weights:
             return 0.0
-        held = set(tokenize([text])[0])
-        found = sum(w for t, w in self.weights.items() if _holds(held, t))
-        return found / self.total
+        return self._found(set(tokenize([text])[0]), self.weights) / self.total
 
     def predicate_share_in(self, text: str) -> float:
         """Share of the predicate's weight `text` holds (1 when the question is all focus):
         "the World Wide Web" without "invented" says nothing of who invented it."""
         if not self.predicate:
             return 1.0
-        held = set(tokenize([text])[0])
-        found = sum(w for t, w in self.predicate.items() if _holds(held, t))
+        found = self._found(set(tokenize([text])[0]), self.predicate)
         return found / sum(self.predicate.values())
+
+    def _found(self, held: set[str], weights: dict[str, float]) -> float:
+        """The weight of the terms `held` holds, in any form — except a shorter one that is a
+        much commoner word of its own ("word", from "words", is no form of "Wordle")."""
+        shorter = {o for o in held for t in weights if o != t and t.startswith(o)}
+        idf = self.lexical.idf(sorted(shorter)) if self.lexical is not None and shorter else {}
+
+        def form_of(other: str, term: str, weight: float) -> bool:
+            commoner = other in idf and idf[other] < COMMONER_FORM * weight
+            return not (term.startswith(other) and commoner)
+
+        return sum(
+            w for t, w in weights.items() if _holds({o for o in held if form_of(o, t, w)}, t)
+        )
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import pytest
 from retrieval.abstention_eval import evaluate_abstention
 from retrieval.answerability import YEAR, Focus, counts_asked, model
 from retrieval.labelled_sets import load_records
+from tests.conftest import service_over
 
 REPO = Path(__file__).resolve().parents[2]
 UNANSWERABLE = REPO / "tests" / "data" / "unanswerable" / "questions.jsonl"
@@ -58,6 +59,36 @@ def test_the_predicate_counts_beside_the_focus():
     assert focus.predicate_share_in(browser) < 0.3
     assert focus.predicate_share_in(inventor) == 1.0
     assert Focus({"wordl": 8.1}).predicate_share_in("anything") == 1.0
+
+
+def desk_article(n: int, text: str) -> dict[str, str]:
+    return {"id": f"a{n}", "title": f"Story {n}", "source": "Desk", "date": "2022-06-1{n}",
+            "text": text}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def wordle_desk(tmp_path_factory, embedder):
+    """Six articles: "words" in most, Wordle in one, Israel and Israeli in two."""
+    texts = [
+        "The senator chose her words carefully at the hearing on Tuesday.",
+        "Kind words from the mayor were not enough for the striking teachers.",
+        "In other words, the budget will not balance this year, officials said.",
+        "Millions of people play Wordle, the daily five-letter word game, each morning.",
+        "Israel said its army would open a second crossing for aid trucks.",
+        "The Israeli army said the crossing would stay open for a week.",
+    ]
+    articles = [desk_article(n, text) for n, text in enumerate(texts)]
+    return service_over(tmp_path_factory.mktemp("desk"), articles, embedder)
+
+
+def test_a_commoner_word_that_starts_a_rare_name_is_no_form_of_it(wordle_desk):
+    """ "words" is no mention of Wordle; "Israeli" still is one of Israel."""
+    lexical = wordle_desk.retriever.reader.lexical
+    wordle = Focus.of("Wordle", lexical)
+    assert wordle.share_in("She chose her words carefully.") == 0.0
+    assert wordle.share_in("She plays Wordle.") == 1.0
+    israel = Focus.of("Israel", lexical)
+    assert israel.share_in("The Israeli army said so.") == 1.0
 
 
 def test_the_fitted_model_weighs_every_piece_of_evidence():
