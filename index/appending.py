@@ -23,7 +23,6 @@ import shutil
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Protocol
@@ -113,28 +112,17 @@ def append_generation(
     lap("encoding")
     progress("saving", 0, 1)
     chunk_ids = np.asarray(ids, dtype=np.int64)
-
-    def save_terms() -> None:
-        terms = LexicalBuilder(previous.lexical.vocabulary)
-        terms.add_rows(previous.lexical, previous.lexical.chunk_ids)
-        terms.add_texts(ids, texts)
-        with write(partial / LEXICAL):
-            terms.finish().save(partial / LEXICAL)
-
-    # The vectors are mostly the kernel copying files, BM25 mostly arrays computed in numpy:
-    # side by side, each runs while the other waits.
-    with ThreadPoolExecutor(1, "append-bm25") as pool:
-        terms_saved = pool.submit(save_terms)
-        try:
-            with write(partial / VECTORS):
-                previous.vectors.save_appended(
-                    partial / VECTORS, previous.directory / VECTORS, chunk_ids, vectors
-                )
-        except BaseException:
-            wait([terms_saved])  # the vectors' failure is the one reported
-            raise
-        terms_saved.result()
-    lap("vectors and BM25")
+    with write(partial / VECTORS):
+        previous.vectors.save_appended(
+            partial / VECTORS, previous.directory / VECTORS, chunk_ids, vectors
+        )
+    lap("vectors")
+    terms = LexicalBuilder(previous.lexical.vocabulary)
+    terms.add_rows(previous.lexical, previous.lexical.chunk_ids)
+    terms.add_texts(ids, texts)
+    with write(partial / LEXICAL):
+        terms.finish().save(partial / LEXICAL)
+    lap("BM25")
     first = len(previous.articles)
     rows = [
         (chunk.id, first + n, chunk.start, chunk.end, json.dumps(chunk.sentences))
