@@ -45,6 +45,7 @@ class LocalBackend:
         days = [date.fromisoformat(r.date).toordinal() if r.date else -1 for r in records]
         self._source_of_row = source_codes.astype(np.int32)[self._article_of_row]
         self._day_of_row = np.asarray(days, dtype=np.int32)[self._article_of_row]
+        self._last_mask: tuple[SearchFilters, np.ndarray] | None = None
 
     @classmethod
     def open(cls, index_dir: Path, expected_model_id: str | None = None) -> LocalBackend:
@@ -106,18 +107,26 @@ class LocalBackend:
         self.lexical.prepare_scoring()
 
     def allowed_rows(self, filters: SearchFilters) -> np.ndarray | None:
-        """Boolean mask over chunk rows, or None when nothing is filtered."""
+        """Boolean mask over chunk rows, or None when nothing is filtered. A question asks for
+        its filter's mask several times (dense, lexical, statements): the last one is kept."""
         if not filters.active:
             return None
+        last = self._last_mask
+        if last is not None and last[0] == filters:
+            return last[1]
         mask = np.ones(len(self._chunk_ids), dtype=bool)
         if filters.sources:
             wanted = filters.wanted_sources
-            codes = [code for code, name in enumerate(self._source_names) if name in wanted]
-            mask &= np.isin(self._source_of_row, codes)
+            outlet_wanted = np.fromiter(
+                (name in wanted for name in self._source_names), bool, len(self._source_names)
+            )
+            mask &= outlet_wanted[self._source_of_row]  # a lookup per row, not a set test
         if filters.since is not None:
             mask &= self._day_of_row >= filters.since.toordinal()
         if filters.until is not None:
             mask &= (self._day_of_row >= 0) & (self._day_of_row <= filters.until.toordinal())
+        mask.flags.writeable = False  # shared by the callers of this filter
+        self._last_mask = (filters, mask)
         return mask
 
     def matches_any(self, filters: SearchFilters) -> bool:
