@@ -124,16 +124,22 @@ class Focus:
     def _found(self, held: set[str], weights: dict[str, float]) -> float:
         """The weight of the terms `held` holds, in any form — except a shorter one that is a
         much commoner word of its own ("word", from "words", is no form of "Wordle")."""
-        shorter = {o for o in held for t in weights if o != t and t.startswith(o)}
+        prefixes = {t[:4] for t in weights}
+        shorter = {
+            o
+            for o in held
+            if o[:4] in prefixes and any(o != t and t.startswith(o) for t in weights)
+        }
         idf = self.lexical.idf(sorted(shorter)) if self.lexical is not None and shorter else {}
-
-        def form_of(other: str, term: str, weight: float) -> bool:
-            commoner = other in idf and idf[other] < COMMONER_FORM * weight
-            return not (term.startswith(other) and commoner)
-
-        return sum(
-            w for t, w in weights.items() if _holds({o for o in held if form_of(o, t, w)}, t)
-        )
+        found = 0.0
+        for term, weight in weights.items():
+            commoner = {
+                o
+                for o in shorter
+                if term.startswith(o) and idf.get(o, weight) < COMMONER_FORM * weight
+            }
+            found += weight if _holds(held - commoner if commoner else held, term) else 0.0
+        return found
 
 
 @dataclass(frozen=True)
