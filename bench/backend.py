@@ -53,7 +53,7 @@ from bot.service import NewsdeskService  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from index.backend import SearchFilters  # noqa: E402
 from index.build import build_index  # noqa: E402
-from index.qdrant_backend import connect  # noqa: E402
+from index.qdrant_backend import alias_name, connect  # noqa: E402
 from index.qdrant_publish import current_collection, publish_current  # noqa: E402
 from index.store import open_index  # noqa: E402
 from retrieval.evaluate import Question, load_questions  # noqa: E402
@@ -87,6 +87,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-backend-") as scratch_dir:
         scratch = Path(scratch_dir)
         results["build"] = time_build(args.corpus, args.sample, scratch / "build", embedder)
+        print(f"… build: {results['build']}", file=sys.stderr, flush=True)
         results["copy_development_index_s"] = copy_if_empty(args.index_dir, args.qdrant)
         questions = list(itertools.islice(load_questions(args.questions), args.count))
         settings = Settings(_env_file=None, index_dir=args.index_dir, corpus=args.corpus)
@@ -107,6 +108,7 @@ def main() -> None:
             close(service)
             print(f"… {name}: {results[name]}", file=sys.stderr, flush=True)
         results["update"] = time_update(args.index_dir, args.corpus, args.qdrant, scratch, embedder)
+        print(f"… update: {results['update']}", file=sys.stderr, flush=True)
     chunks = results["local"]["chunks"]
     results["local"]["bytes_per_chunk"] = folder_bytes(open_generation(args.index_dir)) / chunks
     results["qdrant"]["bytes_per_chunk"] = qdrant_bytes(args.qdrant) / chunks
@@ -136,6 +138,9 @@ def time_build(corpus: Path, sample: int, folder: Path, embedder: Any) -> dict[s
 
 def copy_if_empty(index_dir: Path, store: Path) -> float | None:
     """Seconds to copy the development index into the store, or None when it held one."""
+    meta = store / "meta.json"
+    if meta.exists() and alias_name(PREFIX) in json.loads(meta.read_text())["aliases"]:
+        return None  # known without opening the store (which loads every point)
     client = connect(str(store))
     try:
         if current_collection(client, PREFIX) is not None:
@@ -225,13 +230,10 @@ def folder_bytes(folder: Path) -> int:
 
 
 def qdrant_bytes(store: Path) -> int:
-    """The aliased collection's folder in the embedded store."""
-    client = connect(str(store))
-    try:
-        name = current_collection(client, PREFIX)
-    finally:
-        client.close()
-    return folder_bytes(store / "collection" / str(name))
+    """The aliased collection's folder in the embedded store (named in its meta.json: opening
+    the store would load every point again, minutes on the development index)."""
+    aliases = json.loads((store / "meta.json").read_text(encoding="utf-8"))["aliases"]
+    return folder_bytes(store / "collection" / aliases[alias_name(PREFIX)])
 
 
 def close(service: NewsdeskService) -> None:
