@@ -46,21 +46,23 @@ def shard_of(points: GenerationPoints, folder: Path, with_idf: bool, dimension: 
     chunk_ids = points.chunk_ids.tolist()
     for start in range(0, len(chunk_ids), 2048):
         batch = [
-            edge.Point(
-                id=p.id,
-                vector={
-                    DENSE: p.vector[DENSE],
-                    SPARSE: edge.SparseVector(
-                        indices=p.vector[SPARSE].indices, values=p.vector[SPARSE].values
-                    ),
-                },
-                payload={"source": p.payload["source"], "day": p.payload["day"]},
-            )
+            edge_point(p, {"source": p.payload["source"], "day": p.payload["day"]})
             for p in points.chunk_points(chunk_ids[start : start + 2048])
         ]
         shard.update(edge.UpdateOperation.upsert_points(batch))
     shard.optimize()
     return shard
+
+
+def edge_point(point, payload: dict) -> edge.Point:
+    """A published chunk point (dense and BM25 vectors) as the edge shard takes it."""
+    sparse = point.vector[SPARSE]
+    return edge.Point(
+        id=point.id,
+        vector={DENSE: point.vector[DENSE],
+                SPARSE: edge.SparseVector(indices=sparse.indices, values=sparse.values)},
+        payload=payload,
+    )  # fmt: skip
 
 
 def main() -> None:

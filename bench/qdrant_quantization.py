@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 import qdrant_edge as edge  # noqa: E402
 from qdrant_client import models  # noqa: E402
+from qdrant_edge_parity import edge_point  # noqa: E402 (bench/ is on the path: it holds this script)
 
 from bot.factories import make_embedder  # noqa: E402
 from bot.settings import Settings  # noqa: E402
@@ -102,16 +103,7 @@ def build_shard(local: LocalBackend, folder: Path) -> Any:
         chunk_ids = points.chunk_ids.tolist()
         for start in range(0, len(chunk_ids), BATCH):
             batch = [
-                edge.Point(
-                    id=p.id,
-                    vector={
-                        DENSE: p.vector[DENSE],
-                        SPARSE: edge.SparseVector(
-                            indices=p.vector[SPARSE].indices, values=p.vector[SPARSE].values
-                        ),
-                    },
-                    payload=p.payload,
-                )
+                edge_point(p, p.payload)
                 for p in points.chunk_points(chunk_ids[start : start + BATCH])
             ]
             shard.update(edge.UpdateOperation.upsert_points(batch))
