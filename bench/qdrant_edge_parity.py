@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 import qdrant_edge as edge  # noqa: E402
 
-from bot.service import make_embedder  # noqa: E402
+from bot.factories import make_embedder  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from index.backend import SearchFilters  # noqa: E402
 from index.local_backend import LocalBackend  # noqa: E402

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.service import make_embedder  # noqa: E402
+from bot.factories import make_embedder  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from index.backend import SearchFilters  # noqa: E402
 from index.local_backend import LocalBackend  # noqa: E402

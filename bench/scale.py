@@ -46,7 +46,8 @@ sys.path.insert(0, str(REPO / "bench"))
 import numpy as np  # noqa: E402
 from scale_index import CORPUS, INDEX, write_index  # noqa: E402
 
-from bot.service import NewsdeskService, make_embedder  # noqa: E402
+from bot.factories import make_embedder  # noqa: E402
+from bot.service import NewsdeskService  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from index.backend import SearchFilters  # noqa: E402
 from index.layout import current_generation, has_index  # noqa: E402

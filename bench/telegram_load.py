@@ -24,8 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bot.factories import make_embedder  # noqa: E402
 from bot.render import render_telegram  # noqa: E402
-from bot.service import NewsdeskService, make_embedder  # noqa: E402
+from bot.service import NewsdeskService  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.telegram.app import build_application, running  # noqa: E402
 from index.build import build_index  # noqa: E402

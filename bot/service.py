@@ -20,12 +20,7 @@ from typing import Any
 import numpy as np
 
 from bot import logs, metrics
-from bot.factories import (  # noqa: F401 (check_sessions, qdrant_client_for: kept importable here)
-    check_sessions,
-    make_embedder,
-    open_backend,
-    qdrant_client_for,
-)
+from bot.factories import make_embedder, open_backend
 from bot.settings import Settings
 from index.backend import IndexBackend
 from index.embedder import Embedder

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
+from bot.factories import check_sessions
 from bot.http.app import Companion, run_server
 from bot.http.state import refuse_damaged_index
-from bot.service import check_sessions
 from bot.settings import Settings
 from bot.telegram.app import (
     build_application,

@@ -22,8 +22,8 @@ from bot.cli.support import (
     load_settings,
 )
 from bot.cli.watch import watch
+from bot.factories import make_embedder, open_backend, qdrant_client_for
 from bot.render import terminal_safe
-from bot.service import make_embedder, open_backend, qdrant_client_for
 from index.build import BuildReport, build_index
 from index.qdrant_publish import publish_current
 from index.store import IndexSummary

@@ -26,7 +26,7 @@ from bot.cli.support import (
     load_settings,
     log_service_events,
 )
-from bot.service import make_embedder, qdrant_client_for
+from bot.factories import make_embedder, qdrant_client_for
 from bot.settings import Settings
 from index.articles import SkippedInput, read_corpus
 from index.build import BuildReport, update_index

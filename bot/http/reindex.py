@@ -188,7 +188,7 @@ def _ended_early(exit_code: int | None) -> str:
 
 def _update_in_child(settings: Settings, sender: Connection) -> None:
     try:
-        from bot.service import make_embedder
+        from bot.factories import make_embedder
         from index.build import update_index
 
         report = update_index(

@@ -197,7 +197,7 @@ def refuse_damaged_index(settings: Settings) -> None:
     from index.store import check_generation  # FAISS and SciPy: not at import time
 
     if settings.backend == "qdrant":  # an unreachable Qdrant fails start-up naming its URL
-        from bot.service import qdrant_client_for
+        from bot.factories import qdrant_client_for
 
         qdrant_client_for(settings).close()
         return

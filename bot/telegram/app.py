@@ -19,9 +19,10 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder
 from telegram.request import BaseRequest, HTTPXRequest
 
+from bot.factories import check_sessions
 from bot.index_follower import IndexFollower
 from bot.redaction import protect
-from bot.service import NewsdeskService, check_sessions
+from bot.service import NewsdeskService
 from bot.settings import Settings
 from bot.telegram.delivery import PatientPolling, SendRetry
 from bot.telegram.handlers import EXAMPLE_QUESTION, NewsdeskBot

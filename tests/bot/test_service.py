@@ -6,7 +6,7 @@ import weakref
 
 import pytest
 
-from bot.service import make_embedder
+from bot.factories import make_embedder
 from bot.settings import Settings
 from index.embedder import openvino_bf16_available
 from retrieval.search import SearchFilters
