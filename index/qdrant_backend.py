@@ -297,6 +297,9 @@ class QdrantBackend:
     def chunk(self, chunk_id: int) -> ChunkRecord:
         return self._chunks[chunk_id]
 
+    def articles_of(self, chunk_ids: Sequence[int]) -> list[str]:
+        return [self._chunks[chunk_id].article_id for chunk_id in chunk_ids]
+
     def _article_text(self, article_id: str) -> str:
         found = self._call(
             lambda: self.client.retrieve(

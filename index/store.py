@@ -20,7 +20,7 @@ import logging
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from functools import lru_cache, partial
@@ -384,6 +384,16 @@ class IndexReader:
         article_id = self.article_ids[table.article[row]]
         start, end = int(table.start[row]), int(table.end[row])
         return ChunkRecord(int(chunk_id), article_id, start, end, table.sentences(row))
+
+    def articles_of(self, chunk_ids: Sequence[int]) -> list[str]:
+        """The article id of each chunk, in order (each must be in the index)."""
+        table = self.chunk_table
+        wanted = np.asarray(chunk_ids, dtype=np.int64)
+        rows = np.minimum(table.rows(wanted), max(len(table) - 1, 0))
+        found = table.ids[rows] == wanted if len(table) else np.zeros(len(wanted), dtype=bool)
+        if not found.all():
+            raise KeyError(int(wanted[~found][0]))
+        return [self.article_ids[n] for n in table.article[rows].tolist()]
 
     def chunk_ids(self) -> np.ndarray:
         """Every chunk id, in increasing order."""

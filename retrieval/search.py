@@ -124,7 +124,7 @@ class Retriever:
         fused, cosines = self._fused_scores(query, query_vector, pool, filters, tuning, dense_hits)
         # Each candidate's article, looked up once: the recency prior, the story and the
         # per-article caps all ask for it, a few hundred candidates a question.
-        article_of = {chunk_id: self.reader.chunk(chunk_id).article_id for chunk_id in fused}
+        article_of = dict(zip(fused, self.reader.articles_of(list(fused)), strict=True))
         if as_of is not None and tuning.recency_boost > 0:
             fused = self._with_recency(fused, as_of, tuning, article_of)
         ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))

@@ -37,6 +37,10 @@ def snapshot(index_dir: Path) -> dict[int, tuple[str, int, int, np.ndarray]]:
         for i, v in zip(ids, vectors, strict=True)
     }  # fmt: skip
     assert set(reader.lexical.chunk_ids.tolist()) == set(result)
+    shuffled = [int(i) for i in ids[::-1]]  # the ranking's candidates come in any order
+    assert reader.articles_of(shuffled) == [result[i][0] for i in shuffled]
+    with pytest.raises(KeyError):
+        reader.articles_of([int(ids.max()) + 1])
     reader.close()
     return result
 

@@ -58,6 +58,7 @@ def test_an_update_changes_the_collection_in_place(
     assert sorted(remote._chunks) == sorted(local.reader.lexical.chunk_ids.tolist())
     harbour = remote.search_both("Quillfen harbour dredging", None, 5, SearchFilters())[1]
     assert [remote.chunk(c).article_id for c in harbour][:1] == ["harbour"]
+    assert remote.articles_of(list(harbour)) == local.articles_of(list(harbour))
     assert remote.articles_with_all(["brent"], SearchFilters()) == set()
     remote.close()
 
