@@ -7,23 +7,29 @@ far ahead the leaders are. Filters (sources, date range) apply before ranking in
 at most `per_article` passages of one article reach the results, so a long article cannot crowd
 out the rest, and of a story told by several articles (wire copies, near-identical versions; see
 `index.clusters`) only one article's passages do: the earliest of those that rank within
-`STORY_TIE` of the story's best, with the others listed in its `also_in`.
+`STORY_TIE` of the story's best, with the others listed in its `also_in`. A passage that
+repeats most of the text of one already chosen (`REPEATED_TEXT`) takes no slot either.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
 
 from index.backend import Hits, IndexBackend, SearchFilters
+from index.clusters import containment, shingles, words
 from retrieval.schema import AlsoIn
 
 QueryEncoder = Callable[[str], np.ndarray]
 DenseHits = Hits  # chunk id → cosine to the question, best first
+# A candidate whose word 5-grams are mostly (this share of the shorter passage's) in a passage
+# already chosen repeats it — a paragraph that a re-topped story or a later report carried over
+# — and takes no slot; its article is listed in the chosen passage's `also_in`.
+REPEATED_TEXT = 0.6
 # A story's earliest article is cited when its best passage scores within this share of the
 # story's best passage; otherwise the article holding the better passage is.
 STORY_TIE = 0.05
@@ -34,9 +40,13 @@ def same_story(reader: IndexBackend, article_id: str, other_id: str) -> bool:
     return reader.story(article_id)[0] == reader.story(other_id)[0]
 
 
-def also_in(reader: IndexBackend, article_id: str) -> tuple[AlsoIn, ...]:
-    """The other articles of `article_id`'s story, earliest first."""
-    records = (reader.article(a) for a in reader.story(article_id) if a != article_id)
+def also_in(
+    reader: IndexBackend, article_id: str, repeated_in: Sequence[str] = ()
+) -> tuple[AlsoIn, ...]:
+    """The other articles of `article_id`'s story, earliest first, then those whose passage
+    repeated the cited one's text."""
+    others = dict.fromkeys([*reader.story(article_id), *repeated_in])
+    records = (reader.article(a) for a in others if a != article_id)
     return tuple(AlsoIn(r.source, r.date, r.url, r.id) for r in records if r is not None)
 
 
@@ -128,8 +138,29 @@ class Retriever:
         if as_of is not None and tuning.recency_boost > 0:
             fused = self._with_recency(fused, as_of, tuning, article_of)
         ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+        chosen, repeats = self._select(ranked, article_of, tuning, offset + k)
+        chosen = chosen[offset:]
+        unknown = [chunk_id for chunk_id, _ in chosen if chunk_id not in cosines]
+        cosines = cosines | dict(zip(unknown, self._cosines(query_vector, unknown), strict=True))
+        return [
+            self._passage(chunk_id, score, cosines[chunk_id], repeats.get(chunk_id, ()))
+            for chunk_id, score in chosen
+        ]
+
+    def _select(
+        self,
+        ranked: list[tuple[int, float]],
+        article_of: dict[int, str],
+        tuning: SearchTuning,
+        count: int,
+    ) -> tuple[list[tuple[int, float]], dict[int, list[str]]]:
+        """The first `count` candidates that keep the per-story and per-article caps and do not
+        repeat the text of one already chosen; and, per chosen chunk, the other articles whose
+        passage repeated it."""
         cited = self._cited_in_stories(ranked, article_of)
         chosen: list[tuple[int, float]] = []
+        kept: list[tuple[int, set[str]]] = []  # chosen chunk, its word 5-grams
+        repeats: dict[int, list[str]] = {}
         per_article: dict[str, int] = {}
         for chunk_id, score in ranked:
             article_id = article_of[chunk_id]
@@ -137,14 +168,27 @@ class Retriever:
                 continue  # another article of the same story holds its slots
             if per_article.get(article_id, 0) >= tuning.per_article:
                 continue
+            grams = shingles(words(self._text_of(chunk_id)))
+            repeated = next(
+                (kept_id for kept_id, kept_grams in kept
+                 if containment(grams, kept_grams) >= REPEATED_TEXT),
+                None,
+            )  # fmt: skip
+            if repeated is not None:
+                others = repeats.setdefault(repeated, [])
+                if article_id != article_of[repeated] and article_id not in others:
+                    others.append(article_id)
+                continue
             per_article[article_id] = per_article.get(article_id, 0) + 1
             chosen.append((chunk_id, score))
-            if len(chosen) >= offset + k:
+            kept.append((chunk_id, grams))
+            if len(chosen) >= count:
                 break
-        chosen = chosen[offset:]
-        unknown = [chunk_id for chunk_id, _ in chosen if chunk_id not in cosines]
-        cosines = cosines | dict(zip(unknown, self._cosines(query_vector, unknown), strict=True))
-        return [self._passage(chunk_id, score, cosines[chunk_id]) for chunk_id, score in chosen]
+        return chosen, repeats
+
+    def _text_of(self, chunk_id: int) -> str:
+        chunk = self.reader.chunk(chunk_id)
+        return self.reader.text(chunk.article_id)[chunk.start : chunk.end]
 
     def _cited_in_stories(
         self, ranked: list[tuple[int, float]], article_of: dict[int, str]
@@ -247,7 +291,9 @@ class Retriever:
         """
         return self.reader.dense_search(query_vectors, pool)
 
-    def _passage(self, chunk_id: int, score: float, similarity: float) -> Passage:
+    def _passage(
+        self, chunk_id: int, score: float, similarity: float, repeated_in: Sequence[str] = ()
+    ) -> Passage:
         chunk = self.reader.chunk(chunk_id)
         article = self.reader.article(chunk.article_id)
         text = self.reader.text(chunk.article_id)
@@ -265,5 +311,5 @@ class Retriever:
             score=round(score, 6),
             similarity=round(similarity, 4),
             article_text=text,
-            also_in=also_in(self.reader, chunk.article_id),
+            also_in=also_in(self.reader, chunk.article_id, repeated_in),
         )
