@@ -14,6 +14,7 @@ repeats most of the text of one already chosen (`REPEATED_TEXT`) takes no slot e
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -21,7 +22,7 @@ from datetime import date
 import numpy as np
 
 from index.backend import Hits, IndexBackend, SearchFilters
-from index.clusters import containment, shingles, words
+from index.clusters import containment
 from retrieval.schema import AlsoIn
 
 QueryEncoder = Callable[[str], np.ndarray]
@@ -30,6 +31,7 @@ DenseHits = Hits  # chunk id → cosine to the question, best first
 # already chosen repeats it — a paragraph that a re-topped story or a later report carried over
 # — and takes no slot; its article is listed in the chosen passage's `also_in`.
 REPEATED_TEXT = 0.6
+WORD = re.compile(r"\w+")
 # A story's earliest article is cited when its best passage scores within this share of the
 # story's best passage; otherwise the article holding the better passage is.
 STORY_TIE = 0.05
@@ -80,6 +82,12 @@ class SearchTuning:
     mode: str = "hybrid"  # "hybrid", "dense" or "lexical" (the baselines)
     recency_boost: float = 0.5  # up to this share added to articles dated near `as_of`
     recency_half_life_days: float = 14.0
+
+
+def word_grams(text: str) -> set[tuple[str, ...]]:
+    """The text's word 5-grams, lower-cased (a shorter text is its one gram)."""
+    words = WORD.findall(text.lower())
+    return set(zip(*(words[i:] for i in range(5)), strict=False)) or {tuple(words)}
 
 
 class Retriever:
@@ -162,13 +170,17 @@ class Retriever:
         kept: list[tuple[int, set[str]]] = []  # chosen chunk, its word 5-grams
         repeats: dict[int, list[str]] = {}
         per_article: dict[str, int] = {}
+        texts: dict[str, str] = {}
         for chunk_id, score in ranked:
             article_id = article_of[chunk_id]
             if cited.get(self.reader.story(article_id)[0], article_id) != article_id:
                 continue  # another article of the same story holds its slots
             if per_article.get(article_id, 0) >= tuning.per_article:
                 continue
-            grams = shingles(words(self._text_of(chunk_id)))
+            if article_id not in texts:
+                texts[article_id] = self.reader.text(article_id)
+            chunk = self.reader.chunk(chunk_id)
+            grams = word_grams(texts[article_id][chunk.start : chunk.end])
             repeated = next(
                 (kept_id for kept_id, kept_grams in kept
                  if containment(grams, kept_grams) >= REPEATED_TEXT),
@@ -185,10 +197,6 @@ class Retriever:
             if len(chosen) >= count:
                 break
         return chosen, repeats
-
-    def _text_of(self, chunk_id: int) -> str:
-        chunk = self.reader.chunk(chunk_id)
-        return self.reader.text(chunk.article_id)[chunk.start : chunk.end]
 
     def _cited_in_stories(
         self, ranked: list[tuple[int, float]], article_of: dict[int, str]
