@@ -175,6 +175,19 @@ def test_two_reports_sharing_only_some_background_stay_apart():
     assert clustered_pairs({"one": ("2022-06-01", one), "other": ("2022-06-02", other)}) == set()
 
 
+def test_pairing_with_a_cache_of_two_articles_finds_the_same_stories(monkeypatch):
+    """Pairing keeps only the latest articles' 5-gram sets in memory; the stories must not
+    depend on how many."""
+    corpus = {**newsletters(), "first": ("2022-06-01", invented_paragraphs(1, 8)),
+              "update": ("2022-06-03", invented_paragraphs(2, 5) + invented_paragraphs(1, 8)[1:]),
+              "copy": ("2022-06-02", invented_paragraphs(1, 8)[:-1])}  # fmt: skip
+    everything = clustered_pairs(corpus)
+    assert everything == {frozenset(("first", "update")), frozenset(("first", "copy")),
+                          frozenset(("copy", "update"))}  # fmt: skip
+    monkeypatch.setattr("index.clusters.SHINGLE_CACHE", 2)
+    assert clustered_pairs(corpus) == everything
+
+
 def newsletters() -> dict[str, tuple[str, list[str]]]:
     """Issues of a newsletter: the same long boilerplate, a short item of their own each."""
     boilerplate = invented_paragraphs(6, 6)
