@@ -25,10 +25,11 @@ from retrieval.answerability import (
     evidence_of,
     model,
 )
+from retrieval.count_updates import update_note
 from retrieval.dates import human_date
 from retrieval.deep_links import deep_url
 from retrieval.outcome_naming import name_described_winner
-from retrieval.outcomes import OutcomePreference, update_note
+from retrieval.outcome_preference import OutcomePreference
 from retrieval.phrasing import Phrased, phrase
 from retrieval.schema import Answer, Citation, Headline
 from retrieval.search import Passage, SearchFilters

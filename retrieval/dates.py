@@ -1,4 +1,5 @@
-"""Dates as answers write them: "3 Nov 2023", the way a reader says them, not ISO."""
+"""Dates as answers write them: "3 Nov 2023", the way a reader says them, not ISO; and the
+ISO dates articles carry read back as days."""
 
 from __future__ import annotations
 
@@ -13,3 +14,11 @@ def human_date(iso: str | None) -> str:
         return ""
     day = date.fromisoformat(iso)
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def parse_date(text: str | None) -> date | None:
+    """The day an ISO date names; None for no date or one that does not parse."""
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None

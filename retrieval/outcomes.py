@@ -10,6 +10,9 @@ question, an article written before the time the question names ("the 2022 World
 September", "this week") cannot report what happened then. These are preferences, never
 filters: a sentence that matches the question better can still win. When a count was updated
 over time (a death toll rising), the answer gives the latest figure and notes the earlier one.
+
+This module reads outcome questions and sentences; the composer's preference among sentences is
+`retrieval.outcome_preference`, the note of an earlier count `retrieval.count_updates`.
 """
 
 from __future__ import annotations
@@ -19,9 +22,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
-from typing import Protocol
-
-from retrieval.search import Passage
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December")  # fmt: skip
@@ -104,15 +104,6 @@ SPECULATES = re.compile(
     r"|\bpolls? (?:show|suggest|indicate)\w*\b|\bexit polls?\b)"
 )
 
-# A sentence that opens with a named winner and its result: "The Los Angeles Rams defeat …",
-# "Scottie Scheffler wins, claiming …", "Argentina beat France …".
-NAMED_RESULT = re.compile(
-    r"(?:The\s+)?(?!(?:This|That|These|Those|There|It|He|She|They|We)\b)"
-    r"(?:[A-Z][\w.’'-]*\s+){1,5}"
-    r"(?:won|wins?|beat|beats|defeat|defeats|defeated|captures?|captured|clinch(?:es|ed)?"
-    r"|claim(?:s|ed)?|edged?|edges|routs?|routed|sweeps?|swept)\b"
-)
-
 ASKS_COUNT = re.compile(r"\bhow (many|much)\b|\bwhat (number|figure)\b|\btoll\b", re.I)
 COUNT_SKIPPED = frozenset(("were", "was", "are", "is", "have", "has", "had", "did", "do", "does",
                            "been", "be", "the", "a", "an", "this", "that", "these", "those",
@@ -130,21 +121,6 @@ SCALE = {"thousand": 1e3, "million": 1e6, "billion": 1e9}
 PERCENT = re.compile(r"\s*(?:%|per ?cent)", re.I)
 WORD = re.compile(r"[A-Za-z][\w’'-]*")
 NEAR_WORDS = 15  # a figure belongs to a counted word at most this many words away
-
-FULL_COVERAGE = 0.5  # a stated outcome counts fully in a sentence that matches half the question
-RECENCY_HALF_LIFE_DAYS = 7.0  # a report a week older than the newest counts half as recent
-
-
-class ScoredSentence(Protocol):
-    """A candidate sentence of a passage, as the answer composer scores it."""
-
-    passage: Passage
-    start: int
-    end: int
-    coverage: float
-
-    @property
-    def quote(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -236,165 +212,7 @@ def earliest_day(question: str, as_of: date | None) -> date | None:
     return max(starts, default=None)
 
 
-@dataclass(frozen=True)
-class OutcomePreference:
-    """The answer composer's preference among sentences for one question asked on `as_of`.
-
-    Every sentence gains up to `recency_weight` for how recent its report is among those on or
-    before `as_of` (news questions ask what is known by then); for an outcome question it gains
-    `outcome_weight` times its `signal`; and one from an article written before the time the
-    question names loses `outcome_weight`.
-    """
-
-    question: OutcomeQuestion | None
-    earliest: date | None = None
-    as_of: date | None = None
-    newest: date | None = None  # the newest article on or before `as_of` among the passages
-    outcome_weight: float = 0.3
-    recency_weight: float = 0.25
-
-    @classmethod
-    def of(
-        cls,
-        query: str,
-        passages: Sequence[Passage],
-        as_of: date | None,
-        outcome_weight: float = 0.3,
-        recency_weight: float = 0.25,
-    ) -> OutcomePreference:
-        dates = [d for p in passages if (d := _date(p.date)) and (as_of is None or d <= as_of)]
-        return cls(
-            OutcomeQuestion.of(query),
-            earliest_day(query, as_of),
-            as_of,
-            max(dates, default=None),
-            outcome_weight,
-            recency_weight,
-        )
-
-    def score(self, passage: Passage, sentence: str, coverage: float) -> float:
-        """What to add to the score of `sentence`, which holds `coverage` of the question's
-        term weight (see the class). A stated outcome counts in proportion to that coverage up
-        to `FULL_COVERAGE`: the outcome of some other event ("The AFC defeats the NFC") is no
-        answer."""
-        published = _date(passage.date)
-        if published and self.earliest and published < self.earliest:
-            return -self.outcome_weight  # written before the event: at most a preview of it
-        score = self.recency_weight * self.freshness(published)
-        if self.question is not None:
-            signal = self.question.signal(sentence)
-            if signal > 0 and self._other_edition(sentence):
-                signal = 0.0  # "The Lightning won the last two Stanley Cups in 2020 and 2021."
-            if signal > 0:
-                signal *= min(1.0, coverage / FULL_COVERAGE)
-            score += self.outcome_weight * signal
-        return score
-
-    def spans(self, passage: Passage) -> list[tuple[int, int]]:
-        """The spans of `passage` to score as answers: its sentences and, for an outcome
-        question, each sentence that sets a scene without an outcome ("Super Bowl LVI takes place
-        at SoFi Stadium") joined to the next when that one states the outcome without naming the
-        event ("The Los Angeles Rams defeat the Cincinnati Bengals, 23-20"): the pair answers
-        what neither does alone."""
-        sentences = list(passage.sentences)
-        if self.question is None:
-            return sentences
-        text = [passage.text[a - passage.start : b - passage.start] for a, b in sentences]
-        joined = [
-            (sentences[n][0], sentences[n + 1][1])
-            for n in range(len(sentences) - 1)
-            if NAMED_RESULT.match(text[n + 1])  # the cheap test first
-            and "\n\n" not in _gap(passage, sentences, n)
-            and self.question.signal(text[n]) == 0
-            and self.question.signal(text[n + 1]) > 0
-        ]
-        return sentences + joined
-
-    def freshness(self, published: date | None) -> float:
-        """1 for the newest report on or before `as_of`, halving each week before it; 0 for
-        undated reports and reports after `as_of` (not out yet on the day asked)."""
-        if published is None or self.newest is None:
-            return 0.0
-        if self.as_of is not None and published > self.as_of:
-            return 0.0
-        return 0.5 ** (max(0, (self.newest - published).days) / RECENCY_HALF_LIFE_DAYS)
-
-    def _other_edition(self, sentence: str) -> bool:
-        """Whether the sentence names only years the question does not (another season)."""
-        asked = self.question.years if self.question else frozenset()
-        named = set(YEAR.findall(sentence))
-        return bool(asked) and bool(named) and not named & asked
-
-
-@dataclass(frozen=True)
-class UpdateNote:
-    """An earlier report of the figure the answer gives, noted after it: "(up from 5,000
-    reported on 7 Feb [2])". `chosen` is the answer's sentences with the earlier report second
-    and without other sentences that give an older figure of the same count."""
-
-    earlier: ScoredSentence
-    chosen: list[ScoredSentence]
-    change: str  # "up from 5,000 reported on 7 Feb"
-
-    def text(self, n: int) -> str:
-        return f"({self.change} [{n}])"
-
-
-def describe_change(
-    latest: float, earlier: float, earlier_text: str, reported: date, latest_reported: date
-) -> str:
-    """How the figure changed since an earlier report, as "up from 5,000 reported on 7 Feb"
-    (with the year only when it differs from the latest report's)."""
-    day = f"{reported.day} {MONTHS[reported.month - 1][:3]}"
-    if reported.year != latest_reported.year:
-        day += f" {reported.year}"
-    return f"{'up' if latest > earlier else 'down'} from {earlier_text} reported on {day}"
-
-
-def update_note(
-    query: str,
-    chosen: Sequence[ScoredSentence],
-    candidates: Sequence[ScoredSentence],
-    max_sentences: int,
-) -> UpdateNote | None:
-    """For a "how many" outcome question whose answer states a figure, the best-scoring earlier
-    report of a different figure of the same count, or None (not a count, no earlier figure).
-
-    Both reports must state the figure as an outcome, not a forecast, and the earlier one must
-    match the question at least half as well as the answer.
-    """
-    question = OutcomeQuestion.of(query)
-    if question is None or not question.counts or not chosen:
-        return None
-    first = chosen[0]
-    latest, reported = question.figure(first.quote), _date(first.passage.date)
-    if latest is None or reported is None or question.signal(first.quote) <= 0:
-        return None
-    for candidate in candidates:
-        published = _date(candidate.passage.date)
-        if published is None or published >= reported:
-            continue
-        if candidate.coverage < 0.5 * first.coverage or question.signal(candidate.quote) <= 0:
-            continue
-        figure = question.figure(candidate.quote)
-        if figure is None or figure == latest:
-            continue
-        rest = [
-            c for c in chosen[1:] if c is not candidate and not _older_figure(question, c, reported)
-        ]
-        change = describe_change(
-            latest, figure, _figure_text(candidate.quote, figure), published, reported
-        )
-        return UpdateNote(candidate, [first, candidate, *rest[: max_sentences - 1]], change)
-    return None
-
-
-def _older_figure(question: OutcomeQuestion, candidate: ScoredSentence, reported: date) -> bool:
-    published = _date(candidate.passage.date)
-    return bool(published and published < reported and question.figure(candidate.quote))
-
-
-def _figure_text(sentence: str, value: float) -> str:
+def figure_text(sentence: str, value: float) -> str:
     """The figure as the sentence writes it ("5,000", "1.2 million")."""
     for match in NUMBER.finditer(sentence):
         if _value(match) == value:
@@ -435,11 +253,6 @@ def _governed(sentence: str, position: int) -> bool:
     return bool(GOVERNED.search(before) or CONDITION.search(before))
 
 
-def _gap(passage: Passage, sentences: Sequence[tuple[int, int]], n: int) -> str:
-    """The text between sentence `n` and the next (a paragraph break ends a scene)."""
-    return passage.text[sentences[n][1] - passage.start : sentences[n + 1][0] - passage.start]
-
-
 def _pronoun_subject(sentence: str, position: int) -> bool:
     return bool(PRONOUN_SUBJECT.search(sentence[max(0, position - GOVERNED_REACH) : position]))
 
@@ -456,10 +269,3 @@ def _is_count(sentence: str, match: re.Match[str]) -> bool:
 
 def _value(match: re.Match[str]) -> float:
     return float(match.group(1).replace(",", "")) * SCALE.get((match.group(2) or "").lower(), 1)
-
-
-def _date(text: str | None) -> date | None:
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        return None

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.outcomes import OutcomePreference, OutcomeQuestion, describe_change, earliest_day
+from retrieval.count_updates import describe_change
+from retrieval.outcome_preference import OutcomePreference
+from retrieval.outcomes import OutcomeQuestion, earliest_day
 from retrieval.search import Passage
 
 REPO = Path(__file__).resolve().parents[2]
