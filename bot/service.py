@@ -2,7 +2,8 @@
 
 Every edge (CLI, HTTP API, Telegram) calls these methods; they are synchronous and CPU-bound,
 so async edges run them in a worker thread. A reindex builds a new generation and swaps the
-loaded state in one assignment, so requests in flight finish on the old one.
+loaded state in one assignment, so requests in flight finish on the old one. What happens
+between one question and its answer is `bot.answering`'s.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from bot import logs, metrics
+from bot.answering import answer_question, archive_day, timeline_answer
 from bot.factories import make_embedder, open_backend
 from bot.settings import Settings
 from index.backend import IndexBackend
@@ -30,25 +32,16 @@ from index.local_backend import LocalBackend
 from index.qdrant_backend import QdrantBackend
 from index.store import IndexSummary
 from index.vectors import set_threads
-from retrieval.answer import AnswerTuning, compose_answer, no_match_text
-from retrieval.answerability import after_archive
-from retrieval.conversation import Conversation, Turn
-from retrieval.coverage import coverage, coverage_text, coverage_topic
-from retrieval.outcome_search import REPORT_POOL, merged, report_filters, result_query
-from retrieval.outcomes import OutcomeQuestion
+from retrieval.answer import AnswerTuning, compose_answer
+from retrieval.conversation import Conversation
+from retrieval.coverage import coverage
 from retrieval.schema import Answer, Coverage
 from retrieval.search import DenseHits, Passage, Retriever, SearchFilters
 from retrieval.sessions import Sessions, open_sessions
-from retrieval.speech_questions import SpeechQuestion, speech_question
-from retrieval.statement_answers import answer_speech, noting_no_statement, with_speakers
-from retrieval.timeline import answer_timeline, bounded_filters
+from retrieval.timeline import answer_timeline
 from retrieval.timeline_wording import TimelineQuestion, timeline_question
 
 logger = logging.getLogger(__name__)
-# "Who won …?": the report that states the outcome often ranks below the previews that share
-# more of the question's words, so an outcome question reads more passages (quiz set: the
-# answer string in 0.665 of answers against 0.659 with 5).
-OUTCOME_PASSAGES = 10
 
 
 class SessionNotFound(NewsdeskError):
@@ -56,7 +49,9 @@ class SessionNotFound(NewsdeskError):
 
 
 @dataclass(frozen=True)
-class _Loaded:
+class LoadedIndex:
+    """The index generation being served: swapped whole, in one assignment, on a reload."""
+
     reader: IndexBackend
     retriever: Retriever
     summary: IndexSummary
@@ -81,7 +76,7 @@ class NewsdeskService:
         set_threads(embedder.threads)
         return cls(settings, embedder)
 
-    def _load(self, previous: _Loaded | None = None) -> _Loaded:
+    def _load(self, previous: LoadedIndex | None = None) -> LoadedIndex:
         """Open the current generation; a reload lends it the `previous` one's trained search
         lists (seconds saved on a large index, see `VectorIndex.prepare_fast_search`)."""
         previous_reader = previous.reader if previous is not None else None
@@ -89,7 +84,7 @@ class NewsdeskService:
         if previous is not None:
             reader.prepare(like=previous.reader)
         retriever = Retriever(reader, self.embedder.encode_query)
-        return _Loaded(reader, retriever, reader.summary())
+        return LoadedIndex(reader, retriever, reader.summary())
 
     @property
     def retriever(self) -> Retriever:
@@ -113,8 +108,17 @@ class NewsdeskService:
         conversation out of a full store."""
         if stateless and session_id is not None:
             raise ValueError("A stateless question has no session.")
-        return self._answer(
-            question, session_id, k, filters, as_of, query_vector=None, keep=not stateless
+        return answer_question(
+            self.sessions,
+            self._state,
+            self.answer_tuning,
+            question,
+            session_id,
+            k,
+            filters,
+            as_of,
+            query_vector=None,
+            keep=not stateless,
         )
 
     def ask_many(self, requests: Sequence[dict[str, Any]]) -> list[Answer | Exception]:
@@ -160,7 +164,7 @@ class NewsdeskService:
     def _try(
         self,
         request: dict[str, Any],
-        state: _Loaded,
+        state: LoadedIndex,
         rewrite: tuple[str, str | None] | None = None,
         query_vector: np.ndarray | None = None,
         dense_hits: DenseHits | None = None,
@@ -169,7 +173,10 @@ class NewsdeskService:
         if "request_id" in request:  # the batch runs in one thread: name each question's lines
             logs.set_request_id(request["request_id"])
         try:
-            return self._answer(
+            return answer_question(
+                self.sessions,
+                state,
+                self.answer_tuning,
                 request["question"],
                 request.get("session_id"),
                 request.get("k", 5),
@@ -177,124 +184,11 @@ class NewsdeskService:
                 request.get("as_of"),
                 query_vector=query_vector,
                 dense_hits=dense_hits,
-                state=state,
                 rewrite=rewrite,
                 stages=stages,
             )
         except Exception as error:  # reported to that request alone
             return error
-
-    def _answer(
-        self,
-        question: str,
-        session_id: str | None,
-        k: int,
-        filters: SearchFilters | None,
-        as_of: date | None,
-        query_vector: np.ndarray | None,
-        dense_hits: DenseHits | None = None,
-        state: _Loaded | None = None,
-        rewrite: tuple[str, str | None] | None = None,
-        stages: metrics.Stages | None = None,
-        keep: bool = True,
-    ) -> Answer:
-        """`rewrite` is `query_for(question)` when the caller already made it (to encode it);
-        `stages` holds the time a batch spent on this question before; without `keep` the
-        question gets a conversation of its own that is never stored."""
-        conversation = self.sessions.get(session_id) if keep else Conversation(id="")
-        session = conversation.id if keep else None
-        filters = filters or SearchFilters()
-        query, rewritten = rewrite or conversation.query_for(question)
-        state = state or self._state
-        if (topic := coverage_topic(question)) is not None:
-            found = coverage(topic, state.retriever, filters)
-            text = coverage_text(found)
-            answer = Answer(text, False, query=question, session_id=session, coverage=found)
-            metrics.answered("coverage", answer)
-            return answer
-        if (events := timeline_question(question, as_of or _archive_day(state))) is not None:
-            return self._timeline(
-                question, events, conversation, filters, as_of, state=state, keep=keep
-            )
-        as_of = as_of or date.today()
-        asked = speech_question(query)
-        stages = stages or metrics.Stages()
-        stages.lap()
-        if query_vector is None and state.retriever.tuning.mode != "lexical":
-            query_vector = state.retriever.encode_query(query)  # statements are scored with it
-            stages.lap("encode")
-        outcome_question = OutcomeQuestion.of(query)
-        outcome = outcome_question is not None
-        if outcome:
-            k = max(k, OUTCOME_PASSAGES)
-        passages = state.retriever.search(
-            query, k, filters, as_of=as_of, query_vector=query_vector, dense_hits=dense_hits
-        )
-        searched, ranks = len(passages), None
-        if outcome_question is not None and passages:
-            passages, ranks = self._with_result_reports(
-                state, query, outcome_question, passages, k, filters, as_of, query_vector
-            )
-        stages.lap("search")
-        exclude = conversation.quoted_spans() if conversation.wants_more(question) else set()
-        if not passages and not state.retriever.matches_any(filters):
-            answer = Answer(
-                no_match_text(filters, state.summary),
-                abstained=True,
-                query=query,
-                abstain_reason="no_match",
-            )
-        else:
-            # No statement answers for a year after the archive: the ordinary answer says
-            # where the articles end ("What does Harry reveal in Spare, published in 2023?").
-            said = None if after_archive(query, state.summary, as_of) else asked
-            speech = said and answer_speech(
-                said,
-                passages,
-                state.reader,
-                query_vector,
-                state.retriever.chunk_filter(filters),
-                as_of,
-                exclude,
-            )
-            answer = speech or self._ordinary_answer(
-                query, passages, state, exclude, as_of, asked, ranks
-            )
-        answer = replace(answer, query=question, rewritten_query=rewritten, session_id=session)
-        stages.lap("compose")
-        conversation.add(Turn(question, query, k, filters, as_of, answer, shown=searched))
-        if keep:
-            self.sessions.save(conversation)
-        metrics.answered(asked.kind if asked else "outcome" if outcome else "other", answer, stages)
-        return answer
-
-    def _with_result_reports(
-        self,
-        state: _Loaded,
-        query: str,
-        outcome: OutcomeQuestion,
-        passages: list[Passage],
-        k: int,
-        filters: SearchFilters,
-        as_of: date,
-        query_vector: np.ndarray | None,
-    ) -> tuple[list[Passage], list[int] | None]:
-        """`passages` joined by those of a second search for the reported result, with each
-        passage's rank in the search that found it (see `retrieval.outcome_search`). The second
-        search is lexical: the result words are what it adds, and the first search already read
-        the question's vector (the passages still get their cosine to it)."""
-        narrowed = report_filters(filters, as_of)
-        if narrowed is None:
-            return passages, None
-        reports = state.retriever.search(
-            result_query(query, outcome),
-            k,
-            narrowed,
-            as_of=as_of,
-            tuning=replace(state.retriever.tuning, mode="lexical", pool=REPORT_POOL),
-            query_vector=query_vector,
-        )
-        return merged(passages, reports)
 
     def timeline(
         self,
@@ -308,60 +202,13 @@ class NewsdeskService:
         """The dated events about `question`'s topic, earliest first, one line per day, from
         line `offset` on; the question may be a bare topic ("the Uvalde shooting") or worded as
         a timeline."""
-        events = timeline_question(question, as_of or _archive_day(self._state))
+        events = timeline_question(question, as_of or archive_day(self._state))
         events = events or TimelineQuestion(question.strip())
         conversation = self.sessions.get(session_id)
         filters = filters or SearchFilters()
-        return self._timeline(question, events, conversation, filters, as_of, offset)
-
-    def _timeline(
-        self,
-        question: str,
-        events: TimelineQuestion,
-        conversation: Conversation,
-        filters: SearchFilters,
-        as_of: date | None,
-        offset: int = 0,
-        state: _Loaded | None = None,
-        keep: bool = True,
-    ) -> Answer:
-        state = state or self._state
-        answer = answer_timeline(events, state.retriever, filters, state.summary, offset=offset)
-        answer = replace(answer, query=question, session_id=conversation.id if keep else None)
-        shown = offset + len(answer.citations)
-        bounded = bounded_filters(filters, events)
-        turn = Turn(question, events.topic, shown, bounded, as_of or date.today(), answer, shown)
-        conversation.add(turn)
-        if keep:
-            self.sessions.save(conversation)
-        metrics.answered("timeline", answer)
-        return answer
-
-    def _ordinary_answer(
-        self,
-        query: str,
-        passages: list[Passage],
-        state: _Loaded,
-        exclude: set[tuple[str, int, int]],
-        as_of: date,
-        asked: SpeechQuestion | None,
-        ranks: list[int] | None = None,
-    ) -> Answer:
-        """The answer from the passages' best sentences, each citation marked with its speaker
-        when it quotes an attributed statement (statement answers come marked)."""
-        answer = compose_answer(
-            query,
-            passages,
-            state.reader.lexical,
-            state.summary,
-            self.answer_tuning,
-            exclude=exclude,
-            as_of=as_of,
-            ranks=ranks,
+        return timeline_answer(
+            self.sessions, self._state, question, events, conversation, filters, as_of, offset
         )
-        if asked is not None:
-            answer = noting_no_statement(asked, answer, state.reader.lexical, state.summary)
-        return with_speakers(answer, state.reader)
 
     def more(self, session_id: str) -> Answer:
         """The next passages for the session's last question."""
@@ -473,12 +320,6 @@ class NewsdeskService:
             _spare_from_gc_scans()
             metrics.index_loaded(time.perf_counter() - started)
             return True
-
-
-def _archive_day(state: _Loaded) -> date:
-    """The day "since March" counts back from: the archive's last day, or today if earlier."""
-    last = state.summary.last_date
-    return min(date.fromisoformat(last), date.today()) if last else date.today()
 
 
 def _narrowed(request: dict[str, Any]) -> bool:
