@@ -24,8 +24,9 @@ from bot.index_follower import IndexFollower
 from bot.redaction import protect
 from bot.service import NewsdeskService
 from bot.settings import Settings
+from bot.telegram.commands import EXAMPLE_QUESTION
 from bot.telegram.delivery import PatientPolling, SendRetry
-from bot.telegram.handlers import EXAMPLE_QUESTION, NewsdeskBot
+from bot.telegram.handlers import NewsdeskBot
 from index.errors import NewsdeskError
 
 logger = logging.getLogger(__name__)

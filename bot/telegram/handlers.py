@@ -1,4 +1,5 @@
-"""The Telegram bot's handlers: questions, commands, buttons, access, rate and errors.
+"""The Telegram bot's handlers: questions, buttons, access, rate and errors (the slash
+commands are in bot/telegram/commands.py).
 
 Retrieval is CPU-bound and runs in worker threads (a few at a time), so a slow question in one
 chat never stalls the others; one chat's questions are answered in order (a lock per chat).
@@ -8,12 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import html
 import logging
 import math
 import os
 from collections.abc import Callable, Sequence
-from functools import partial
 from typing import Any, TypeVar
 
 from telegram import BotCommand, Update
@@ -23,7 +22,6 @@ from telegram.ext import (
     Application,
     ApplicationHandlerStop,
     CallbackQueryHandler,
-    CommandHandler,
     ContextTypes,
     MessageHandler,
     TypeHandler,
@@ -31,23 +29,13 @@ from telegram.ext import (
 )
 
 from bot import logs, metrics
-from bot.render import citation_html, render_telegram, sources_html, split_html
+from bot.render import citation_html, render_telegram, split_html
 from bot.service import NewsdeskService, SessionNotFound
 from bot.settings import Settings
-from bot.telegram import timeline as timeline_command
-from bot.telegram.chat import (
-    ASOF_USAGE,
-    FILTER_USAGE,
-    answer_keyboard,
-    describe_filters,
-    parse_filters,
-    plain_filters,
-    send_html,
-    set_as_of,
-    typing,
-)
+from bot.telegram.chat import answer_keyboard, plain_filters, send_html, typing
 from bot.telegram.chat_state import ChatState, open_chat_states
-from bot.telegram.groups import GroupChats, conversation_of, groups_usage, topic_of
+from bot.telegram.commands import COMMANDS, EXAMPLE_QUESTION, ChatCommands
+from bot.telegram.groups import GroupChats, conversation_of, topic_of
 from bot.telegram.inline import InlineAnswers
 from bot.telegram.ratelimit import RateLimiter
 from index.errors import NewsdeskError
@@ -60,19 +48,6 @@ T = TypeVar("T")
 Context = ContextTypes.DEFAULT_TYPE
 
 MAX_QUESTION_CHARS = 1000
-EXAMPLE_QUESTION = "What did Blinken say about a multinational force?"
-COMMANDS = (
-    ("ask", "Ask a question: /ask <question> (or just type it)"),
-    ("coverage", "What I have on a topic: /coverage <topic>"),
-    timeline_command.COMMAND,
-    ("more", "More passages for the last question"),
-    ("sources", "Full sources of the last answer"),
-    ("filter", "Filter by source or date: /filter source=Reuters since=2023-01-01"),
-    ("asof", "Answer as of a day: /asof 2023-11-03 (/asof off: today)"),
-    ("reset", "Forget this conversation"),
-    ("start", "What I know and how to ask"),
-    ("help", "The commands"),
-)
 APOLOGY = "Sorry, something went wrong while answering. Please try again in a moment."
 NO_ARTICLES = "Sorry, I can't reach my articles right now. Please try again later."
 PRIVATE = "Sorry, this bot is private."
@@ -103,19 +78,7 @@ class NewsdeskBot:
         only_new = filters.UpdateType.MESSAGE
         app.add_handler(TypeHandler(Update, observe_update), group=-2)
         app.add_handler(TypeHandler(Update, self.gate), group=-1)
-        for name, callback in (
-            ("start", self.start),
-            ("help", self.help),
-            ("ask", self.ask),
-            ("coverage", self.coverage),
-            ("timeline", partial(timeline_command.timeline, self)),
-            ("more", self.more),
-            ("sources", self.sources),
-            ("filter", self.filter),
-            ("asof", self.as_of),
-            ("reset", self.reset),
-        ):
-            app.add_handler(CommandHandler(name, callback, filters=only_new))
+        ChatCommands(self).install(app, only_new)
         app.add_handler(CallbackQueryHandler(self.citation_button, pattern=r"^cite:\d+:\d+$"))
         app.add_handler(CallbackQueryHandler(self.more_button, pattern=r"^more:\d+$"))
         app.add_handler(CallbackQueryHandler(self.stale_button))
@@ -152,107 +115,11 @@ class NewsdeskBot:
             await update.message.reply_text(PRIVATE)
         raise ApplicationHandlerStop
 
-    # ---- commands ----
-
-    async def start(self, update: Update, context: Context) -> None:
-        """Greet and say what the articles cover, with an example question."""
-        summary = await self._call(self.service.summary)
-        sources = [name for name, _count in summary.sources[:3] if name]
-        first, last = summary.first_date, summary.last_date
-        span = f" from {first} to {last}" if first and last and first != last else ""
-        span = f" dated {first}" if first and first == last else span
-        mainly = f", mainly from {_join(sources)}" if sources else ""
-        text = (
-            f"Hello! I answer questions from {_count(summary.articles, 'news article')}"
-            f"{span}{mainly}.\n\n"
-            "Ask in plain words and I'll reply with the articles' own sentences and numbered "
-            f"sources, for example:\n<i>{_esc(self.example_question)}</i>\n\n"
-            "Follow-up questions are understood in context. /help lists the commands."
-        )
-        await self._reply(update, [text])
-
-    async def help(self, update: Update, context: Context) -> None:
-        """List the commands."""
-        lines = [f"/{name} — {_esc(text)}" for name, text in COMMANDS]
-        intro = (
-            "Type a question and I'll answer from the news articles, with sources. "
-            "Follow-ups use this chat's history."
-        )
-        usage = [FILTER_USAGE, ASOF_USAGE, groups_usage(context.bot.username)]
-        text = "\n\n".join([intro, "\n".join(lines), *usage])
-        await self._reply(update, [text])
-
-    async def ask(self, update: Update, context: Context) -> None:
-        """/ask <question>."""
-        question = _command_argument(update)
-        if not question:
-            await self._reply(update, [f"Ask like this: /ask {_esc(self.example_question)}"])
-            return
-        await self._answer_question(update, question)
-
-    async def coverage(self, update: Update, context: Context) -> None:
-        """/coverage <topic>: how many articles mention it, by outlet and month."""
-        topic = _command_argument(update)
-        if not topic:
-            await self._reply(update, ["Ask like this: /coverage Liz Truss"])
-            return
-        await self._answer_question(update, f"What do you have on {topic}?")
+    # ---- plain messages ----
 
     async def question(self, update: Update, context: Context) -> None:
         """Any plain text message is a question."""
         await self._answer_question(update, update.effective_message.text or "")
-
-    async def more(self, update: Update, context: Context) -> None:
-        """/more: the next passages for the last question."""
-        state = await self._state(update)
-        await self._more(update, state, state.last)
-
-    async def sources(self, update: Update, context: Context) -> None:
-        """/sources: the full sources of the last answer."""
-        state = await self._state(update)
-        answer = state.answers.get(state.last)
-        if answer is None:
-            await self._reply(update, ["No answer yet — ask me something first."])
-            return
-        await self._reply(update, split_html(sources_html(answer)))
-
-    async def filter(self, update: Update, context: Context) -> None:
-        """/filter source=… since=… until=… | off: this chat's search filters."""
-        key = conversation_of(update)
-        state = await self._chats.load(key)
-        argument = _command_argument(update)
-        if argument.lower() in {"off", "clear", "none", "reset"}:
-            state.filters = SearchFilters()
-            await self._chats.save_settings(key, state)
-            await self._reply(update, ["Filters cleared: searching all articles."])
-            return
-        if not argument:
-            await self._reply(update, [f"{describe_filters(state.filters)}\n\n{FILTER_USAGE}"])
-            return
-        try:
-            state.filters = parse_filters(argument)
-        except ValueError as error:
-            await self._reply(update, [f"{_esc(str(error))}\n\n{FILTER_USAGE}"])
-            return
-        await self._chats.save_settings(key, state)
-        await self._reply(update, [describe_filters(state.filters)])
-
-    async def as_of(self, update: Update, context: Context) -> None:
-        """/asof YYYY-MM-DD | off: the day this chat's questions are answered as of."""
-        key = conversation_of(update)
-        state = await self._chats.load(key)
-        before = state.as_of
-        reply = set_as_of(state, _command_argument(update))
-        if state.as_of != before:
-            await self._chats.save_settings(key, state)
-        await self._reply(update, [reply])
-
-    async def reset(self, update: Update, context: Context) -> None:
-        """/reset: forget this chat's conversation (filters and as-of date stay)."""
-        key = conversation_of(update)
-        await self._call(self.service.reset_session, key.session_id)
-        await self._chats.forget_answers(key, await self._chats.load(key))
-        await self._reply(update, ["Done — I've forgotten this conversation. Ask away."])
 
     async def unknown_command(self, update: Update, context: Context) -> None:
         """Commands I don't have."""
@@ -433,24 +300,6 @@ class NewsdeskBot:
         stored now (read from Redis when the sessions are there: another replica may have
         changed it)."""
         return await self._chats.load(conversation_of(update))
-
-
-def _command_argument(update: Update) -> str:
-    text = (update.effective_message.text or "") if update.effective_message else ""
-    return text.partition(" ")[2].strip() if text.startswith("/") else text.strip()
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number:,} {noun}" + ("" if number == 1 else "s")
-
-
-def _join(names: Sequence[str]) -> str:
-    names = [_esc(n) for n in names if n]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def _esc(text: str) -> str:
-    return html.escape(text)
 
 
 async def observe_update(update: Update, context: Context) -> None:

@@ -19,7 +19,8 @@ from bot.service import NewsdeskService
 from bot.settings import Settings
 from bot.telegram.app import TelegramNotConfigured, build_application, run_telegram
 from bot.telegram.chat import parse_filters
-from bot.telegram.handlers import APOLOGY, COMMANDS, MAX_QUESTION_CHARS, PRIVATE
+from bot.telegram.commands import COMMANDS
+from bot.telegram.handlers import APOLOGY, MAX_QUESTION_CHARS, PRIVATE
 from bot.telegram.ratelimit import RateLimiter
 from retrieval.schema import Answer
 from retrieval.search import SearchFilters

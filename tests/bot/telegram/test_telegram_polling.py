@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.service import NewsdeskService
 from bot.telegram.app import build_application, running
-from bot.telegram.handlers import COMMANDS
+from bot.telegram.commands import COMMANDS
 from tests.bot.telegram.telegram_harness import ServiceWrapper, bot_settings, new_chat_id, run
 from tests.telegram_standin import StandInServer
 
