@@ -25,7 +25,8 @@ from retrieval.schema import Answer
 from retrieval.search import DenseHits, Passage, SearchFilters
 from retrieval.sessions import Sessions
 from retrieval.speech_questions import SpeechQuestion, speech_question
-from retrieval.statement_answers import answer_speech, noting_no_statement, with_speakers
+from retrieval.statement_answers import answer_speech, noting_no_statement
+from retrieval.statement_speakers import with_speakers
 from retrieval.timeline import answer_timeline, bounded_filters
 from retrieval.timeline_wording import TimelineQuestion, timeline_question
 

@@ -6,14 +6,12 @@ its words hold, how close its passage is to the question, and how recent it is a
 asked. "Who said …?" looks for the statement among the retrieved passages that holds the words
 asked about, and names its speaker first.
 
-The answer frames each quote with its speaker and date — `Antony Blinken declined to comment on
-… (Bloomberg, 3 Nov 2023) [1].` or `“…,” Antony Blinken said (…) [1].` — and the framing words
-lie outside the cited span: a citation's quote is still `article text[start:end]`.
+How the answer quotes each statement is `retrieval.statement_framing`; who a statement is by,
+`retrieval.statement_speakers`.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -23,39 +21,22 @@ import numpy as np
 
 from index.backend import IndexBackend
 from index.lexical import LexicalIndex, tokenize
-from index.speech import word_set
 from index.statements import QUOTING
 from index.store import IndexSummary
-from index.stored_statements import StoredStatement, initials, speaker_key
+from index.stored_statements import StoredStatement, speaker_key
 from retrieval.answer import abstention_held, closest_text
 from retrieval.answerability import Focus
-from retrieval.dates import human_date
-from retrieval.deep_links import deep_url
-from retrieval.schema import Answer, Citation
-from retrieval.search import STORY_TIE, Passage, also_in, same_story
+from retrieval.schema import Answer
+from retrieval.search import STORY_TIE, Passage, same_story
 from retrieval.speech_questions import SpeechQuestion
+from retrieval.statement_framing import ScoredStatement, framed_answer
+from retrieval.statement_speakers import by_person, is_named, same_person
 
-PRONOUNS = word_set("he she they it i we you him her them")
-TITLES = word_set(
-    "president secretary senator sen rep representative gov governor mayor judge justice chair "
-    "chairman chairwoman dr mr mrs ms prime minister general gen pope king queen prince princess "
-    "chancellor coach ceo speaker leader former vice deputy us u.s. uk attorney chief director "
-    "commissioner captain sir lord lady dame state fed"
-)
-DIRECT_VERBS = word_set(
-    "said added wrote warned argued noted insisted explained stressed claimed stated asked "
-    "replied responded acknowledged admitted announced declared tweeted continued recalled "
-    "cautioned confirmed denied asserted emphasized predicted suggested"
-)
-WORD = re.compile(r"[A-Za-z][\w’'-]*")
-ACRONYM = re.compile(r"[A-Z]{2,6}")
-LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
 # Share of the topic's rare words that an answer about it, and the paragraphs around a statement
 # on it, must hold: "What did Biden say about the Tour de France?" is not answered from an
 # article that mentions France once, nor from a round-up whose other story is about it.
 MIN_TOPIC_FOCUS = 0.5
 TOPIC_REACH = 1500  # characters either side of a statement's sentence: a few paragraphs
-MAX_VERB_GAP = 40  # "told CNN on Tuesday that": what may stand between a verb and its content
 
 
 @dataclass(frozen=True)
@@ -73,13 +54,6 @@ class StatementTuning:
     min_topic_coverage: float = 0.5  # "who said": share of the words asked about it must hold
     rank_penalty: float = 0.02  # "who said": per rank of the passage the statement is in
     shortlist: int = 200  # statements by the speaker scored in full, the closest passages first
-
-
-@dataclass(frozen=True)
-class _Scored:
-    statement: StoredStatement
-    coverage: float
-    score: float
 
 
 def answer_speech(
@@ -162,7 +136,7 @@ def said_answer(
     assert asked.speaker is not None
     statements = [
         s
-        for s in _by_person(asked.speaker, reader)
+        for s in by_person(asked.speaker, reader)
         if not _excluded(s, exclude or set()) and allowed(s.chunk_id)
     ]
     if not statements:
@@ -187,12 +161,12 @@ def said_answer(
         if asked.characterizes and statement.verb in QUOTING:
             score += tuning.characterization_weight
         if score >= tuning.min_score or not coverage_of.has_terms:  # no topic: all they said
-            scored.append(_Scored(statement, coverage, score))
+            scored.append(ScoredStatement(statement, coverage, score))
     if not scored:
         return None
     scored.sort(key=lambda s: -s.score)
     chosen = _distinct_sentences(scored, tuning, reader)
-    return _framed_answer(chosen, reader)
+    return framed_answer(chosen, reader)
 
 
 def who_said_answer(
@@ -205,7 +179,7 @@ def who_said_answer(
     first; None when no attributed statement there holds enough of them."""
     tuning = tuning or StatementTuning()
     coverage_of = _CoverageScorer(asked.topic, "", reader.lexical)
-    best: _Scored | None = None
+    best: ScoredStatement | None = None
     for rank, passage in enumerate(passages):
         text = passage.article_text or reader.text(passage.article_id)
         for statement in reader.statements_in(passage.article_id):
@@ -218,58 +192,8 @@ def who_said_answer(
             )
             score = coverage + passage.similarity - tuning.rank_penalty * rank
             if coverage >= tuning.min_topic_coverage and (best is None or score > best.score):
-                best = _Scored(statement, coverage, score)
-    return _framed_answer([best], reader) if best else None
-
-
-def with_speakers(answer: Answer, reader: IndexBackend) -> Answer:
-    """`answer` with each citation's `speaker` set when its quote is an attributed statement."""
-    if not answer.citations:
-        return answer
-    citations = []
-    for citation in answer.citations:
-        speaker = None
-        for statement in reader.statements_in(citation.article_id):
-            start, end = statement.content_start, statement.content_end
-            if start < citation.end and citation.start < end and is_named(statement):
-                speaker = statement.speaker
-                break
-        citations.append(replace(citation, speaker=speaker))
-    return replace(answer, citations=citations)
-
-
-def _by_person(asked: str, reader: IndexBackend) -> list[StoredStatement]:
-    """Statements by the person or body `asked` names, by any form of the name an article
-    uses: the full name, the last name, and a body's acronym or its spelled-out name ("WHO",
-    "the World Health Organization")."""
-    statements = reader.statements_by(asked)
-    same = {name: same_person(asked, name) for name in {s.speaker for s in statements}}
-    found = [s for s in statements if same[s.speaker]]
-    name = LEADING_THE.sub("", asked)
-    if ACRONYM.fullmatch(name):
-        found += reader.statements_with_initials(name)
-    elif acronym := initials(name):
-        found += [s for s in reader.statements_by(acronym) if s.speaker == acronym]
-    return list(dict.fromkeys(found))
-
-
-def same_person(asked: str, speaker: str) -> bool:
-    """Whether `speaker` (as resolved in an article) can be the person `asked` names: the same
-    last name, and the same given name when both give one ("Jerome Powell" is not "Colin
-    Powell"; "President Biden" is "Joe Biden")."""
-    if speaker_key(asked) != speaker_key(speaker):
-        return False
-    asked_words = [w.lower() for w in WORD.findall(asked)]
-    found_words = [w.lower() for w in WORD.findall(speaker)]
-    given = asked_words[-2] if len(asked_words) >= 2 else None
-    if given is None or given in TITLES or len(found_words) < 2:
-        return True
-    return given == found_words[-2]
-
-
-def is_named(statement: StoredStatement) -> bool:
-    """A statement whose speaker resolved to a name, not a pronoun left as written."""
-    return statement.speaker.lower() not in PRONOUNS
+                best = ScoredStatement(statement, coverage, score)
+    return framed_answer([best], reader) if best else None
 
 
 def _excluded(statement: StoredStatement, exclude: set[tuple[str, int, int]]) -> bool:
@@ -348,8 +272,8 @@ def _recency(days: int | None, tuning: StatementTuning) -> float:
 
 
 def _distinct_sentences(
-    scored: list[_Scored], tuning: StatementTuning, reader: IndexBackend
-) -> list[_Scored]:
+    scored: list[ScoredStatement], tuning: StatementTuning, reader: IndexBackend
+) -> list[ScoredStatement]:
     """The best statements, each said once: not the same sentence twice, and not one from
     another article of a story already quoted (a wire copy repeats its statements)."""
     best = scored[0]
@@ -372,7 +296,9 @@ def _distinct_sentences(
     return chosen
 
 
-def _earliest_telling(candidate: _Scored, scored: list[_Scored], reader: IndexBackend) -> _Scored:
+def _earliest_telling(
+    candidate: ScoredStatement, scored: list[ScoredStatement], reader: IndexBackend
+) -> ScoredStatement:
     """The candidate, or the statement of an earlier article of its story that scores within
     STORY_TIE of it: a story is cited from its first report, as search results do."""
     story = reader.story(candidate.statement.article_id)
@@ -389,76 +315,3 @@ def _same_sentence(one: StoredStatement, other: StoredStatement) -> bool:
         and one.sentence_start < other.sentence_end
         and other.sentence_start < one.sentence_end
     )
-
-
-def _framed_answer(chosen: Sequence[_Scored], reader: IndexBackend) -> Answer:
-    sentences, citations = [], []
-    for n, scored in enumerate(chosen, start=1):
-        statement = scored.statement
-        text = reader.text(statement.article_id)
-        article = reader.article(statement.article_id)
-        start, end, framing = frame(statement, text)
-        where = ", ".join(filter(None, (article.source, human_date(article.date))))
-        sentences.append(framing(f" ({where})" if where else "") + f" [{n}].")
-        chunk = reader.chunk(statement.chunk_id)
-        citations.append(
-            Citation(
-                n=n,
-                article_id=statement.article_id,
-                title=article.title,
-                source=article.source,
-                date=article.date,
-                url=article.url,
-                passage=text[chunk.start : chunk.end],
-                quote=text[start:end],
-                start=start,
-                end=end,
-                score=round(scored.score, 4),
-                speaker=statement.speaker,
-                deep_url=deep_url(article.url, text, start, end),
-                also_in=list(also_in(reader, statement.article_id)),
-            )
-        )
-    return Answer(answer=" ".join(sentences), abstained=False, citations=citations)
-
-
-def frame(statement: StoredStatement, text: str) -> tuple[int, int, Callable[[str], str]]:
-    """(start, end) of the quote to cite, and a function that puts it in a sentence naming the
-    speaker around a `where` ("(Bloomberg, 3 Nov 2023)") — the sentence without its marker."""
-    speaker, start, end = statement.speaker, statement.content_start, statement.content_end
-    if statement.kind == "direct":
-        while end > start and text[end - 1] in ".,;: ":
-            end -= 1
-        quote = text[start:end]
-        verb = statement.verb if statement.verb in DIRECT_VERBS else "said"
-        comma = "" if quote.endswith(("?", "!")) else ","
-        return start, end, lambda where: f"“{quote}{comma}” {speaker} {verb}{where}"
-    verb_at = _verb_before(statement, text)
-    if verb_at is not None:
-        return verb_at, end, lambda where: f"{speaker} {text[verb_at:end]}{where}"
-    quote = _lower_first(text[start:end], text)
-    return start, end, lambda where: f"According to {speaker}{where}, {quote}"
-
-
-def _verb_before(statement: StoredStatement, text: str) -> int | None:
-    """Where the statement's verb stands between its sentence's start and its content ("…
-    declined to comment on [content]"), when it does."""
-    if statement.verb == "according to":
-        return None
-    pattern = re.compile(rf"\b{re.escape(statement.verb)}\b")
-    found = list(pattern.finditer(text, statement.sentence_start, statement.content_start))
-    if not found or statement.content_start - found[-1].end() > MAX_VERB_GAP:
-        return None
-    return found[-1].start()
-
-
-def _lower_first(quote: str, text: str) -> str:
-    """The quote with its first letter in lower case when that word is written so elsewhere in
-    the article (a common word, not a name)."""
-    first = WORD.match(quote)
-    if first is None or first.group() == "I":
-        return quote
-    word = first.group()
-    if re.search(rf"(?<![.!?]\s)\b{re.escape(word.lower())}\b", text):
-        return word.lower() + quote[len(word) :]
-    return quote
