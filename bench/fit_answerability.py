@@ -44,7 +44,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-import bot.service as service_module  # noqa: E402
+import bot.answering as answering_module  # noqa: E402
 from bot.service import NewsdeskService  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from index.build import build_index  # noqa: E402
@@ -111,17 +111,17 @@ class ComposeRecorder:
         self.calls: list[dict[str, Any]] = []
 
     def __enter__(self) -> ComposeRecorder:
-        self.original = service_module.compose_answer
+        self.original = answering_module.compose_answer
 
         def recording(query: str, passages: list[Passage], *args: Any, **kwargs: Any) -> Answer:
             self.calls.append({"query": query, "passages": list(passages), **kwargs})
             return self.original(query, passages, *args, **kwargs)
 
-        service_module.compose_answer = recording
+        answering_module.compose_answer = recording
         return self
 
     def __exit__(self, *exc: object) -> None:
-        service_module.compose_answer = self.original
+        answering_module.compose_answer = self.original
 
 
 def features(service: NewsdeskService, rows: list[tuple[str, date | None, int]]) -> np.ndarray:
