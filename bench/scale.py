@@ -52,7 +52,7 @@ from bot.settings import Settings  # noqa: E402
 from index.backend import SearchFilters  # noqa: E402
 from index.layout import current_generation, has_index  # noqa: E402
 from index.local_backend import LocalBackend  # noqa: E402
-from index.store import Manifest  # noqa: E402
+from index.manifest import Manifest  # noqa: E402
 from index.vectors import set_threads  # noqa: E402
 from retrieval.evaluate import load_questions  # noqa: E402
 

@@ -53,20 +53,20 @@ sys.path.insert(0, str(REPO))
 
 from index import corpus_state, layout  # noqa: E402
 from index.articles import text_digest  # noqa: E402
+from index.chunk_table import ChunkTable  # noqa: E402
 from index.chunking import chunk_id  # noqa: E402
 from index.lexical import LexicalIndex  # noqa: E402
-from index.store import (  # noqa: E402
+from index.manifest import (  # noqa: E402
     CHUNK_TABLE,
     FORMAT_VERSION,
     LEXICAL,
     METADATA,
     VECTORS,
-    ChunkTable,
     Manifest,
-    create_metadata,
     generation_files,
     generation_times,
 )
+from index.store import create_metadata  # noqa: E402
 from index.vectors import VectorIndex  # noqa: E402
 
 NOISE = 0.015

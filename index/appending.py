@@ -34,8 +34,9 @@ from index.articles import Article, text_digest
 from index.chunk_table import ChunkTable
 from index.chunking import Chunk, embedding_text
 from index.lexical import LexicalBuilder
+from index.manifest import CHUNK_TABLE, LEXICAL, METADATA, VECTORS
 from index.rewriting import EMBED_BATCH
-from index.store import CHUNK_TABLE, LEXICAL, METADATA, SCHEMA, VECTORS, IndexReader
+from index.store import SCHEMA, IndexReader
 from index.tally import Tally
 
 

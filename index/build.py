@@ -36,16 +36,16 @@ from index.articles import (
 )
 from index.chunking import Chunk, ChunkerSettings, chunk_article
 from index.errors import CorpusError, IndexCorrupt, IndexIncompatible, IndexNotFound
-from index.rewriting import rewrite_generation
-from index.store import (
+from index.manifest import (
     FORMAT_VERSION,
     MANIFEST,
     METADATA,
-    IndexReader,
     Manifest,
     generation_files,
     generation_times,
 )
+from index.rewriting import rewrite_generation
+from index.store import IndexReader
 from index.stored_statements import RULES_VERSION
 from index.tally import Tally
 from index.writing import is_out_of_space, write_failed, writing

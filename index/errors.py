@@ -57,6 +57,13 @@ class IndexCorrupt(NewsdeskError):
         return type(self), (self.path, self.problem, self.index_dir)
 
 
+def brief(error: BaseException) -> str:
+    """An exception as a short phrase for an `IndexCorrupt` problem: its first line, cut
+    (FAISS's name its C++ source)."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return text if len(text) <= 120 else text[:119] + "…"
+
+
 class IndexWriteFailed(NewsdeskError):
     """A build could not write one of its files: a full disk, a file size limit, an I/O error.
 

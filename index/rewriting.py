@@ -25,7 +25,8 @@ from index.chunk_table import ChunkTable
 from index.chunking import embedding_text
 from index.encoding import BackgroundEncoder
 from index.lexical import LexicalBuilder, LexicalIndex
-from index.store import CHUNK_TABLE, LEXICAL, METADATA, VECTORS, IndexReader, create_metadata
+from index.manifest import CHUNK_TABLE, LEXICAL, METADATA, VECTORS
+from index.store import IndexReader, create_metadata
 from index.stored_statements import RULES_VERSION, copy_statements
 from index.tally import Tally
 from index.vectors import VectorIndex

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from index.store import ArticleRecord, Manifest
+    from index.manifest import Manifest
+    from index.store import ArticleRecord
 
 LARGEST_CLUSTERS = 5  # stories listed by size in the summary
 

@@ -28,7 +28,7 @@ from index.build import BuildReport
 from index.chunking import ChunkerSettings
 from index.errors import CorpusError, NewsdeskError
 from index.layout import current_generation
-from index.store import Manifest
+from index.manifest import Manifest
 from index.stored_statements import RULES_VERSION
 
 logger = logging.getLogger(__name__)

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from index.layout import current_generation
-from index.store import METADATA, open_index
+from index.manifest import METADATA
+from index.store import open_index
 
 
 def contents(index_dir: Path) -> tuple[dict[str, list], dict[int, np.ndarray]]:

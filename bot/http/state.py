@@ -194,7 +194,7 @@ def refuse_damaged_index(settings: Settings) -> None:
     IndexIncompatible, so start-up fails with one line: serving 503s would hide a fault that
     only a rebuild repairs. The checks are cheap (no vectors read); what only a full load finds
     still answers 503 naming the file."""
-    from index.store import check_generation  # FAISS and SciPy: not at import time
+    from index.integrity import check_generation  # FAISS and SciPy: not at import time
 
     if settings.backend == "qdrant":  # an unreachable Qdrant fails start-up naming its URL
         from bot.factories import qdrant_client_for

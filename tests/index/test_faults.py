@@ -17,9 +17,11 @@ import pytest
 from index import layout
 from index.build import BuildProgress, build_index, update_index
 from index.errors import CorpusError, IndexCorrupt, IndexIncompatible, IndexWriteFailed
+from index.integrity import check_generation
 from index.layout import current_generation
 from index.lexical import WEIGHT_FILES
-from index.store import Manifest, check_generation, open_index
+from index.manifest import Manifest
+from index.store import open_index
 from tests.conftest import SEED_CORPUS
 
 SEED_ARTICLES = 1

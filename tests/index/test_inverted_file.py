@@ -15,7 +15,8 @@ from index.build import build_index, update_index
 from index.errors import IndexCorrupt
 from index.layout import current_generation
 from index.local_backend import LocalBackend
-from index.store import FORMAT_VERSION, open_index
+from index.manifest import FORMAT_VERSION
+from index.store import open_index
 
 TOPICS = [
     ("harbour", "The harbour authority opened a new ferry terminal for island commuters."),

@@ -11,7 +11,8 @@ import pytest
 
 from index.build import build_index, update_index
 from index.layout import current_generation
-from index.store import generation_files, open_index
+from index.manifest import generation_files
+from index.store import open_index
 from index.stored_statements import speaker_key
 from tests.index.test_build import write_article
 
