@@ -1,4 +1,5 @@
-"""Shared pieces of the CLI: settings from options, one-line errors, the build progress bar."""
+"""Shared pieces of the CLI: settings and the service from options, one-line errors, the build
+progress bar."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from rich.progress import (
 )
 
 from bot.logs import JsonFormatter, RequestIdFilter, use_format
+from bot.service import NewsdeskService
 from bot.settings import Settings
 from index.build import BuildProgress
 from index.errors import NewsdeskError
@@ -78,6 +80,12 @@ def load_settings(**overrides: Any) -> Settings:
             "--index-dir (or NEWSDESK_INDEX_DIR) at a folder."
         )
     return settings
+
+
+def load_service(index_dir: Path | None, model: str | None = None) -> NewsdeskService:
+    settings = load_settings(index_dir=index_dir, model=model)
+    with friendly_errors():
+        return NewsdeskService.from_settings(settings)
 
 
 @contextmanager
