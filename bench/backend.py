@@ -53,7 +53,7 @@ from bot.service import NewsdeskService  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from index.backend import SearchFilters  # noqa: E402
 from index.build import build_index  # noqa: E402
-from index.qdrant_backend import alias_name, connect  # noqa: E402
+from index.qdrant_collection import alias_name, connect  # noqa: E402
 from index.qdrant_publish import current_collection, publish_current  # noqa: E402
 from index.store import open_index  # noqa: E402
 from retrieval.evaluate import Question, load_questions  # noqa: E402

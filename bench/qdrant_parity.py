@@ -25,7 +25,8 @@ from bot.factories import make_embedder  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from index.backend import SearchFilters  # noqa: E402
 from index.local_backend import LocalBackend  # noqa: E402
-from index.qdrant_backend import QdrantBackend, connect  # noqa: E402
+from index.qdrant_backend import QdrantBackend  # noqa: E402
+from index.qdrant_collection import connect  # noqa: E402
 from index.qdrant_publish import current_collection, publish_generation  # noqa: E402
 from index.store import open_index  # noqa: E402
 from retrieval.evaluate import load_questions  # noqa: E402

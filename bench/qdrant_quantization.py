@@ -39,7 +39,7 @@ from bot.factories import make_embedder  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from index.backend import Hits, SearchFilters  # noqa: E402
 from index.local_backend import LocalBackend  # noqa: E402
-from index.qdrant_backend import CORPUS_POINT, DENSE, SPARSE  # noqa: E402
+from index.qdrant_collection import CORPUS_POINT, DENSE, SPARSE  # noqa: E402
 from index.qdrant_publish import GenerationPoints  # noqa: E402
 from index.store import open_index  # noqa: E402
 from retrieval.evaluate import answer_pattern, first_hit, load_questions  # noqa: E402

@@ -11,7 +11,8 @@ from index.backend import IndexBackend
 from index.embedder import Embedder
 from index.encoder_choice import choose_encoder
 from index.local_backend import LocalBackend
-from index.qdrant_backend import QdrantBackend, connect
+from index.qdrant_backend import QdrantBackend
+from index.qdrant_collection import connect
 from retrieval.sessions import RedisSessionStore, open_sessions
 
 

@@ -1,37 +1,15 @@
 """The Qdrant backend: an index that several servers read from one Qdrant cluster.
 
-One collection holds everything, so one alias names the served index and switching it is one
-atomic step (`index.qdrant_publish`):
-
-- a point per chunk (id = the chunk id) with a named dense vector `dense` (dot product on the
-  stored normalised vectors) and a named sparse vector `bm25` holding each term's saturated
-  BM25 term frequency — the same tokens (`index.lexical.tokenize`) and the same k1, b and
-  corpus average length as the local index — and a payload: article id, source (lower-cased),
-  day (ordinal, -1 when undated), character offsets and sentences;
-- a point per article (no vectors): title, source, date, URL, text, content hash, its
-  statements (rows as `index.stored_statements` stores them), its story cluster and the set of
-  its terms (what coverage counts);
-- one `corpus` point: the manifest, each term's sparse index and document frequency, the
-  corpus average length, skipped inputs.
-
-IDF is applied by newsdesk, from the stored document frequencies, on the query side (the query
-vector's weights are count × idf). Qdrant's `modifier: idf` ranked the same on the development
-set (bench/qdrant_edge_parity.py), but answers weigh words by the same document frequencies, so
-every server needs them anyway; one copy keeps search and answers on the same statistics,
-whatever the engine counts (its IDF is built from the statistics it holds, which an update in
-place or a sharded deployment may change). A build may still choose `idf="qdrant"`. Articles,
-chunk offsets and statements are loaded when the index is opened, as the local reader does;
-texts are read on demand.
+The collection's layout is described in `index.qdrant_collection`; how a question becomes a
+query in `index.qdrant_query`. Articles, chunk offsets and statements are loaded when the index
+is opened, as the local reader does; texts are read on demand.
 """
 
 from __future__ import annotations
 
-import atexit
 import logging
 import sqlite3
 import threading
-import uuid
-from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -41,110 +19,25 @@ import numpy as np
 
 from index import stored_statements
 from index.backend import Hits, IndexBackend, SearchFilters
-from index.errors import IndexIncompatible, IndexNotFound, QdrantStoreBusy, QdrantUnavailable
-from index.lexical import tokenize
+from index.errors import IndexIncompatible, IndexNotFound, QdrantUnavailable
+from index.qdrant_collection import (
+    CORPUS_POINT,
+    DENSE,
+    alias_name,
+    article_point,
+    brief,
+    connect,
+    is_server_url,
+    is_unreachable,
+)
+from index.qdrant_query import TermStatistics, dense_request, search_filter, sparse_request
 from index.store import ArticleRecord, ChunkRecord, Manifest
 from index.stored_statements import StoredStatement
 from index.summary import IndexSummary, summary_of
 
 logger = logging.getLogger(__name__)
 
-DENSE = "dense"
-SPARSE = "bm25"
-NAMESPACE = uuid.UUID("5b0c3f6e-8a51-4c1e-9a57-1f0e7c2a9d41")
 SCROLL_PAGE = 2048
-
-
-def article_point(article_id: str) -> str:
-    return str(uuid.uuid5(NAMESPACE, f"article:{article_id}"))
-
-
-CORPUS_POINT = str(uuid.uuid5(NAMESPACE, "corpus"))
-
-
-def alias_name(prefix: str) -> str:
-    return f"{prefix}chunks"
-
-
-def is_server_url(location: str) -> bool:
-    return location.startswith(("http://", "https://"))
-
-
-def connect(location: str, api_key: str | None = None, timeout: float = 10.0) -> Any:
-    """A client for a server URL or an embedded store in a local folder; QdrantUnavailable
-    (naming `location`) when it cannot be reached or opened."""
-    try:
-        from qdrant_client import QdrantClient
-    except ImportError:
-        raise QdrantUnavailable(
-            location, "the qdrant-client package is missing: pip install 'newsdesk[qdrant]'"
-        ) from None
-    try:
-        if is_server_url(location):
-            client = QdrantClient(
-                url=location, api_key=api_key, timeout=int(timeout), check_compatibility=False
-            )
-        else:
-            client = QdrantClient(path=location)
-        client.get_collections()
-    except RuntimeError as error:
-        if "already accessed by another instance" in str(error):  # the folder's lock
-            raise QdrantStoreBusy(location) from None
-        raise QdrantUnavailable(location, _brief(error)) from None
-    except Exception as error:  # connection refused, TLS, an unreadable folder
-        raise QdrantUnavailable(location, _brief(error)) from None
-    # Closed before the interpreter tears modules down: the client's own __del__ then fails
-    # noisily (an embedded store also releases its folder lock here).
-    atexit.register(client.close)
-    return client
-
-
-def _brief(error: BaseException) -> str:
-    text = " ".join(str(error).split()) or type(error).__name__
-    return text if len(text) <= 160 else text[:159] + "…"
-
-
-class TermStatistics:
-    """The corpus's document frequencies, for BM25's IDF (same formula as `LexicalIndex`)."""
-
-    def __init__(self, terms: Mapping[str, Sequence[int]], chunks: int) -> None:
-        self.vocabulary = {term: int(column) for term, (column, _) in terms.items()}
-        frequency = np.asarray([df for _, df in terms.values()], dtype=np.float32)
-        idf = np.log1p((chunks - frequency + 0.5) / (frequency + 0.5))
-        self._idf = dict(zip(terms, idf.tolist(), strict=True))
-        self._idf32 = dict(zip(terms, idf, strict=True))
-
-    def idf(self, tokens: Sequence[str]) -> dict[str, float]:
-        return {token: self._idf[token] for token in tokens if token in self._idf}
-
-    def query_vector(self, query: str, with_idf: bool) -> tuple[list[int], list[float]]:
-        """Sparse indices and weights of a question: each known term's count, times its IDF
-        unless Qdrant applies it."""
-        indices, values = [], []
-        for token, count in Counter(tokenize([query])[0]).items():
-            if token in self.vocabulary:
-                indices.append(self.vocabulary[token])
-                weight = self._idf32[token] * np.float32(count) if with_idf else count
-                values.append(float(weight))
-        return indices, values
-
-
-def search_filter(filters: SearchFilters | None, kind: str | None = None) -> Any:
-    """`filters` as a Qdrant filter over points of `kind` (None: any point with vectors)."""
-    from qdrant_client import models
-
-    must: list[Any] = []
-    if kind is not None:
-        must.append(models.FieldCondition(key="kind", match=models.MatchValue(value=kind)))
-    if filters is not None and filters.sources:
-        wanted = sorted(filters.wanted_sources)
-        must.append(models.FieldCondition(key="source", match=models.MatchAny(any=wanted)))
-    if filters is not None and (filters.since is not None or filters.until is not None):
-        since = filters.since.toordinal() if filters.since is not None else None
-        until = filters.until.toordinal() if filters.until is not None else None
-        low = since if since is not None else 0  # an undated chunk (-1) passes no date bound
-        must.append(models.FieldCondition(key="day", range=models.Range(gte=low, lte=until)))
-    return models.Filter(must=must) if must else None
 
 
 class QdrantBackend:
@@ -204,8 +97,8 @@ class QdrantBackend:
         except (IndexNotFound, IndexIncompatible):
             raise
         except Exception as error:
-            if _is_unreachable(error):
-                raise QdrantUnavailable(self._location, _brief(error)) from None
+            if is_unreachable(error):
+                raise QdrantUnavailable(self._location, brief(error)) from None
             raise
 
     def _resolve_alias(self) -> str:
@@ -377,29 +270,6 @@ class QdrantBackend:
         by_id = {int(p.id): p.vector[DENSE] for p in found}
         return np.asarray([by_id[c] for c in ids], dtype=np.float32)
 
-    def _dense_request(self, vector: np.ndarray, k: int, filters: SearchFilters | None) -> Any:
-        from qdrant_client import models
-
-        return models.QueryRequest(
-            query=np.asarray(vector, dtype=np.float32).reshape(-1).tolist(),
-            using=DENSE,
-            filter=search_filter(filters),
-            limit=k,
-            with_payload=False,
-        )
-
-    def _sparse_request(self, query: str, k: int, filters: SearchFilters | None) -> Any:
-        from qdrant_client import models
-
-        indices, values = self.lexical.query_vector(query, with_idf=self.idf_by == "newsdesk")
-        return models.QueryRequest(
-            query=models.SparseVector(indices=indices, values=values),
-            using=SPARSE,
-            filter=search_filter(filters),
-            limit=k,
-            with_payload=False,
-        )
-
     def _batch(self, requests: list[Any]) -> list[Hits]:
         if not requests:
             return []
@@ -410,14 +280,15 @@ class QdrantBackend:
         self, query_vectors: np.ndarray, k: int, filters: SearchFilters | None = None
     ) -> list[Hits]:
         vectors = np.atleast_2d(query_vectors)
-        return self._batch([self._dense_request(v, k, filters) for v in vectors])
+        return self._batch([dense_request(v, k, filters) for v in vectors])
 
     def search_both(
         self, query: str, query_vector: np.ndarray | None, k: int, filters: SearchFilters
     ) -> tuple[Hits, Hits]:
-        requests = [self._sparse_request(query, k, filters)]
+        with_idf = self.idf_by == "newsdesk"
+        requests = [sparse_request(self.lexical, query, k, filters, with_idf=with_idf)]
         if query_vector is not None:
-            requests.insert(0, self._dense_request(query_vector, k, filters))
+            requests.insert(0, dense_request(query_vector, k, filters))
         if not requests[-1].query.indices:  # no known term: no lexical candidate
             requests.pop()
             hits = self._batch(requests)
@@ -447,16 +318,3 @@ class QdrantBackend:
             found.update(p.payload["id"] for p in points)
             if offset is None:
                 return found
-
-
-def _is_unreachable(error: BaseException) -> bool:
-    """Whether `error` says the server could not be reached (not a bad request)."""
-    from qdrant_client.http.exceptions import ResponseHandlingException
-
-    if isinstance(error, ResponseHandlingException | ConnectionError | TimeoutError):
-        return True
-    try:
-        import grpc
-    except ImportError:  # pragma: no cover
-        return False
-    return isinstance(error, grpc.RpcError)

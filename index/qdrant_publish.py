@@ -30,7 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from index.lexical import K1, B
-from index.qdrant_backend import (
+from index.qdrant_collection import (
     CORPUS_POINT,
     DENSE,
     SPARSE,

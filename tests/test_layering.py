@@ -20,7 +20,8 @@ EDGE_LIBRARIES = {
 }
 OWNERS = {"faiss": {"index/vectors.py"}, "sentence_transformers": {"index/embedder.py"},
           "onnxruntime": {"index/embedder.py", "index/embedding_runners.py"},
-          "qdrant_client": {"index/qdrant_backend.py", "index/qdrant_publish.py"}}  # fmt: skip
+          "qdrant_client": {"index/qdrant_backend.py", "index/qdrant_publish.py",
+                            "index/qdrant_collection.py", "index/qdrant_query.py"}}  # fmt: skip
 
 
 def imported_names(path: Path) -> set[str]:

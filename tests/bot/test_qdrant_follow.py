@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.index_follower import IndexFollower
 from bot.service import NewsdeskService
-from index.qdrant_backend import connect
+from index.qdrant_collection import connect
 from index.qdrant_publish import publish_current
 from tests.conftest import settings_for
 

@@ -54,7 +54,7 @@ def test_the_build_gives_the_collection_the_quantization_asked_for(
 ) -> None:
     from qdrant_client import models
 
-    from index.qdrant_backend import DENSE, alias_name, connect
+    from index.qdrant_collection import DENSE, alias_name, connect
 
     client = connect(qdrant_build["NEWSDESK_QDRANT_URL"])
     try:
@@ -67,7 +67,7 @@ def test_the_build_gives_the_collection_the_quantization_asked_for(
 def test_a_store_another_process_holds_is_named_in_one_line(
     qdrant_build: dict[str, str],
 ) -> None:
-    from index.qdrant_backend import connect
+    from index.qdrant_collection import connect
 
     folder = qdrant_build["NEWSDESK_QDRANT_URL"]
     holder = connect(folder)  # this test's process holds the folder's lock

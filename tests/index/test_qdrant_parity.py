@@ -13,7 +13,7 @@ import pytest
 from bot.service import NewsdeskService
 from index.backend import SearchFilters
 from index.build import build_index
-from index.qdrant_backend import connect
+from index.qdrant_collection import connect
 from index.qdrant_publish import publish_current
 from tests.conftest import REPO, SEED_CORPUS, settings_for
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from qdrant_client import models
 
-from index.qdrant_backend import DENSE, connect
+from index.qdrant_collection import DENSE, connect
 from index.qdrant_publish import publish_current
 
 

@@ -13,7 +13,8 @@ import pytest
 from index.backend import SearchFilters
 from index.build import build_index
 from index.local_backend import LocalBackend
-from index.qdrant_backend import QdrantBackend, connect
+from index.qdrant_backend import QdrantBackend
+from index.qdrant_collection import connect
 from index.qdrant_publish import current_collection, publish_current, publish_generation
 from index.store import open_index
 from tests.conftest import REPO, SEED_CORPUS

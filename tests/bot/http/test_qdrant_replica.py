@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from bot.http.app import create_app
-from index.qdrant_backend import connect
+from index.qdrant_collection import connect
 from index.qdrant_publish import publish_current
 from tests.conftest import settings_for
 

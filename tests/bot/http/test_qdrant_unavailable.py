@@ -11,7 +11,7 @@ from qdrant_client import QdrantClient
 
 from bot.http.app import create_app
 from bot.service import NewsdeskService
-from index.qdrant_backend import connect
+from index.qdrant_collection import connect
 from index.qdrant_publish import publish_current
 from tests.bot.http.live_server import serve_in_thread
 from tests.cli.process import free_port
