@@ -20,6 +20,7 @@ import numpy as np
 from index import stored_statements
 from index.backend import Hits, IndexBackend, SearchFilters
 from index.errors import IndexIncompatible, IndexNotFound, QdrantUnavailable
+from index.manifest import Manifest
 from index.qdrant_collection import (
     CORPUS_POINT,
     DENSE,
@@ -31,7 +32,7 @@ from index.qdrant_collection import (
     is_unreachable,
 )
 from index.qdrant_query import TermStatistics, dense_request, search_filter, sparse_request
-from index.store import ArticleRecord, ChunkRecord, Manifest
+from index.store import ArticleRecord, ChunkRecord
 from index.stored_statements import StoredStatement
 from index.summary import IndexSummary, summary_of
 

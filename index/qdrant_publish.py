@@ -30,6 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from index.lexical import K1, B
+from index.manifest import METADATA
 from index.qdrant_collection import (
     CORPUS_POINT,
     DENSE,
@@ -37,7 +38,7 @@ from index.qdrant_collection import (
     alias_name,
     article_point,
 )
-from index.store import METADATA, IndexReader, open_index
+from index.store import IndexReader, open_index
 from index.stored_statements import COLUMNS
 
 logger = logging.getLogger(__name__)
