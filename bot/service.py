@@ -30,7 +30,7 @@ from index.errors import NewsdeskError
 from index.layout import current_generation
 from index.local_backend import LocalBackend
 from index.qdrant_backend import QdrantBackend
-from index.store import IndexSummary
+from index.summary import IndexSummary
 from index.vectors import set_threads
 from retrieval.answer import AnswerTuning, compose_answer
 from retrieval.conversation import Conversation

@@ -18,8 +18,9 @@ from typing import Protocol
 
 import numpy as np
 
-from index.store import ArticleRecord, ChunkRecord, IndexSummary
+from index.store import ArticleRecord, ChunkRecord
 from index.stored_statements import StoredStatement
+from index.summary import IndexSummary
 
 Hits = dict[int, float]  # chunk id → score (a cosine, or a BM25 score), best first
 

@@ -17,8 +17,9 @@ import numpy as np
 
 from index.backend import Hits, IndexBackend, SearchFilters
 from index.lexical import LexicalIndex
-from index.store import ArticleRecord, ChunkRecord, IndexReader, IndexSummary, open_index
+from index.store import ArticleRecord, ChunkRecord, IndexReader, open_index
 from index.stored_statements import StoredStatement
+from index.summary import IndexSummary
 
 # Shared by every open index: one BM25 search per question in flight.
 _LEXICAL_WORKERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="bm25")

@@ -7,7 +7,6 @@ is opened, as the local reader does; texts are read on demand.
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -35,8 +34,6 @@ from index.qdrant_query import TermStatistics, dense_request, search_filter, spa
 from index.store import ArticleRecord, ChunkRecord
 from index.stored_statements import StoredStatement
 from index.summary import IndexSummary, summary_of
-
-logger = logging.getLogger(__name__)
 
 SCROLL_PAGE = 2048
 

@@ -16,7 +16,7 @@ from datetime import date
 
 from index.lexical import LexicalIndex, tokenize
 from index.speech import word_set
-from index.store import IndexSummary
+from index.summary import IndexSummary
 from retrieval.answerability import (
     Evidence,
     Focus,

@@ -32,7 +32,7 @@ from functools import cache
 from pathlib import Path
 
 from index.lexical import LexicalIndex, tokenize
-from index.store import IndexSummary
+from index.summary import IndexSummary
 from retrieval.schema import Headline
 from retrieval.search import Passage
 

@@ -22,8 +22,8 @@ import numpy as np
 from index.backend import IndexBackend
 from index.lexical import LexicalIndex, tokenize
 from index.statements import QUOTING
-from index.store import IndexSummary
 from index.stored_statements import StoredStatement, speaker_key
+from index.summary import IndexSummary
 from retrieval.answer import abstention_held, closest_text
 from retrieval.answerability import Focus
 from retrieval.schema import Answer

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from index.lexical import LexicalIndex, tokenize
-from index.store import IndexSummary
+from index.summary import IndexSummary
 from retrieval.answer import abstention_held, no_match_text, passage_citation
 from retrieval.dates import human_date
 from retrieval.outcomes import SPECULATES, STATED, YEAR, OutcomeQuestion

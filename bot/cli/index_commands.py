@@ -26,7 +26,7 @@ from bot.factories import make_embedder, open_backend, qdrant_client_for
 from bot.render import terminal_safe
 from index.build import BuildReport, build_index
 from index.qdrant_publish import publish_current
-from index.store import IndexSummary
+from index.summary import IndexSummary
 
 index_app = typer.Typer(help="Build, update and describe the index.", no_args_is_help=True)
 console = Console()
