@@ -17,7 +17,7 @@ from pathlib import Path
 from index.errors import IndexCorrupt, brief
 from index.lexical import CHUNK_IDS, MATRIX, VOCABULARY, WEIGHT_FILES
 from index.manifest import LEXICAL, METADATA, VECTORS, Manifest
-from index.vectors import VectorIndex
+from index.vector_files import file_problem
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ REQUIRED_FILES = (METADATA, VECTORS, f"{LEXICAL}/{MATRIX}", f"{LEXICAL}/{VOCABUL
                   f"{LEXICAL}/{CHUNK_IDS}")  # fmt: skip
 SQLITE_MAGIC = b"SQLite format 3\x00"
 _SQLITE_PREAMBLE = re.compile(r"^\*\*\* in database \w+ \*\*\* ")
-_MAGIC = {  # what each file starts with (the FAISS file is checked by index.vectors)
+_MAGIC = {  # what each file starts with (the FAISS file is checked by index.vector_files)
     METADATA: (SQLITE_MAGIC, "not a SQLite database"),
     f"{LEXICAL}/{MATRIX}": (b"PK\x03\x04", "not a NumPy .npz archive"),
     f"{LEXICAL}/{CHUNK_IDS}": (b"\x93NUMPY", "not a NumPy array file"),
@@ -56,7 +56,7 @@ def check_files(directory: Path, manifest: Manifest) -> None:
         with path.open("rb") as handle:
             if not handle.read(len(magic)) == magic:
                 raise IndexCorrupt(path, what_else, index_dir)
-    if problem := VectorIndex.file_problem(directory / VECTORS):
+    if problem := file_problem(directory / VECTORS):
         raise IndexCorrupt(directory / VECTORS, problem, index_dir)
 
 

@@ -23,16 +23,16 @@ The only module that imports faiss.
 
 from __future__ import annotations
 
-import errno
 import logging
-import os
-import struct
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import faiss
 import numpy as np
+
+from index.list_sizing import list_count, probes
+from index.vector_files import append_exact, approximate_path
 
 logger = logging.getLogger(__name__)
 
@@ -63,30 +63,7 @@ def _one_thread() -> Iterator[None]:
         faiss.omp_set_num_threads(before)
 
 
-FILE_MAGIC = b"IxM2"  # how FAISS starts an IndexIDMap2 on disk
-IVF_MAGIC = b"IwFl"  # how FAISS starts an IndexIVFFlat on disk
-APPROXIMATE_SUFFIX = ".ivf"  # vectors.faiss → vectors.ivf
 FAST_SEARCH_MIN_VECTORS = 20_000  # below this a full scan costs under a millisecond or two
-PROBED_SHARE = 8  # an unfiltered search probes 1/8 of the lists …
-# … but no more than this many: the cost grows with the lists probed, the recall much less. On
-# the million-chunk index (1,017 lists) probing 32 kept 0.977 of the exact top 100 and 48 0.983
-# (127: 0.995, at four times the cost of 40); the 100,000-chunk index (321 lists) probes 40 as
-# before (0.977; 32 would keep 0.969), the development index (214 lists) 26.
-MAX_PROBES = 40
-
-
-def probes(lists: int) -> int:
-    """How many of `lists` lists an unfiltered search probes."""
-    return max(16, min(lists // PROBED_SHARE, MAX_PROBES))
-
-
-def list_count(total: int) -> int:
-    """About √n lists (at least 16)."""
-    return max(16, int(np.sqrt(total)))
-
-
-def approximate_path(path: Path) -> Path:
-    return path.with_suffix(APPROXIMATE_SUFFIX)
 
 
 class VectorIndex:
@@ -112,20 +89,6 @@ class VectorIndex:
             inverted.nprobe = probes(inverted.nlist)  # files written before MAX_PROBES hold more
             return cls(None, inverted)
         return cls(faiss.read_index(str(path)))
-
-    @staticmethod
-    def file_problem(path: Path) -> str | None:
-        """Why `path` (or the inverted file beside it) cannot be a saved VectorIndex, judged
-        from its first bytes; None if it may be one (loading reads the rest)."""
-        with path.open("rb") as handle:
-            if handle.read(len(FILE_MAGIC)) != FILE_MAGIC:
-                return "not a FAISS index file"
-        stored = approximate_path(path)
-        if stored.is_file():
-            with stored.open("rb") as handle:
-                if handle.read(len(IVF_MAGIC)) != IVF_MAGIC:
-                    return f"{stored.name} is not a FAISS inverted file"
-        return None
 
     def save(
         self,
@@ -166,7 +129,7 @@ class VectorIndex:
             exact.add(ids, vectors)
             exact.save(path, like=self)
             return
-        if not _append_exact(previous_path, path, ids, vectors):  # another layout: through FAISS
+        if not append_exact(previous_path, path, ids, vectors):  # another layout: through FAISS
             exact = VectorIndex(faiss.read_index(str(previous_path)))
             exact.add(ids, vectors)
             _write(exact._index, path)
@@ -360,69 +323,6 @@ class VectorIndex:
             return self._probe.search(queries, k, params=params)
         params = faiss.SearchParameters(sel=selector) if selector is not None else None
         return self._index.search(queries, k, params=params)
-
-
-# An exact index on disk (FAISS 1.x): "IxM2" and the IndexIDMap2's header, "IxFI" and the
-# IndexFlatIP's (each: dimension int32, count int64, two int64 fields, is_trained byte, metric
-# int32), the number of floats (uint64) and the vectors, then the number of ids and the ids.
-_HEADER = 37
-_COUNTS = (8, _HEADER + 8)  # where each header holds the count
-_FLOATS = 2 * _HEADER  # where the number of floats is
-_VECTORS = _FLOATS + 8
-
-
-def _append_exact(previous: Path, path: Path, ids: np.ndarray, vectors: np.ndarray) -> bool:
-    """Write the exact index at `previous` with `vectors` added under `ids` to `path` by copying
-    its bytes (in the kernel: at a million chunks FAISS's read, add and write took 30 s of an
-    update's 85), when the file has the layout above; False, having written nothing, otherwise."""
-    rows, dimension = vectors.shape
-    with open(previous, "rb", buffering=0) as old:
-        head = old.read(_VECTORS)
-        size = os.fstat(old.fileno()).st_size
-        if len(head) < _VECTORS or head[:4] != b"IxM2" or head[_HEADER : _HEADER + 4] != b"IxFI":
-            return False
-        held = struct.unpack_from("<q", head, _COUNTS[0])[0]
-        facts = (
-            struct.unpack_from("<i", head, 4)[0],
-            struct.unpack_from("<i", head, _HEADER + 4)[0],
-            struct.unpack_from("<q", head, _COUNTS[1])[0],
-            struct.unpack_from("<Q", head, _FLOATS)[0],
-            size,
-        )
-        codes = held * dimension * 4
-        expected = (dimension, dimension, held, held * dimension, _VECTORS + codes + 8 + held * 8)
-        if facts != expected or os.pread(old.fileno(), 8, _VECTORS + codes) != struct.pack(
-            "<Q", held
-        ):
-            return False
-        total = held + rows
-        header = bytearray(head)
-        for offset in _COUNTS:
-            struct.pack_into("<q", header, offset, total)
-        struct.pack_into("<Q", header, _FLOATS, total * dimension)
-        with open(path, "wb", buffering=0) as out:
-            out.write(header)
-            _copy(old.fileno(), out.fileno(), _VECTORS, codes)
-            out.write(vectors.astype("<f4").tobytes())
-            out.write(struct.pack("<Q", total))
-            _copy(old.fileno(), out.fileno(), _VECTORS + codes + 8, held * 8)
-            out.write(ids.astype("<i8").tobytes())
-    return True
-
-
-def _copy(source: int, target: int, offset: int, count: int) -> None:
-    """`count` bytes of `source` from `offset` to `target` at its position."""
-    while count > 0:
-        try:
-            done = os.copy_file_range(source, target, count, offset)
-        except OSError as error:
-            if error.errno not in (errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL):
-                raise
-            done = os.write(target, os.pread(source, min(count, 1 << 26), offset))
-        if done == 0:
-            raise OSError(errno.EIO, "the previous vectors file ended early", str(target))
-        offset += done
-        count -= done
 
 
 def _write(index: faiss.Index, path: Path) -> None:

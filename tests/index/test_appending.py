@@ -15,7 +15,8 @@ import index.vectors
 from index.build import LocalSource, build_index, update_index
 from index.layout import current_generation
 from index.store import open_index
-from index.vectors import VectorIndex, _append_exact
+from index.vector_files import append_exact
+from index.vectors import VectorIndex
 from tests.index_contents import contents
 
 GREW = "the corpus only grew"
@@ -213,9 +214,9 @@ def test_the_exact_vectors_file_appended_by_copying_bytes_is_what_faiss_writes(t
     after.add(ids, vectors)
     after.save(tmp_path / "faiss.faiss", min_vectors=10**9)
 
-    assert _append_exact(tmp_path / "before.faiss", tmp_path / "copied.faiss", ids, vectors)
+    assert append_exact(tmp_path / "before.faiss", tmp_path / "copied.faiss", ids, vectors)
 
     assert (tmp_path / "copied.faiss").read_bytes() == (tmp_path / "faiss.faiss").read_bytes()
     (tmp_path / "other.faiss").write_bytes(b"IxM2" + bytes(100))  # not the layout it knows
-    assert not _append_exact(tmp_path / "other.faiss", tmp_path / "none.faiss", ids, vectors)
+    assert not append_exact(tmp_path / "other.faiss", tmp_path / "none.faiss", ids, vectors)
     assert not (tmp_path / "none.faiss").exists()
