@@ -27,7 +27,6 @@ from index import clusters, corpus_state, layout
 from index.appending import append_generation
 from index.articles import (
     Article,
-    SkippedInput,
     check_corpus,
     log_skip,
     read_corpus,
@@ -35,6 +34,7 @@ from index.articles import (
     unique_articles,
 )
 from index.chunking import Chunk, ChunkerSettings, chunk_article
+from index.corpus_formats import SkippedInput
 from index.errors import CorpusError, IndexCorrupt, IndexIncompatible, IndexNotFound
 from index.manifest import (
     FORMAT_VERSION,

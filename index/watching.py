@@ -23,9 +23,10 @@ from pathlib import Path
 
 from watchfiles import Change, DefaultFilter, watch
 
-from index.articles import SkippedInput, read_corpus
+from index.articles import read_corpus
 from index.build import BuildReport
 from index.chunking import ChunkerSettings
+from index.corpus_formats import SkippedInput
 from index.errors import CorpusError, NewsdeskError
 from index.layout import current_generation
 from index.manifest import Manifest

@@ -28,9 +28,10 @@ from bot.cli.support import (
 )
 from bot.factories import make_embedder, qdrant_client_for
 from bot.settings import Settings
-from index.articles import SkippedInput, read_corpus
+from index.articles import read_corpus
 from index.build import BuildReport, update_index
 from index.chunking import ChunkerSettings
+from index.corpus_formats import SkippedInput
 from index.errors import NewsdeskError
 from index.qdrant_publish import current_collection, publish_current
 from index.watching import WatchedUpdate, index_matches_corpus, watch_corpus

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from index.articles import TITLE_MAX_CHARS, Article, SkippedInput, read_corpus
+from index.articles import TITLE_MAX_CHARS, Article, read_corpus
+from index.corpus_formats import SkippedInput
 from index.datelines import normalise_date, parse_dateline
 from index.errors import CorpusError
 
@@ -262,7 +263,7 @@ def test_legacy_encodings_are_read_not_skipped(tmp_path, caplog):
         },
     )
 
-    with caplog.at_level(logging.WARNING, logger="index.articles"):
+    with caplog.at_level(logging.WARNING, logger="index.corpus_formats"):
         articles, skipped = read(tmp_path)
 
     texts = {a.origin: a.text for a in articles}

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from index.articles import Article, SkippedInput, read_corpus
+from index.articles import Article, read_corpus
+from index.corpus_formats import SkippedInput
 
 RSS = """<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">
