@@ -67,7 +67,8 @@ def main() -> int:
     parser.add_argument("--corpus", type=Path, default=DEV_CORPUS)
     args = parser.parse_args()
     try:
-        from index.ray_build import EncoderSpec, RaySource, ray_cluster
+        from index.ray_build import RaySource, ray_cluster
+        from index.ray_stages import EncoderSpec
     except ImportError:
         print("ray is not installed (pip install 'newsdesk[ray]'); skipping")
         return 0

@@ -19,12 +19,8 @@ from tests.index_contents import contents
 
 pytest.importorskip("ray", reason="the Ray build needs the ray extra: pip install 'newsdesk[ray]'")
 
-from index.ray_build import (  # noqa: E402
-    EncoderSpec,
-    RaySource,
-    build_with_ray,
-    ray_cluster,
-)
+from index.ray_build import RaySource, build_with_ray, ray_cluster  # noqa: E402
+from index.ray_stages import EncoderSpec  # noqa: E402
 
 NEWSROOM = REPO / "tests" / "data" / "newsroom"
 CHANGED = "---\ntitle: Oil prices\ndate: 2023-11-04\n---\nOil fell for a third day, traders said.\n"
