@@ -160,7 +160,7 @@ def build_index(
 
     Inputs that cannot become articles are recorded in the index and go to `on_skip`, or are
     logged without one. `source` makes the object that reads, chunks and encodes (in this
-    process unless told otherwise, e.g. `index.ray_build.ray_source`). `overlap=False` encodes
+    process unless told otherwise, e.g. `index.ray_build.RaySource`). `overlap=False` encodes
     only after reading, as builds did before (to measure what the overlap gains).
     """
     started = time.perf_counter()
