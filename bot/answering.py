@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bot import metrics
-from retrieval.answer import AnswerTuning, compose_answer, no_match_text
+from retrieval.abstention_text import no_match_text
+from retrieval.answer import AnswerTuning, compose_answer
 from retrieval.answerability import after_archive
 from retrieval.conversation import Conversation, Turn
 from retrieval.coverage import coverage, coverage_text, coverage_topic

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from index.lexical import LexicalIndex, tokenize
-from index.speech import word_set
 from index.summary import IndexSummary
+from retrieval.abstention_text import abstain
 from retrieval.answerability import (
     Evidence,
     Focus,
@@ -25,32 +25,17 @@ from retrieval.answerability import (
     evidence_of,
     model,
 )
+from retrieval.asked_kind import AskedKind
 from retrieval.count_updates import update_note
-from retrieval.dates import human_date
 from retrieval.deep_links import deep_url
 from retrieval.outcome_naming import name_described_winner
 from retrieval.outcome_preference import OutcomePreference
 from retrieval.phrasing import Phrased, phrase
-from retrieval.schema import Answer, Citation, Headline
-from retrieval.search import Passage, SearchFilters
+from retrieval.schema import Answer, Citation
+from retrieval.search import Passage
 from retrieval.sentence_kinds import is_answer_sentence
 
 SPACES = re.compile(r"\s+")
-ASKS_NUMBER = re.compile(r"\bhow (many|much|long|old|far|often)\b|\bwhat (number|share)\b", re.I)
-ASKS_DATE = re.compile(r"\bwhen\b|\bwhat (year|day|date|month)\b", re.I)
-ASKS_NAME = re.compile(r"\b(who|whom|whose|which|where)\b", re.I)
-NUMBER_WORD = re.compile(r"[\w’'-]*\d[\w’'-]*")
-MONTH_OR_DAY = re.compile(
-    r"\b(January|February|March|April|May|June|July|August|September|October|November|December"
-    r"|Jan|Feb|Mar|Apr|Aug|Sept|Sep|Oct|Nov|Dec|Monday|Tuesday|Wednesday|Thursday|Friday"
-    r"|Saturday|Sunday|yesterday|today|\d{4})\b"
-)
-CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]+")
-WORDS = re.compile(r"[\w’'-]+")
-QUESTION_OPENERS = word_set(
-    "who whom whose what which when where why how did does do is are was were has have had "
-    "can could will would should"
-)
 
 
 @dataclass(frozen=True)
@@ -79,83 +64,6 @@ class _Candidate:
     @property
     def quote(self) -> str:
         return self.passage.text[self.start - self.passage.start : self.end - self.passage.start]
-
-
-def abstention_held(summary: IndexSummary) -> str:
-    """What the archive holds, for an abstention: "4,790 articles, 2012-09-10 – 2022-12-30"."""
-    return ", ".join(filter(None, (_article_count(summary), _date_span(summary))))
-
-
-def abstain(
-    query: str, summary: IndexSummary, reason: str, closest: Sequence[Headline] = ()
-) -> Answer:
-    """An abstention that says why in one line and what the archive has closest to it."""
-    return Answer(
-        answer=abstention_reason_text(query, summary, reason, closest),
-        abstained=True,
-        query=query,
-        abstain_reason=reason,
-        closest=list(closest),
-    )
-
-
-def abstention_reason_text(
-    query: str, summary: IndexSummary, reason: str, closest: Sequence[Headline] = ()
-) -> str:
-    """ "I couldn't find who painted the Mona Lisa in these articles (4,790 articles, 2012-09-10 –
-    2022-12-30). Closest: 'Title' (CNN, 12 Oct 2022)." — or where the archive ends."""
-    text = f"I couldn't find {asked_phrase(query)} in these articles ({abstention_held(summary)})."
-    if reason == "after_archive" and summary.last_date:
-        text += f" My articles end on {human_date(summary.last_date)}."
-    return text + closest_text(closest)
-
-
-def closest_text(closest: Sequence[Headline]) -> str:
-    """ " Closest: ‘Title’ (CNN, 12 Oct 2022)." or "" when there is none."""
-    if not closest:
-        return ""
-    shown = "; ".join(
-        f"‘{h.title}’ ({', '.join(filter(None, (h.source, human_date(h.date))))})" for h in closest
-    )
-    return f" Closest: {shown}."
-
-
-def asked_phrase(query: str) -> str:
-    """The question as a phrase to put after "I couldn't find": "Who painted the Mona Lisa?" →
-    "who painted the Mona Lisa"; a question that opens otherwise → "that"."""
-    words = query.strip().rstrip("?!. ").split(maxsplit=1)
-    if len(words) < 2 or words[0].lower() not in QUESTION_OPENERS:
-        return "that"
-    return f"{words[0].lower()} {words[1]}"
-
-
-def no_match_text(filters: SearchFilters, summary: IndexSummary, shown_sources: int = 8) -> str:
-    """Why a filtered question has nothing to search, and what the index does hold."""
-    asked = []
-    if filters.sources:
-        asked.append("from " + " or ".join(filters.sources))
-    if filters.since and filters.until:
-        asked.append(f"dated {filters.since} – {filters.until}")
-    elif filters.since:
-        asked.append(f"dated {filters.since} or later")
-    elif filters.until:
-        asked.append(f"dated {filters.until} or earlier")
-    held = [name for name, _ in summary.sources[:shown_sources]]
-    if len(summary.sources) > len(held):
-        held.append(f"{len(summary.sources) - len(held)} more")
-    span = f" ({dates})" if (dates := _date_span(summary)) else ""
-    sources = f" from {', '.join(held)}" if held else ""
-    return f"No article is {' and '.join(asked)}. I have {_article_count(summary)}{span}{sources}."
-
-
-def _article_count(summary: IndexSummary) -> str:
-    return f"{summary.articles} {'article' if summary.articles == 1 else 'articles'}"
-
-
-def _date_span(summary: IndexSummary) -> str:
-    if summary.first_date and summary.last_date:
-        return f"{summary.first_date} – {summary.last_date}"
-    return ""
 
 
 def compose_answer(
@@ -363,38 +271,6 @@ def _term_matchers(query_terms: dict[str, float], vocabulary: set[str]) -> dict[
             )
         matchers[term] = matches
     return matchers
-
-
-@dataclass(frozen=True)
-class AskedKind:
-    """What kind of thing a question asks for — a number for "how many", a date for "when", a
-    name for "who"/"which" — and the words it already holds.
-
-    Among sentences that match the question equally well, the one that adds the missing piece is
-    the answer; the one that only restates the question is not.
-    """
-
-    pattern: re.Pattern[str] | None
-    known: frozenset[str]
-
-    @classmethod
-    def of(cls, question: str) -> AskedKind:
-        known = frozenset(word.lower() for word in WORDS.findall(question))
-        for asks, pattern in ((ASKS_NUMBER, NUMBER_WORD), (ASKS_DATE, MONTH_OR_DAY),
-                              (ASKS_NAME, CAPITALISED)):  # fmt: skip
-            if asks.search(question):
-                return cls(pattern, known)
-        return cls(None, known)
-
-    def holds_in(self, sentence: str) -> bool:
-        """Whether `sentence` holds what the question asks for; True when it asks for no kind."""
-        return self.pattern is None or self.found_in(sentence)
-
-    def found_in(self, sentence: str) -> bool:
-        """Whether `sentence` holds such a thing that the question itself lacks."""
-        if self.pattern is None:
-            return False
-        return any(m.group().lower() not in self.known for m in self.pattern.finditer(sentence))
 
 
 def _select(candidates: list[_Candidate], tuning: AnswerTuning) -> list[_Candidate]:

@@ -24,7 +24,7 @@ from index.lexical import LexicalIndex, tokenize
 from index.statements import QUOTING
 from index.stored_statements import StoredStatement, speaker_key
 from index.summary import IndexSummary
-from retrieval.answer import abstention_held, closest_text
+from retrieval.abstention_text import abstention_held, closest_text
 from retrieval.answerability import Focus
 from retrieval.schema import Answer
 from retrieval.search import STORY_TIE, Passage, same_story

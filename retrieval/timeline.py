@@ -17,7 +17,8 @@ from dataclasses import dataclass, replace
 
 from index.lexical import LexicalIndex, tokenize
 from index.summary import IndexSummary
-from retrieval.answer import abstention_held, no_match_text, passage_citation
+from retrieval.abstention_text import abstention_held, no_match_text
+from retrieval.answer import passage_citation
 from retrieval.dates import human_date
 from retrieval.outcomes import SPECULATES, STATED, YEAR, OutcomeQuestion
 from retrieval.schema import Answer, Citation, Timeline, TimelineEvent
