@@ -74,6 +74,25 @@ def timed(
     return vectors, time.perf_counter() - wall, time.process_time() - cpu
 
 
+def time_in_slices(
+    methods: dict[str, Callable[[list[str]], np.ndarray]], texts: list[str], slices: int
+) -> tuple[dict[str, np.ndarray], dict[str, float], dict[str, float]]:
+    """Each method's vectors of `texts` and its wall and CPU seconds, the methods taking turns
+    slice by slice so that a change in the machine's load falls on all of them alike."""
+    pieces: dict[str, list[np.ndarray]] = {name: [] for name in methods}
+    wall = dict.fromkeys(methods, 0.0)
+    cpu = dict.fromkeys(methods, 0.0)
+    for piece in np.array_split(np.arange(len(texts)), max(1, slices)):
+        batch = [texts[i] for i in piece]
+        for name, encode in methods.items():
+            out, w, c = timed(encode, batch)
+            pieces[name].append(out)
+            wall[name] += w
+            cpu[name] += c
+    vectors = {name: np.concatenate(parts) for name, parts in pieces.items()}
+    return vectors, wall, cpu
+
+
 def query_latency_ms(encode_query: Callable[[str], object], repeats: int = 50) -> float:
     questions = ["What did Blinken say about a multinational force?", "Who won the election?"]
     encode_query(questions[0])
@@ -130,25 +149,16 @@ def main() -> int:
             methods["Embedder(openvino)"] = openvino.encode
         else:
             print("openvino is not installed: Embedder(openvino) not measured")
-        vectors = {name: [] for name in methods}
-        wall = dict.fromkeys(methods, 0.0)
-        cpu = dict.fromkeys(methods, 0.0)
-        for piece in np.array_split(np.arange(len(texts)), max(1, args.slices)):
-            batch = [texts[i] for i in piece]
-            for name, encode in methods.items():
-                out, w, c = timed(encode, batch)
-                vectors[name].append(out)
-                wall[name] += w
-                cpu[name] += c
+        vectors, wall, cpu = time_in_slices(methods, texts, args.slices)
 
-    reference = np.concatenate(vectors["SentenceTransformer.encode"])
+    reference = vectors["SentenceTransformer.encode"].copy()
     reference /= np.linalg.norm(reference, axis=1, keepdims=True)
     base = len(texts) / wall["SentenceTransformer.encode"]
     base_cpu = len(texts) / cpu["SentenceTransformer.encode"]
     header = ("method", "chunks/s", "ratio", "chunks/cpu-s", "ratio", "min cos")
     print("{:28} {:>9} {:>6} {:>13} {:>6} {:>9}".format(*header))
     for name in methods:
-        got = np.concatenate(vectors[name])
+        got = vectors[name]
         rate, rate_cpu = len(texts) / wall[name], len(texts) / cpu[name]
         cosine = float((got * reference).sum(axis=1).min())
         print(f"{name:28} {rate:9.1f} {rate / base:6.2f} {rate_cpu:13.1f} "
@@ -192,21 +202,13 @@ def gpu_main(args: argparse.Namespace) -> int:
     }
     for encode in methods.values():  # kernels compiled, memory pools warm
         encode(texts[:512])
-    vectors = {name: [] for name in methods}
-    wall = dict.fromkeys(methods, 0.0)
-    for piece in np.array_split(np.arange(len(texts)), max(1, args.slices)):
-        batch = [texts[i] for i in piece]
-        for name, encode in methods.items():
-            out, w, _ = timed(encode, batch)
-            vectors[name].append(out)
-            wall[name] += w
-    reference = np.concatenate(vectors["SentenceTransformer.encode fp32"])
+    vectors, wall, _ = time_in_slices(methods, texts, args.slices)
+    reference = vectors["SentenceTransformer.encode fp32"].copy()
     reference /= np.linalg.norm(reference, axis=1, keepdims=True)
     base = len(texts) / wall["SentenceTransformer.encode fp32"]
     print("{:34} {:>10} {:>6} {:>9}".format("method", "chunks/s", "ratio", "min cos"))
     for name in methods:
-        got = np.concatenate(vectors[name])
-        got /= np.linalg.norm(got, axis=1, keepdims=True)
+        got = vectors[name] / np.linalg.norm(vectors[name], axis=1, keepdims=True)
         rate = len(texts) / wall[name]
         cosine = float((got * reference).sum(axis=1).min())
         print(f"{name:34} {rate:10.1f} {rate / base:6.2f} {cosine:9.6f}")
