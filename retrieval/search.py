@@ -23,6 +23,7 @@ import numpy as np
 
 from index.backend import Hits, IndexBackend, SearchFilters
 from index.clusters import containment
+from index.store import ChunkRecord
 from retrieval.schema import AlsoIn
 
 QueryEncoder = Callable[[str], np.ndarray]
@@ -146,14 +147,15 @@ class Retriever:
         if as_of is not None and tuning.recency_boost > 0:
             fused = self._with_recency(fused, as_of, tuning, article_of)
         ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
-        chosen, repeats = self._select(ranked, article_of, tuning, offset + k)
+        chosen, repeats, texts = self._select(ranked, article_of, tuning, offset + k)
         chosen = chosen[offset:]
-        unknown = [chunk_id for chunk_id, _ in chosen if chunk_id not in cosines]
+        unknown = [chunk.id for chunk, _ in chosen if chunk.id not in cosines]
         cosines = cosines | dict(zip(unknown, self._cosines(query_vector, unknown), strict=True))
         return [
-            self._passage(chunk_id, score, cosines[chunk_id], repeats.get(chunk_id, ()))
-            for chunk_id, score in chosen
-        ]
+            self._passage(chunk, texts[chunk.article_id], score, cosines[chunk.id],
+                          repeats.get(chunk.id, ()))
+            for chunk, score in chosen
+        ]  # fmt: skip
 
     def _select(
         self,
@@ -161,13 +163,13 @@ class Retriever:
         article_of: dict[int, str],
         tuning: SearchTuning,
         count: int,
-    ) -> tuple[list[tuple[int, float]], dict[int, list[str]]]:
+    ) -> tuple[list[tuple[ChunkRecord, float]], dict[int, list[str]], dict[str, str]]:
         """The first `count` candidates that keep the per-story and per-article caps and do not
-        repeat the text of one already chosen; and, per chosen chunk, the other articles whose
-        passage repeated it."""
+        repeat the text of one already chosen; per chosen chunk, the other articles whose
+        passage repeated it; and the texts of the articles read on the way."""
         cited = self._cited_in_stories(ranked, article_of)
-        chosen: list[tuple[int, float]] = []
-        kept: list[tuple[int, set[str]]] = []  # chosen chunk, its word 5-grams
+        chosen: list[tuple[ChunkRecord, float]] = []
+        kept: list[tuple[int, set[tuple[str, ...]]]] = []  # chosen chunk, its word 5-grams
         repeats: dict[int, list[str]] = {}
         per_article: dict[str, int] = {}
         texts: dict[str, str] = {}
@@ -192,11 +194,11 @@ class Retriever:
                     others.append(article_id)
                 continue
             per_article[article_id] = per_article.get(article_id, 0) + 1
-            chosen.append((chunk_id, score))
+            chosen.append((chunk, score))
             kept.append((chunk_id, grams))
             if len(chosen) >= count:
                 break
-        return chosen, repeats
+        return chosen, repeats, texts
 
     def _cited_in_stories(
         self, ranked: list[tuple[int, float]], article_of: dict[int, str]
@@ -300,11 +302,15 @@ class Retriever:
         return self.reader.dense_search(query_vectors, pool)
 
     def _passage(
-        self, chunk_id: int, score: float, similarity: float, repeated_in: Sequence[str] = ()
+        self,
+        chunk: ChunkRecord,
+        text: str,
+        score: float,
+        similarity: float,
+        repeated_in: Sequence[str] = (),
     ) -> Passage:
-        chunk = self.reader.chunk(chunk_id)
+        """`text` is the whole text of the chunk's article."""
         article = self.reader.article(chunk.article_id)
-        text = self.reader.text(chunk.article_id)
         return Passage(
             chunk_id=chunk.id,
             article_id=chunk.article_id,
