@@ -14,7 +14,6 @@ repeats most of the text of one already chosen (`REPEATED_TEXT`) takes no slot e
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,7 +21,7 @@ from datetime import date
 import numpy as np
 
 from index.backend import Hits, IndexBackend, SearchFilters
-from index.clusters import containment
+from index.clusters import SHINGLE_WORDS, WORD, containment
 from index.store import ChunkRecord
 from retrieval.schema import AlsoIn
 
@@ -32,7 +31,6 @@ DenseHits = Hits  # chunk id → cosine to the question, best first
 # already chosen repeats it — a paragraph that a re-topped story or a later report carried over
 # — and takes no slot; its article is listed in the chosen passage's `also_in`.
 REPEATED_TEXT = 0.6
-WORD = re.compile(r"\w+")
 # A story's earliest article is cited when its best passage scores within this share of the
 # story's best passage; otherwise the article holding the better passage is.
 STORY_TIE = 0.05
@@ -86,9 +84,12 @@ class SearchTuning:
 
 
 def word_grams(text: str) -> set[tuple[str, ...]]:
-    """The text's word 5-grams, lower-cased (a shorter text is its one gram)."""
+    """The text's word 5-grams, lower-cased (a shorter text is its one gram): the story
+    shingles of `index.clusters`, kept as tuples (cheaper to make for every candidate; no
+    signature hashes them) and with galleries left in (a gallery shown twice is shown twice)."""
     words = WORD.findall(text.lower())
-    return set(zip(*(words[i:] for i in range(5)), strict=False)) or {tuple(words)}
+    grams = zip(*(words[i:] for i in range(SHINGLE_WORDS)), strict=False)
+    return set(grams) or {tuple(words)}
 
 
 class Retriever:
