@@ -4,22 +4,23 @@ Usage:
     .venv/bin/python bench/clusters.py compare   # datasketch against rensa, MinHash and LSH
     .venv/bin/python bench/clusters.py sweep     # pairs by Jaccard, and the rule on the labels
     .venv/bin/python bench/clusters.py params    # shingle size and permutations, on the labels
-    .venv/bin/python bench/clusters.py sample    # (re)write bench/data/cluster_pairs.jsonl
+    .venv/bin/python bench/clusters.py sample --index-dir DIR  # (re)write the labelled pairs
     .venv/bin/python bench/clusters.py show      # the sampled pairs' texts, for labelling
     .venv/bin/python bench/clusters.py score     # precision and recall of the index's rule
-    .venv/bin/python bench/clusters.py timing    # seconds to cluster the corpus, and one update
+    .venv/bin/python bench/clusters.py timing --index-dir DIR  # cluster the corpus, and one update
 
 `sample` takes every candidate pair of the loose LSH whose Jaccard (word 5-grams, photo galleries
 left out) is at least NEAR_FLOOR — on the development corpus that is every pair the rule could
-cluster and every pair near it — and keeps the labels already in the file (`whole` is the
+cluster (its `REVISION_FLOOR` is the same) — and keeps the labels already in the file (`whole` is the
 Jaccard with the galleries left in, for comparison). `clustered` says whether the index's rule
-(`index.clusters`, run over the whole corpus) puts the two in one story. A label says whether
-the two articles are versions of one piece of copy (`same: true`: republished, syndicated,
-updated, or re-topped with the earlier body kept) or not (`same: false`: template text shared by
-newsletter issues, listings or annual explainers, or separate reports sharing some background),
-judged by reading both; bench/data/README.md has the guide and the changes. A note starting
-"borderline" marks a hard call; `score` reports the figures with and without those.
-Skips (exit 0) when the development corpus is absent.
+(`index.clusters`, run over the whole corpus with the chunk vectors of the index built from it,
+`--index-dir`) puts the two in one story. A label says whether the two articles are versions of
+one piece of copy (`same: true`: republished, syndicated, updated, or re-topped with the earlier
+body kept) or not (`same: false`: template text shared by newsletter issues, listings or annual
+explainers, or separate reports sharing some background), judged by reading both;
+bench/data/README.md has the guide and the changes. A note starting "borderline" marks a hard
+call; `score` reports the figures with and without those. Skips (exit 0) when the development
+corpus is absent.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ from rensa import RMinHash, RMinHashLSH  # noqa: E402
 
 from index import clusters  # noqa: E402
 from index.articles import Article, read_corpus  # noqa: E402
-from index.store import create_metadata  # noqa: E402
+from index.manifest import METADATA  # noqa: E402
+from index.store import IndexReader, create_metadata, open_index  # noqa: E402
 
 DEV_CORPUS = REPO.parent / "shared" / "data" / "realtimeqa-2022" / "corpus.jsonl.gz"
 LABELS = REPO / "bench" / "data" / "cluster_pairs.jsonl"
@@ -87,20 +89,33 @@ def pair_row(a: Article, b: Article) -> dict[str, object]:
     }
 
 
-def story_db(articles: list[Article]) -> sqlite3.Connection:
-    """An in-memory index database holding the articles, clustered by the index's own rule."""
+def article_db(articles: list[Article], built: IndexReader) -> sqlite3.Connection:
+    """An in-memory index database holding the articles and the chunks `built` cut them into."""
     db = create_metadata(Path(":memory:"))
     db.executemany(
         "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [(a.id, a.title, a.source, a.date, a.url, a.origin, "", a.text) for a in articles],
     )
-    clusters.cluster_articles(db, [a.id for a in articles], previous_attached=False)
+    db.execute("ATTACH DATABASE ? AS built", (str(built.directory / METADATA),))
+    db.execute("INSERT INTO chunks SELECT * FROM built.chunks WHERE article_id IN "
+               "(SELECT id FROM articles)")  # fmt: skip
+    db.commit()
+    db.execute("DETACH DATABASE built")
     return db
 
 
-def stories(articles: list[Article]) -> dict[str, str]:
+def story_db(articles: list[Article], built: IndexReader) -> sqlite3.Connection:
+    """The articles clustered by the index's own rule, with `built`'s chunk vectors."""
+    db = article_db(articles, built)
+    clusters.cluster_articles(
+        db, [a.id for a in articles], built.vectors.vectors, previous_attached=False
+    )
+    return db
+
+
+def stories(articles: list[Article], built: IndexReader) -> dict[str, str]:
     """Article id → its story under the index's rule (only articles in stories of two or more)."""
-    db = story_db(articles)
+    db = story_db(articles, built)
     return dict(db.execute("SELECT article_id, cluster FROM story_clusters").fetchall())
 
 
@@ -171,10 +186,10 @@ def read_labels() -> dict[tuple[str, str], dict[str, object]]:
     return {(r["a"], r["b"]): r for r in records}
 
 
-def sample(articles: list[Article], rows: list[dict[str, object]]) -> None:
+def sample(articles: list[Article], rows: list[dict[str, object]], built: IndexReader) -> None:
     by_id = {a.id: a for a in articles}
     labels = read_labels()
-    story = stories(articles)
+    story = stories(articles, built)
     labelled = {frozenset(pair): pair for pair in labels}
     chosen = []
     for row in rows:  # a labelled pair keeps the order it was labelled in
@@ -248,11 +263,11 @@ def _report(name: str, labelled: list[dict[str, object]], taken_by) -> None:  # 
           f"recall {recall:.3f} ({true} of {same} labelled same)")  # fmt: skip
 
 
-def timing(articles: list[Article]) -> None:
+def timing(articles: list[Article], built: IndexReader) -> None:
     """Seconds to cluster the corpus but its last article, and then to add that one the way
     `index update` does: the others' signatures copied, the previous generation's pairs kept."""
     started = time.perf_counter()
-    db = story_db(articles[:-1])
+    db = story_db(articles[:-1], built)
     full = time.perf_counter() - started
     pairs = db.execute("SELECT count(*) FROM near_duplicates").fetchone()[0]
     print(f"cluster {len(articles) - 1} articles: {full:.2f} s ({pairs} pairs)")
@@ -261,15 +276,13 @@ def timing(articles: list[Article]) -> None:
         db.commit()  # a backup waits for the source's open transaction
         with sqlite3.connect(previous) as copy:
             db.backup(copy)
-        update = create_metadata(Path(":memory:"))
+        update = article_db(articles, built)
         update.execute("ATTACH DATABASE ? AS previous", (str(previous),))
-        update.executemany(
-            "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(a.id, a.title, a.source, a.date, a.url, a.origin, "", a.text) for a in articles],
-        )
         update.execute("INSERT INTO story_signatures SELECT * FROM previous.story_signatures")
         started = time.perf_counter()
-        clusters.cluster_articles(update, [articles[-1].id], previous_attached=True)
+        clusters.cluster_articles(
+            update, [articles[-1].id], built.vectors.vectors, previous_attached=True
+        )
         one = time.perf_counter() - started
         kept = update.execute("SELECT count(*) FROM near_duplicates").fetchone()[0]
         update.close()
@@ -329,6 +342,9 @@ def main() -> int:
     commands = ["compare", "sweep", "params", "sample", "show", "score", "timing"]
     parser.add_argument("command", choices=commands)
     parser.add_argument("--corpus", type=Path, default=DEV_CORPUS)
+    parser.add_argument("--index-dir", type=Path, default=REPO / ".newsdesk" / "dev-index",
+                        help="an index built from --corpus: `sample` and `timing` read its "
+                             "chunk vectors for the rule's topic check")  # fmt: skip
     args = parser.parse_args()
     if args.command == "score":
         score()
@@ -343,11 +359,18 @@ def main() -> int:
         params(articles)
     elif args.command == "show":
         show(articles)
-    elif args.command == "timing":
-        timing(articles)
+    elif args.command == "sweep":
+        sweep(articles, scored_pairs(articles))
     else:
-        rows = scored_pairs(articles)
-        (sample if args.command == "sample" else sweep)(articles, rows)
+        if not (args.index_dir / "current").exists():
+            print(f"no index at {args.index_dir}: build one from {args.corpus} first "
+                  "(newsdesk index build --corpus ... --index-dir ...)")  # fmt: skip
+            return 1
+        built = open_index(args.index_dir)
+        if args.command == "timing":
+            timing(articles, built)
+        else:
+            sample(articles, scored_pairs(articles), built)
     return 0
 
 

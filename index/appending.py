@@ -29,7 +29,7 @@ from typing import Protocol
 
 import numpy as np
 
-from index import corpus_state
+from index import clusters, corpus_state
 from index.articles import Article, text_digest
 from index.chunk_table import ChunkTable
 from index.chunking import Chunk, embedding_text
@@ -85,15 +85,6 @@ def append_generation(
             new = _add_articles(tally, previous, articles, source, progress)
             corpus_state.record_files(db, added_files)
             lap("new articles")
-            # The story tables as a row-by-row update leaves them before clustering: every
-            # signature, no pairs; the pairs not touched by the new articles are copied back.
-            db.execute("ATTACH DATABASE ? AS previous", (str(previous.directory / METADATA),))
-            db.execute("DELETE FROM near_duplicates")
-            db.execute("DELETE FROM story_clusters")
-            tally.cluster(previous_attached=True)
-            db.commit()
-            db.execute("DETACH DATABASE previous")
-            lap("story clusters")
         except BaseException:
             db.close()
             raise
@@ -111,6 +102,13 @@ def append_generation(
         progress("embedding", min(offset + EMBED_BATCH, len(ids)), len(ids))
     vectors = np.concatenate(pieces)
     lap("encoding")
+    with write(partial / METADATA):
+        try:
+            _cluster(tally, previous, _ChunkVectors(previous, ids, vectors))
+        except BaseException:
+            db.close()
+            raise
+    lap("story clusters")
     progress("saving", 0, 1)
     chunk_ids = np.asarray(ids, dtype=np.int64)
     with write(partial / VECTORS):
@@ -149,6 +147,34 @@ def _add_missing_schema(db: sqlite3.Connection) -> None:
     for name, sql in wanted:
         if name not in present:
             db.execute(sql)
+
+
+def _cluster(tally: Tally, previous: IndexReader, chunk_vectors: clusters.ChunkVectors) -> None:
+    """The story tables as a row-by-row update leaves them before clustering (every signature,
+    no pairs), then clustered: the pairs not touched by the new articles are copied back."""
+    db = tally.db
+    db.execute("ATTACH DATABASE ? AS previous", (str(previous.directory / METADATA),))
+    db.execute("DELETE FROM near_duplicates")
+    db.execute("DELETE FROM story_clusters")
+    tally.cluster(chunk_vectors, previous_attached=True)
+    db.commit()
+    db.execute("DETACH DATABASE previous")
+
+
+class _ChunkVectors:
+    """Chunk vectors by id: the new chunks' just encoded, the others' from `previous`."""
+
+    def __init__(self, previous: IndexReader, ids: Sequence[int], vectors: np.ndarray) -> None:
+        self._previous = previous
+        self._new = {chunk_id: row for row, chunk_id in enumerate(ids)}
+        self._vectors = vectors
+
+    def __call__(self, ids: Sequence[int]) -> np.ndarray:
+        return np.stack([
+            self._vectors[self._new[chunk_id]] if chunk_id in self._new
+            else self._previous.vectors.vectors([chunk_id])[0]
+            for chunk_id in ids
+        ])  # fmt: skip
 
 
 def _previous_tally(db: sqlite3.Connection, previous: IndexReader) -> Tally:

@@ -9,12 +9,17 @@ candidate pairs (and each article's neighbours), and the exact Jaccard similarit
 
 - at or above `THRESHOLD` the two are near-duplicates;
 - from `REVISION_FLOOR` up, they are a revision (a story re-topped or updated with the earlier
-  body kept) only when both are dated within `REVISION_DAYS` of each other and, once their
-  template text is left out, at least `REVISION_CONTAINMENT` of the shorter one's 5-grams are
-  in the other. Template text is the 5-grams that a neighbour published at another time (more
-  than `REVISION_DAYS` from both) also carries: daily newsletters, monthly listings and annual
-  explainers share their boilerplate with issues weeks or years apart; a revision shares its
-  body with nothing else. Two reports that only reuse some background stay apart.
+  body kept) only when both are dated within `REVISION_DAYS` of each other, once their template
+  text is left out at least `REVISION_CONTAINMENT` of the shorter one's 5-grams are in the
+  other, and the two are about one subject: the cosine of their topic vectors (the mean of each
+  article's chunk vectors) is at least `REVISION_TOPIC`. From `SURE_REVISION_FLOOR` and
+  `SURE_REVISION_CONTAINMENT` up the text alone decides: a transcript or a long update can
+  drift in topic while keeping most of the copy. Template text is the 5-grams that a neighbour
+  published at another time (more than `REVISION_DAYS` from both) also carries: daily
+  newsletters, monthly listings and annual explainers share their boilerplate with issues weeks
+  or years apart; a revision shares its body with nothing else. Two reports that only reuse
+  some background stay apart, and so do two stories on other subjects that carry the same
+  paragraphs (a background section, a captured "related story").
 
 Photo galleries are left out of the comparison (a line of captions with photo credits, CNN's
 "Hide Caption 3 of 40"): pages of different stories often carry the same long gallery, which alone
@@ -32,10 +37,11 @@ import logging
 import re
 import sqlite3
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 from rensa import RMinHash, RMinHashLSH
 
 logger = logging.getLogger(__name__)
@@ -46,15 +52,18 @@ logger = logging.getLogger(__name__)
 SHINGLE_CACHE = 4096
 
 # Raise when anything below changes, so `index update` hashes and pairs every article again.
-RULES_VERSION = 3
+RULES_VERSION = 4
 SHINGLE_WORDS = 5
 PERMUTATIONS = 128
 BANDS = 64  # 64 bands of 2 rows: a pair at Jaccard 0.3 becomes a candidate with p ≈ 0.998
 SEED = 1729
 THRESHOLD = 0.6  # near-duplicates whatever their dates
-REVISION_FLOOR = 0.3  # the least Jaccard of a revision
+REVISION_FLOOR = 0.2  # the least Jaccard of a revision
 REVISION_DAYS = 21  # a revision is dated within this many days of the other version
-REVISION_CONTAINMENT = 0.65  # share of the shorter text (template left out) in the other
+REVISION_CONTAINMENT = 0.55  # share of the shorter text (template left out) in the other
+REVISION_TOPIC = 0.9  # least cosine of the two articles' topic vectors
+SURE_REVISION_FLOOR = 0.3  # from this Jaccard, and
+SURE_REVISION_CONTAINMENT = 0.65  # this share, a revision needs no topic check
 
 TABLE = """
 CREATE TABLE story_signatures (
@@ -73,6 +82,9 @@ WORD = re.compile(r"\w+")
 GALLERY_CAPTION = re.compile(r"Hide Caption \d+ of \d+")
 PHOTO_CREDIT = re.compile(r"Getty Images|/(?:AP|AFP|Reuters|EPA)\b|Shutterstock")
 GALLERY_CREDITS = 3  # photo credits in one line that make it a gallery
+
+# The stored vectors of chunks, by chunk id, in the order asked.
+ChunkVectors = Callable[[Sequence[int]], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -151,14 +163,19 @@ def _loaded(state: bytes) -> RMinHash | None:
 
 
 def cluster_articles(
-    db: sqlite3.Connection, fresh: Iterable[str], *, previous_attached: bool
+    db: sqlite3.Connection,
+    fresh: Iterable[str],
+    chunk_vectors: ChunkVectors,
+    *,
+    previous_attached: bool,
 ) -> ClusterTally:
     """Pair the `fresh` articles (new, changed or unsigned) and their neighbours with every
     signed article, keep the previous generation's pairs between the others, and write the
     clusters.
 
     Every article in `articles` must have a signature row or be in `fresh`; fresh articles
-    without one are hashed here.
+    without one are hashed here. `chunk_vectors` gives the vectors of the chunks in `chunks`
+    (read only for the few pairs that could be revisions).
     """
     fresh = set(fresh)
     signatures: dict[str, RMinHash] = {}
@@ -178,7 +195,7 @@ def cluster_articles(
     lsh = RMinHashLSH(THRESHOLD, PERMUTATIONS, BANDS)
     keys = sorted(signatures)
     lsh.insert_pairs([(n, signatures[key]) for n, key in enumerate(keys)])
-    pairing = _Pairing(db, lsh, keys, signatures)
+    pairing = _Pairing(db, lsh, keys, signatures, chunk_vectors)
     touched = set(fresh)
     for article_id in fresh:
         touched |= pairing.neighbours(article_id)
@@ -205,8 +222,10 @@ class _Pairing:
         lsh: RMinHashLSH,
         keys: list[str],
         signatures: dict[str, RMinHash],
+        chunk_vectors: ChunkVectors,
     ) -> None:
         self._db, self._lsh, self._keys, self._signatures = db, lsh, keys, signatures
+        self._chunk_vectors = chunk_vectors
         self._neighbours: dict[str, set[str]] = {}
         self._shingles: OrderedDict[str, set[str]] = OrderedDict()  # the latest SHINGLE_CACHE
         self._dates: dict[str, date | None] = {}
@@ -232,9 +251,28 @@ class _Pairing:
         for neighbour in (self.neighbours(one) | self.neighbours(other)) - {one, other}:
             if self._far_in_time(neighbour, one) and self._far_in_time(neighbour, other):
                 template |= (first | second) & self.shingles(neighbour)
-        if containment(first - template, second - template) >= REVISION_CONTAINMENT:
+        shared = containment(first - template, second - template)
+        if score >= SURE_REVISION_FLOOR and shared >= SURE_REVISION_CONTAINMENT:
+            return score
+        if shared >= REVISION_CONTAINMENT and self._one_subject(one, other):
             return score
         return None
+
+    def _one_subject(self, one: str, other: str) -> bool:
+        """Whether the cosine of the two articles' topic vectors reaches `REVISION_TOPIC`."""
+        first, second = self._topic(one), self._topic(other)
+        return first is not None and second is not None and float(first @ second) >= REVISION_TOPIC
+
+    def _topic(self, article_id: str) -> np.ndarray | None:
+        """The mean of the article's chunk vectors, of unit length (None without chunks)."""
+        ids = [row[0] for row in self._db.execute(
+            "SELECT id FROM chunks WHERE article_id = ? ORDER BY ordinal", (article_id,)
+        )]  # fmt: skip
+        if not ids:
+            return None
+        mean = np.asarray(self._chunk_vectors(ids), dtype=np.float32).mean(axis=0)
+        norm = float(np.linalg.norm(mean))
+        return mean / norm if norm else None
 
     def shingles(self, article_id: str) -> set[str]:
         found = self._shingles.get(article_id)

@@ -69,6 +69,8 @@ def rewrite_generation(
             return tally
         vectors, terms = _vectors_and_terms(tally, previous, dimension, source, progress,
                                             background)  # fmt: skip
+        with write(partial / METADATA):
+            _cluster(tally, previous, vectors)
     finally:
         if background is not None:
             background.abandon()  # a no-op once finished
@@ -115,9 +117,7 @@ def _fill_metadata(
     tally = Tally(db=db, fingerprint=hashlib.sha256())
     batcher = _Batcher(background) if background is not None else None
     same_rules = previous is not None and previous.manifest.statement_rules == RULES_VERSION
-    same_clusters = (
-        previous is not None and previous.manifest.cluster_rules == clusters.RULES_VERSION
-    )
+    same_clusters = _same_cluster_rules(previous)
     if previous is not None:
         db.execute("ATTACH DATABASE ? AS previous", (str(previous.directory / METADATA),))
     seen: set[str] = set()
@@ -180,12 +180,23 @@ def _fill_metadata(
     if batcher is not None:
         batcher.flush()
     progress("reading", tally.articles, tally.articles)
-    tally.cluster(previous_attached=same_clusters)
     if previous is not None:
         tally.removed = sum(1 for article_id in previous.articles if article_id not in seen)
-        db.commit()
-        db.execute("DETACH DATABASE previous")
     return tally
+
+
+def _same_cluster_rules(previous: IndexReader | None) -> bool:
+    """Whether `previous` was clustered by today's rules (its signatures and pairs can be kept)."""
+    return previous is not None and previous.manifest.cluster_rules == clusters.RULES_VERSION
+
+
+def _cluster(tally: Tally, previous: IndexReader | None, vectors: VectorIndex) -> None:
+    """Story clusters, once every chunk has its vector (a revision must be on one subject);
+    the previous generation, attached while reading, is detached after."""
+    tally.cluster(vectors.vectors, previous_attached=_same_cluster_rules(previous))
+    if previous is not None:
+        tally.db.commit()
+        tally.db.execute("DETACH DATABASE previous")
 
 
 def _vectors_and_terms(

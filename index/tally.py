@@ -42,10 +42,10 @@ class Tally:
         self.statement_seconds += time.perf_counter() - started
         self.statements += insert_statements(self.db, rows)
 
-    def cluster(self, *, previous_attached: bool) -> None:
+    def cluster(self, chunk_vectors: clusters.ChunkVectors, *, previous_attached: bool) -> None:
         """Pair the fresh articles with every signed one and write the story clusters."""
         started = time.perf_counter()
         self.stories = clusters.cluster_articles(
-            self.db, self.fresh, previous_attached=previous_attached
+            self.db, self.fresh, chunk_vectors, previous_attached=previous_attached
         )
         self.cluster_seconds = time.perf_counter() - started

@@ -9,9 +9,21 @@ import shutil
 from pathlib import Path
 
 from index.build import build_index, update_index
-from index.clusters import REVISION_FLOOR, THRESHOLD, cluster_articles, similarity
+from index.clusters import (
+    REVISION_CONTAINMENT,
+    REVISION_FLOOR,
+    SURE_REVISION_CONTAINMENT,
+    THRESHOLD,
+    cluster_articles,
+    containment,
+    shingles,
+    similarity,
+    words,
+)
+from index.embedder import Embedder
 from index.layout import current_generation
 from index.store import create_metadata, open_index
+from tests.revision_corpus import revision_articles
 from tests.story_corpus import LONE, STORIES, planted_articles, write_planted
 
 
@@ -140,52 +152,83 @@ def write_articles(folder: Path, articles: dict[str, tuple[str, list[str]]]) -> 
         (folder / f"{article_id}.json").write_text(json.dumps(record))
 
 
-def clustered_pairs(articles: dict[str, tuple[str, list[str]]]) -> set[frozenset[str]]:
-    """The pairs in one story, from the rule alone (an in-memory index database)."""
+def clustered_pairs(
+    articles: dict[str, tuple[str, list[str]]], embedder: Embedder
+) -> set[frozenset[str]]:
+    """The pairs in one story, from the rule alone (an in-memory index database; each paragraph
+    a chunk, with its vector from the real model)."""
     db = create_metadata(Path(":memory:"))
     db.executemany(
         "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [(key, key, "Wire", date, None, key, "", "\n\n".join(text))
          for key, (date, text) in articles.items()],
     )  # fmt: skip
-    cluster_articles(db, list(articles), previous_attached=False)
+    paragraphs = [(key, text) for key, (_, texts) in articles.items() for text in texts]
+    db.executemany(
+        "INSERT INTO chunks VALUES (?, ?, ?, 0, 0, '[]', 0)",
+        [(n, key, n) for n, (key, _) in enumerate(paragraphs)],
+    )
+    vectors = embedder.encode([text for _, text in paragraphs])
+    cluster_articles(db, list(articles), lambda ids: vectors[list(ids)], previous_attached=False)
     stories: dict[str, set[str]] = {}
     for article_id, story in db.execute("SELECT article_id, cluster FROM story_clusters"):
         stories.setdefault(story, set()).add(article_id)
     return {frozenset((a, b)) for group in stories.values() for a in group for b in group if a < b}
 
 
-def test_a_story_re_topped_days_later_joins_its_first_version_but_not_months_later():
+def test_a_story_re_topped_days_later_joins_its_first_version_but_not_months_later(embedder):
     body = invented_paragraphs(1, 8)
     retopped = invented_paragraphs(2, 5) + body[1:]  # a new top, the first paragraph dropped
     assert REVISION_FLOOR <= similarity("\n".join(body), "\n".join(retopped)) < THRESHOLD
     days_later = {"first": ("2022-06-01", body), "update": ("2022-06-03", retopped)}
     months_later = {"first": ("2022-06-01", body), "update": ("2022-09-03", retopped)}
     undated = {"first": ("", body), "update": ("", retopped)}
-    assert clustered_pairs(days_later) == {frozenset(("first", "update"))}
-    assert clustered_pairs(months_later) == set()
-    assert clustered_pairs(undated) == set()
+    assert clustered_pairs(days_later, embedder) == {frozenset(("first", "update"))}
+    assert clustered_pairs(months_later, embedder) == set()
+    assert clustered_pairs(undated, embedder) == set()
 
 
-def test_two_reports_sharing_only_some_background_stay_apart():
-    background = invented_paragraphs(3, 4)
-    one = invented_paragraphs(4, 3) + background
-    other = invented_paragraphs(5, 3) + background
+def test_two_reports_sharing_under_half_their_text_stay_apart(embedder):
+    background = invented_paragraphs(3, 3)
+    one = invented_paragraphs(4, 4) + background
+    other = invented_paragraphs(5, 4) + background
     assert similarity("\n".join(one), "\n".join(other)) >= REVISION_FLOOR
-    assert clustered_pairs({"one": ("2022-06-01", one), "other": ("2022-06-02", other)}) == set()
+    pairs = {"one": ("2022-06-01", one), "other": ("2022-06-02", other)}
+    assert clustered_pairs(pairs, embedder) == set()
 
 
-def test_pairing_with_a_cache_of_two_articles_finds_the_same_stories(monkeypatch):
+def test_the_same_background_joins_a_re_topped_report_but_not_a_report_on_another_subject(
+    tmp_path: Path, embedder
+):
+    articles = revision_articles()
+    shingled = {key: shingles(words("\n\n".join(text))) for key, (_, text) in articles.items()}
+    for other in ("gown-update", "film-trailer"):  # the same text evidence for both pairs
+        shared = containment(shingled["gown-first"], shingled[other])
+        assert REVISION_CONTAINMENT <= shared < SURE_REVISION_CONTAINMENT, other
+    assert clustered_pairs(articles, embedder) == {frozenset(("gown-first", "gown-update"))}
+
+    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
+    write_articles(corpus, {key: articles[key] for key in ("gown-first", "film-trailer")})
+    build_index(corpus, index_dir, embedder)
+    write_articles(corpus, {"gown-update": articles["gown-update"]})  # arrives a day later
+    report = update_index(corpus, index_dir, embedder)
+    assert report.added_articles == 1
+    found = stories_of(index_dir)
+    assert found["gown-update"] == {"gown-first", "gown-update"}
+    assert found["film-trailer"] == {"film-trailer"}
+
+
+def test_pairing_with_a_cache_of_two_articles_finds_the_same_stories(monkeypatch, embedder):
     """Pairing keeps only the latest articles' 5-gram sets in memory; the stories must not
     depend on how many."""
     corpus = {**newsletters(), "first": ("2022-06-01", invented_paragraphs(1, 8)),
               "update": ("2022-06-03", invented_paragraphs(2, 5) + invented_paragraphs(1, 8)[1:]),
               "copy": ("2022-06-02", invented_paragraphs(1, 8)[:-1])}  # fmt: skip
-    everything = clustered_pairs(corpus)
+    everything = clustered_pairs(corpus, embedder)
     assert everything == {frozenset(("first", "update")), frozenset(("first", "copy")),
                           frozenset(("copy", "update"))}  # fmt: skip
     monkeypatch.setattr("index.clusters.SHINGLE_CACHE", 2)
-    assert clustered_pairs(corpus) == everything
+    assert clustered_pairs(corpus, embedder) == everything
 
 
 def newsletters() -> dict[str, tuple[str, list[str]]]:
@@ -198,12 +241,14 @@ def newsletters() -> dict[str, tuple[str, list[str]]]:
     }
 
 
-def test_newsletter_issues_stay_apart_once_an_issue_from_another_time_shows_the_template():
+def test_newsletter_issues_stay_apart_once_an_issue_from_another_time_shows_the_template(
+    embedder,
+):
     issues = newsletters()
     close = {key: issues[key] for key in ("issue-june-1", "issue-june-8")}
     # Two issues alone look like a revision: the boilerplate is most of either text.
-    assert clustered_pairs(close) == {frozenset(close)}
-    assert clustered_pairs(issues) == set()
+    assert clustered_pairs(close, embedder) == {frozenset(close)}
+    assert clustered_pairs(issues, embedder) == set()
 
 
 def test_update_decides_the_neighbours_again_and_agrees_with_a_full_build(tmp_path: Path, embedder):
