@@ -11,16 +11,16 @@ Usage:
 
 `sample` takes every candidate pair of the loose LSH whose Jaccard (word 5-grams, photo galleries
 left out) is at least NEAR_FLOOR — on the development corpus that is every pair the rule could
-cluster (its `REVISION_FLOOR` is the same) — and keeps the labels already in the file
-(`whole` is the Jaccard with the galleries left in, for comparison). `clustered` says whether
-the index's rule (`index.clusters`, run over the whole corpus with the chunk vectors of the
-index built from it, `--index-dir`) puts the two in one story. A label says whether the two articles are versions of
-one piece of copy (`same: true`: republished, syndicated, updated, or re-topped with the earlier
-body kept) or not (`same: false`: template text shared by newsletter issues, listings or annual
+cluster (its `REVISION_FLOOR` is the same) — and keeps the labels already in the file (`whole` is
+the Jaccard with the galleries left in, for comparison). `clustered` says whether the index's rule
+(`index.clusters`, run over the whole corpus with the chunk vectors of the index built from it,
+`--index-dir`) puts the two in one story. A label says whether the two articles are versions of one
+piece of copy (`same: true`: republished, syndicated, updated, or re-topped with the earlier body
+kept) or not (`same: false`: template text shared by newsletter issues, listings or annual
 explainers, or separate reports sharing some background), judged by reading both;
-bench/data/README.md has the guide and the changes. A note starting "borderline" marks a hard
-call; `score` reports the figures with and without those. Skips (exit 0) when the development
-corpus is absent.
+bench/data/README.md has the guide and the changes. A note starting "borderline" marks a hard call;
+`score` reports the figures with and without those. Skips (exit 0) when the development corpus is
+absent.
 """
 
 from __future__ import annotations
